@@ -1,0 +1,72 @@
+import { basename } from "node:path"
+import { Effect, Schema } from "effect"
+import { inputInvalid, StoreCorrupt, type InputInvalid, type StoreIoFailed } from "../core/errors.js"
+import { canonicalJson } from "../core/hash.js"
+import { listDir, readTextIfExists, storeIo, writeFileAtomic } from "./fsio.js"
+import type { StoreLayout } from "./layout.js"
+import { SegmentRef } from "./manifest.js"
+import { DatasetRecord, recordId } from "./record.js"
+import { encodeSegment, writeSegmentObject } from "./segments.js"
+import { decodeInput, validateCampaignId, validateIndex } from "./validate.js"
+
+/** What a stage activity hands over: the key (campaign, round, shard) and the selected records. */
+export interface StageInput {
+  readonly campaignId: string
+  readonly round: number
+  readonly shard: number
+  readonly records: ReadonlyArray<DatasetRecord>
+}
+
+const SOURCE = "datasets.stage"
+const decodeRecords = decodeInput(Schema.Array(DatasetRecord), SOURCE, "records")
+
+/**
+ * Writes one shard's records as a segment and points `staging/<campaign>/r<round>/s<shard>.json`
+ * at it. Idempotent: the same records give the same bytes, hash and pointer. Re-staging a key
+ * with different records moves the pointer (last write wins). Every record must carry the id
+ * `recordId` computes from its content.
+ */
+export const stageSegment = Effect.fn("datasets.stageSegment")(function*(
+  layout: StoreLayout,
+  input: StageInput
+): Effect.fn.Return<SegmentRef, InputInvalid | StoreIoFailed> {
+  const campaignId = yield* validateCampaignId(SOURCE, "campaignId", input.campaignId)
+  const round = yield* validateIndex(SOURCE, "round", input.round)
+  const shard = yield* validateIndex(SOURCE, "shard", input.shard)
+  const records = yield* decodeRecords(input.records)
+  const badId = records.findIndex((record) => record.id !== recordId(record))
+  if (badId !== -1) {
+    return yield* inputInvalid(SOURCE, `records[${badId}].id`, records[badId].id,
+      `recordId(content) = ${recordId(records[badId])} (build records with makeRecord)`)
+  }
+  const bytes = encodeSegment(records)
+  const written = yield* storeIo(layout.objectsDir, () => writeSegmentObject(layout, bytes))
+  const ref: SegmentRef = { ...written, round, campaign_id: campaignId, shard }
+  const pointer = layout.stagingPointer(campaignId, round, shard)
+  yield* storeIo(pointer, () => writeFileAtomic(pointer, `${canonicalJson(ref)}\n`))
+  return ref
+})
+
+const decodeRef = Schema.decodeUnknownEffect(Schema.fromJsonString(SegmentRef))
+
+/** Reads the staged segments of one campaign round, sorted by shard; `[]` when none. */
+export const listStaged = Effect.fn("datasets.listStaged")(function*(
+  layout: StoreLayout,
+  campaignId: string,
+  round: number
+): Effect.fn.Return<ReadonlyArray<SegmentRef>, InputInvalid | StoreIoFailed | StoreCorrupt> {
+  const source = "datasets.listStaged"
+  yield* validateCampaignId(source, "campaignId", campaignId)
+  yield* validateIndex(source, "round", round)
+  const dir = layout.stagingRoundDir(campaignId, round)
+  const names = (yield* storeIo(dir, () => listDir(dir))).filter((name) => /^s\d+\.json$/.test(name))
+  const refs = yield* Effect.forEach(names, (name) => {
+    const path = layout.stagingPointer(campaignId, round, Number(basename(name, ".json").slice(1)))
+    return storeIo(path, () => readTextIfExists(path)).pipe(
+      Effect.flatMap((text) => decodeRef(text ?? "")),
+      Effect.mapError((error) =>
+        error._tag === "SchemaError" ? new StoreCorrupt({ path, reason: error.message }) : error)
+    )
+  })
+  return [...refs].sort((a, b) => a.shard - b.shard)
+})
