@@ -1,3 +1,4 @@
+import { unlink } from "node:fs/promises"
 import { Clock, Effect, Schema } from "effect"
 import {
   CommitConflict, NotFound, StoreCorrupt,
@@ -79,6 +80,8 @@ export const commitVersion = Effect.fn("datasets.commit")(function*(
     const path = layout.versionPath(name, id)
     yield* storeIo(path, () => writeFileAtomic(path, manifestText(manifest)))
     if (yield* compareAndSwapHead(layout, name, head, id, options.lock)) return { id, manifest, created: true }
+    yield* Effect.promise(() => unlink(path).catch(() => undefined))
+    yield* Effect.sleep(Math.floor(Math.random() * Math.min(1_000, 10 * 2 ** attempt)))
   }
   return yield* new CommitConflict({ dataset: name, attempts: options.maxAttempts })
 })

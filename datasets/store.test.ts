@@ -154,6 +154,7 @@ describe("refs, names and lookup", () => {
     expect((await run(store.resolve("ds@1"))).id).toBe(v1.id)
     expect((await run(store.resolve(`ds@${v2.id.slice(0, 6)}`))).id).toBe(v2.id)
     expect((await run(store.resolve(`ds@${v2.id}`))).id).toBe(v2.id)
+    expect((await run(store.resolve(`ds@${v3.id.slice(0, 4)}`))).id).toBe(v3.id)
     await run(store.tag("ds", "best", "2"))
     expect((await run(store.resolve("ds@best"))).id).toBe(v2.id)
     await run(store.tag("ds", "best", `ds@${v1.id}`))

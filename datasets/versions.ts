@@ -88,13 +88,14 @@ export const datasetChain = Effect.fn("datasets.datasetChain")(function*(
 /** What follows `@` in a ref, parsed. */
 export type VersionSelector =
   | { readonly _tag: "Latest" }
-  | { readonly _tag: "Sequence"; readonly sequence: number }
+  | { readonly _tag: "Sequence"; readonly sequence: number; readonly text: string }
   | { readonly _tag: "IdPrefix"; readonly prefix: string }
   | { readonly _tag: "Tag"; readonly tag: string }
 
 /**
  * Parses `NAME`, `NAME@latest`, `NAME@<sequence>`, `NAME@<version id prefix, 4-16 hex>` or
- * `NAME@<tag>`. Tags can never look like the other forms (see `validateTagName`).
+ * `NAME@<tag>`. Tags can never look like the other forms (see `validateTagName`). All digits
+ * mean a sequence number when that version exists, else a version id prefix (ids can be all digits).
  */
 export const parseRef = Effect.fn("datasets.parseRef")(function*(
   source: string,
@@ -105,7 +106,7 @@ export const parseRef = Effect.fn("datasets.parseRef")(function*(
   const name = yield* validateDatasetName(source, "ref", at === -1 ? ref : ref.slice(0, at))
   const selector = at === -1 ? "latest" : ref.slice(at + 1)
   if (selector === "latest") return { name, selector: { _tag: "Latest" } }
-  if (/^[0-9]{1,15}$/.test(selector)) return { name, selector: { _tag: "Sequence", sequence: Number(selector) } }
+  if (/^[0-9]{1,15}$/.test(selector)) return { name, selector: { _tag: "Sequence", sequence: Number(selector), text: selector } }
   if (/^[0-9a-f]{4,16}$/.test(selector)) return { name, selector: { _tag: "IdPrefix", prefix: selector } }
   if (DATASET_NAME.test(selector)) return { name, selector: { _tag: "Tag", tag: selector } }
   return yield* inputInvalid(source, "ref", ref,
@@ -127,16 +128,11 @@ export const resolveRef = Effect.fn("datasets.resolveRef")(function*(
     case "Sequence": {
       const found = chain.find((v) => v.manifest.sequence === selector.sequence)
       if (found) return found
-      return yield* new NotFound({ kind: "version", name: ref, hint: range })
+      if (selector.text.length < 4) return yield* new NotFound({ kind: "version", name: ref, hint: range })
+      return yield* matchPrefix(source, ref, chain, selector.text, range)
     }
-    case "IdPrefix": {
-      const matches = chain.filter((v) => v.id.startsWith(selector.prefix))
-      if (matches.length === 1) return matches[0]
-      if (matches.length > 1) {
-        return yield* inputInvalid(source, "ref", ref, `an unambiguous prefix of one of ${matches.map((v) => v.id).join(", ")}`)
-      }
-      return yield* new NotFound({ kind: "version", name: ref, hint: range })
-    }
+    case "IdPrefix":
+      return yield* matchPrefix(source, ref, chain, selector.prefix, range)
     case "Tag": {
       const id = yield* readTag(layout, name, selector.tag)
       const found = id === null ? undefined : chain.find((v) => v.id === id)
@@ -153,3 +149,18 @@ export const resolveRef = Effect.fn("datasets.resolveRef")(function*(
     }
   }
 })
+
+const matchPrefix = (
+  source: string,
+  ref: string,
+  chain: ReadonlyArray<Version>,
+  prefix: string,
+  range: string
+): Effect.Effect<Version, NotFound | InputInvalid> => {
+  const matches = chain.filter((v) => v.id.startsWith(prefix))
+  if (matches.length === 1) return Effect.succeed(matches[0])
+  if (matches.length > 1) {
+    return Effect.fail(inputInvalid(source, "ref", ref, `an unambiguous prefix of one of ${matches.map((v) => v.id).join(", ")}`))
+  }
+  return Effect.fail(new NotFound({ kind: "version", name: ref, hint: range }))
+}

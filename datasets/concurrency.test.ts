@@ -1,0 +1,91 @@
+import { execFile } from "node:child_process"
+import { readdir, utimes, writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { promisify } from "node:util"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import type { Version } from "./manifest.js"
+import { DatasetStore, type DatasetStoreApi } from "./store.js"
+import { failure, lineage, run, sft, tempStore } from "./test-fixtures.js"
+
+let root: string
+let store: DatasetStoreApi
+let cleanup: () => Promise<void>
+
+beforeEach(async () => {
+  ;({ root, store, cleanup } = await tempStore())
+})
+afterEach(() => cleanup())
+
+const expectLinearChain = (log: ReadonlyArray<Version>, n: number) => {
+  expect(log.map((v) => v.manifest.sequence)).toEqual(Array.from({ length: n }, (_, i) => n - i))
+  log.forEach((version, i) => expect(version.manifest.parent).toBe(log[i + 1]?.id ?? null))
+  expect(log[0].manifest.counts.records).toBe(n)
+}
+
+describe("concurrent commits", () => {
+  it("land as separate versions in one linear chain (parallel store instances)", async () => {
+    const writers = 6
+    const results = await Promise.all(Array.from({ length: writers }, async (_, i) => {
+      const own = DatasetStore.make(root)
+      const segment = await run(own.stageSegment({ campaignId: `camp${i}`, round: 1, shard: 0, records: [sft(`q${i}`, "a", i)] }))
+      return run(own.commit({ dataset: "shared", segments: [segment], lineage: lineage(`camp${i}`, 1) }))
+    }))
+    expect(results.every((r) => r.created)).toBe(true)
+    const log = await run(store.log("shared"))
+    expectLinearChain(log, writers)
+    expect(new Set(log.map((v) => v.manifest.lineage.commit_key))).toEqual(new Set(results.map((r) => r.manifest.lineage.commit_key)))
+    expect(await readdir(join(root, "datasets", "shared", "refs"))).toEqual(["HEAD"])
+  })
+
+  it("land as separate versions in one linear chain (separate processes)", async () => {
+    const script = await bundleRaceScript(root)
+    if (script === undefined) return
+    const processes = 3
+    const rounds = 4
+    const outputs = await Promise.all(Array.from({ length: processes }, (_, i) =>
+      promisify(execFile)(process.execPath, [script, root, "shared", `proc${i}`, String(rounds)])))
+    const committed = outputs.flatMap(({ stdout }) => JSON.parse(stdout) as Array<string>)
+    const log = await run(store.log("shared"))
+    expectLinearChain(log, processes * rounds)
+    expect(new Set(log.map((v) => v.id))).toEqual(new Set(committed))
+  }, 60_000)
+
+  it("breaks a stale HEAD lock and waits for a live one", async () => {
+    const seg = await run(store.stageSegment({ campaignId: "c", round: 1, shard: 0, records: [sft("q", "a", 1)] }))
+    await run(store.commit({ dataset: "ds", segments: [seg], lineage: lineage("c", 1) }))
+    const lock = join(root, "datasets", "ds", "refs", "HEAD.lock")
+    await writeFile(lock, "dead-process")
+    const old = new Date(Date.now() - 60_000)
+    await utimes(lock, old, old)
+    const v2 = await run(store.commit({ dataset: "ds", segments: [], lineage: lineage("c", 2) }))
+    expect(v2.manifest.sequence).toBe(2)
+
+    await writeFile(lock, "live-process")
+    const impatient = DatasetStore.make(root, { commit: { maxAttempts: 3, lock: { staleAfterMs: 30_000, waitAtMostMs: 200 } } })
+    const error = await failure(impatient.commit({ dataset: "ds", segments: [], lineage: lineage("c", 3) }))
+    expect(error).toMatchObject({ _tag: "CommitConflict", dataset: "ds" })
+    expect((await run(store.resolve("ds"))).id).toBe(v2.id)
+  })
+})
+
+/** Bundles the race entry point to plain JS with the bundler vitest ships; undefined if unavailable. */
+const bundleRaceScript = async (dir: string): Promise<string | undefined> => {
+  const bundler = "rolldown"
+  let build: ((options: unknown) => Promise<unknown>) | undefined
+  try {
+    build = ((await import(bundler)) as { build: typeof build }).build
+  } catch {
+    console.warn("rolldown not available; skipping the multi-process commit race")
+    return undefined
+  }
+  const file = join(dir, "race.mjs")
+  await build!({
+    input: fileURLToPath(new URL("./commit-race.fixture.ts", import.meta.url)),
+    platform: "node",
+    logLevel: "silent",
+    write: true,
+    output: { file, format: "esm" }
+  })
+  return file
+}

@@ -1,0 +1,97 @@
+import { readdir, readFile, writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import type { DatasetStoreApi } from "./store.js"
+import { dpo, failure, lineage, run, sft, tempStore } from "./test-fixtures.js"
+
+let root: string
+let store: DatasetStoreApi
+let cleanup: () => Promise<void>
+
+beforeEach(async () => {
+  ;({ root, store, cleanup } = await tempStore())
+})
+afterEach(() => cleanup())
+
+const commitTwoRounds = async () => {
+  const r1 = await run(store.stageSegment({ campaignId: "c", round: 1, shard: 0,
+    records: [sft("q1", "a1", 0.5), sft("问题二", "答案二", 0.7)] }))
+  await run(store.commit({ dataset: "ds", segments: [r1], lineage: lineage("c", 1) }))
+  const r2 = await run(store.stageSegment({ campaignId: "c", round: 2, shard: 0,
+    records: [sft("q3", "a3", 0.9, 2), dpo("q4", "good", "bad", 2)] }))
+  return run(store.commit({ dataset: "ds", segments: [r2], lineage: lineage("c", 2) }))
+}
+
+const readJsonl = async (path: string) =>
+  (await readFile(path, "utf8")).split("\n").filter((line) => line.length > 0).map((line) => JSON.parse(line))
+
+describe("pull", () => {
+  it("writes TRL SFT rows, one per sft record of the version", async () => {
+    const v2 = await commitTwoRounds()
+    const out = join(root, "exports", "train.jsonl")
+    const result = await run(store.pull({ ref: "ds", format: "jsonl", schema: "sft", out }))
+    expect(result).toEqual({ versionId: v2.id, records: 3, skipped: 1, path: out })
+    const rows = await readJsonl(out)
+    expect(rows).toHaveLength(v2.manifest.counts.sft)
+    const chinese = rows.find((row) => row.prompt_id === "p-问题二")
+    expect(chinese).toEqual({
+      messages: [
+        { role: "system", content: "be brief" },
+        { role: "user", content: "问题二" },
+        { role: "assistant", content: "答案二" }
+      ],
+      score: 0.7,
+      scores: { reward: 0.7, length: 3 },
+      id: chinese.id,
+      prompt_id: "p-问题二",
+      round: 0
+    })
+    expect(await readdir(join(root, "exports"))).toEqual(["train.jsonl"])
+  })
+
+  it("has as many lines as the manifest has records when all are sft", async () => {
+    await commitTwoRounds()
+    const out = join(root, "v1.jsonl")
+    const result = await run(store.pull({ ref: "ds@1", format: "jsonl", schema: "sft", out }))
+    const { manifest } = await run(store.resolve("ds@1"))
+    expect((await readJsonl(out)).length).toBe(manifest.counts.records)
+    expect(result.records).toBe(manifest.counts.records)
+  })
+
+  it("writes preference rows for dpo records", async () => {
+    await commitTwoRounds()
+    const out = join(root, "pairs.jsonl")
+    await run(store.pull({ ref: "ds@latest", format: "jsonl", schema: "dpo", out }))
+    const [row, ...rest] = await readJsonl(out)
+    expect(rest).toEqual([])
+    expect(row).toMatchObject({
+      prompt: [{ role: "user", content: "q4" }],
+      chosen: [{ role: "assistant", content: "good" }],
+      rejected: [{ role: "assistant", content: "bad" }],
+      score_chosen: 0.9,
+      score_rejected: 0.1
+    })
+  })
+
+  it("refuses unknown formats and schemas, naming the field", async () => {
+    await commitTwoRounds()
+    const out = join(root, "x.jsonl")
+    expect(await failure(store.pull({ ref: "ds", format: "parquet", schema: "sft", out })))
+      .toMatchObject({ _tag: "InputInvalid", issues: [{ path: "format", value: "parquet" }] })
+    expect(await failure(store.pull({ ref: "ds", format: "jsonl", schema: "kto", out })))
+      .toMatchObject({ _tag: "InputInvalid", issues: [{ path: "schema", value: "kto" }] })
+    expect((await failure(store.pull({ ref: "nope", format: "jsonl", schema: "sft", out })))._tag).toBe("NotFound")
+  })
+
+  it("leaves no file behind when a segment turns out corrupt", async () => {
+    const v2 = await commitTwoRounds()
+    const hash = v2.manifest.segments[1].hash
+    const object = join(root, "objects", hash.slice(0, 2), `${hash}.jsonl`)
+    const text = await readFile(object, "utf8")
+    await writeFile(object, text.replace("a3", "a4"))
+    const out = join(root, "out", "broken.jsonl")
+    expect(await failure(store.pull({ ref: "ds", format: "jsonl", schema: "sft", out })))
+      .toMatchObject({ _tag: "StoreCorrupt", path: object })
+    expect(await readdir(join(root, "out"))).toEqual([])
+  })
+})
