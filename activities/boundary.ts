@@ -1,0 +1,37 @@
+import { Context as ActivityContext } from "@temporalio/activity"
+import { ApplicationFailure } from "@temporalio/common"
+import { Cause, Effect, Exit } from "effect"
+import { errorCode, errorToPlain, isRetryable, isWinnowError, type WinnowError } from "../core/errors.js"
+
+/** How often a long activity heartbeats while its effect runs. */
+const HEARTBEAT_MS = 5_000
+
+/**
+ * Runs an activity's effect at the Temporal boundary. Typed winnow errors become
+ * `ApplicationFailure`s whose type is the stable error code and whose retryability is decided
+ * by `isRetryable` — the one place that decides. Heartbeats while the effect runs.
+ */
+export const runActivity = async <A>(effect: Effect.Effect<A, WinnowError>): Promise<A> => {
+  const context = ActivityContext.current()
+  const timer = setInterval(() => context.heartbeat(), HEARTBEAT_MS)
+  try {
+    const exit = await Effect.runPromiseExit(effect)
+    if (Exit.isSuccess(exit)) return exit.value
+    throw toFailure(Cause.squash(exit.cause))
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+/** Maps anything an activity failed with to the failure Temporal records. */
+export const toFailure = (error: unknown): Error => {
+  if (isWinnowError(error)) {
+    return ApplicationFailure.create({
+      message: error.message,
+      type: errorCode(error),
+      nonRetryable: !isRetryable(error),
+      details: [errorToPlain(error as WinnowError)]
+    })
+  }
+  return error instanceof Error ? error : new Error(String(error))
+}

@@ -1,0 +1,36 @@
+import { Effect } from "effect"
+import type { CommitInput, CommittedVersion } from "../campaign/contracts.js"
+import type { WinnowError } from "../core/errors.js"
+import type { ActivityDeps } from "./deps.js"
+
+/**
+ * Commits every segment staged for (campaign, round) as one new dataset version. Idempotent:
+ * the commit key is (campaign, round), so a retry returns the version already committed.
+ */
+export const commit = (deps: ActivityDeps) => (input: CommitInput): Effect.Effect<CommittedVersion, WinnowError> =>
+  Effect.gen(function* () {
+    const segments = yield* deps.store.listStaged(input.campaignId, input.round)
+    const { generator, scorers, selection } = input.lineage
+    const version = yield* deps.store.commit({
+      dataset: input.dataset,
+      segments,
+      lineage: {
+        campaign_id: input.campaignId,
+        workflow_id: input.workflowId,
+        run_id: input.runId,
+        round: input.round,
+        commit_key: `${input.campaignId}/r${input.round}`,
+        generator,
+        scorers: scorers.map((s) => ({ ...s, config: s.config as Record<string, unknown> })),
+        selection,
+        winnow_version: deps.winnowVersion
+      }
+    })
+    deps.logger.info({ dataset: input.dataset, version: version.id, records: version.manifest.counts.records }, "committed version")
+    return {
+      version: version.id,
+      sequence: version.manifest.sequence,
+      records: version.manifest.counts.records,
+      added: version.manifest.counts.added
+    }
+  })

@@ -1,0 +1,30 @@
+import { runActivity } from "./boundary.js"
+import { commit } from "./commit.js"
+import type { ActivityDeps } from "./deps.js"
+import { generate } from "./generate.js"
+import { prepare } from "./prepare.js"
+import { score } from "./score.js"
+import { select, stage } from "./select.js"
+
+/**
+ * Builds winnow's activities over their dependencies. Each activity is a thin adapter: it runs
+ * an Effect at the Temporal boundary, where typed errors become retryable or final failures.
+ */
+export const createActivities = (deps: ActivityDeps) => {
+  const boundary = <I, O>(make: (deps: ActivityDeps) => (input: I) => Parameters<typeof runActivity<O>>[0]) => {
+    const activity = make(deps)
+    return (input: I): Promise<O> => runActivity(activity(input))
+  }
+  return {
+    prepare: boundary(prepare),
+    generate: boundary(generate),
+    score: boundary(score),
+    select: boundary(select),
+    stage: boundary(stage),
+    commit: boundary(commit)
+  }
+}
+
+/** The activity interface the workflows proxy (types only cross into workflow code). */
+export type Activities = ReturnType<typeof createActivities>
+export type { ActivityDeps } from "./deps.js"

@@ -1,0 +1,116 @@
+import type { CampaignSpec } from "./spec.js"
+
+/**
+ * The shapes that cross Temporal: workflow inputs and results, activity inputs and results.
+ * Only references and counts travel here; samples stay in the store (claim-check pattern).
+ */
+
+/** A contiguous slice of the prompt set handled by one child workflow. */
+export interface ShardPlan {
+  readonly index: number
+  readonly start: number
+  readonly end: number
+}
+
+/** Where a campaign's data came from; goes into each version's manifest. */
+export interface CampaignLineage {
+  readonly generator: { readonly model: string; readonly model_hash: string; readonly sampling: Record<string, unknown> }
+  readonly scorers: ReadonlyArray<{ readonly name: string; readonly version: string; readonly config_hash: string; readonly config: unknown }>
+  readonly selection: Record<string, unknown>
+  readonly prompts: { readonly ref: string; readonly count: number }
+  readonly spec_hash: string
+}
+
+/** What `prepare` hands the campaign workflow. */
+export interface PreparedCampaign {
+  readonly promptsRef: string
+  readonly promptCount: number
+  readonly shards: readonly ShardPlan[]
+  readonly lineage: CampaignLineage
+}
+
+/** Input of the campaign workflow. `startRound`/`carried` are set by continue-as-new. */
+export interface CampaignInput {
+  readonly campaignId: string
+  readonly spec: CampaignSpec
+  readonly specHash: string
+  readonly startRound?: number
+  readonly prepared?: PreparedCampaign
+  readonly carried?: CampaignProgress
+}
+
+/** Lifecycle states shown by `campaign status` and the WinnowStatus search attribute. */
+export type CampaignStatus = "running" | "completed" | "failed" | "cancelled"
+
+/** The campaign's live state, answered by the `progress` query. */
+export interface CampaignProgress {
+  readonly campaignId: string
+  readonly dataset: string
+  readonly status: CampaignStatus
+  readonly round: number
+  readonly rounds: number
+  readonly shardsDone: number
+  readonly shardsTotal: number
+  readonly prompts: number
+  readonly generated: number
+  readonly accepted: number
+  readonly versions: ReadonlyArray<{ readonly round: number; readonly version: string; readonly records: number }>
+}
+
+/** What a finished campaign returns. */
+export interface CampaignResult {
+  readonly campaignId: string
+  readonly dataset: string
+  readonly version: string | null
+  readonly generated: number
+  readonly accepted: number
+  readonly rounds: number
+}
+
+/** Input shared by the shard workflow and its activities. */
+export interface ShardInput {
+  readonly campaignId: string
+  readonly round: number
+  readonly shard: ShardPlan
+  readonly promptsRef: string
+  readonly spec: CampaignSpec
+}
+
+/** Reference to a work file in the store with the number of rows it holds. */
+export interface WorkRef {
+  readonly path: string
+  readonly rows: number
+}
+
+/** What one shard produced. */
+export interface ShardResult {
+  readonly shard: number
+  readonly generated: number
+  readonly accepted: number
+  readonly segment: { readonly hash: string; readonly records: number } | null
+}
+
+/** Input of the commit activity at the end of a round. */
+export interface CommitInput {
+  readonly campaignId: string
+  readonly workflowId: string
+  readonly runId: string
+  readonly round: number
+  readonly dataset: string
+  readonly lineage: CampaignLineage
+}
+
+/** A committed version as the workflow sees it. */
+export interface CommittedVersion {
+  readonly version: string
+  readonly sequence: number
+  readonly records: number
+  readonly added: number
+}
+
+/** Names of winnow's search attributes (registered on the dev server and by `winnow worker`). */
+export const SEARCH_ATTRIBUTES = {
+  dataset: "WinnowDataset",
+  status: "WinnowStatus",
+  campaign: "WinnowCampaign"
+} as const

@@ -1,0 +1,47 @@
+/**
+ * Every default winnow applies, in one place. Change a default here and the spec schema,
+ * the JSON Schema for editors and the README reference all follow.
+ */
+export const DEFAULTS = {
+  generator: {
+    n: 4,
+    temperature: 0.8,
+    top_p: 0.95,
+    top_k: 50,
+    min_p: 0,
+    repetition_penalty: 1,
+    max_new_tokens: 128,
+    seed: 0
+  },
+  scorer: {
+    weight: 1,
+    max_length: 512,
+    batch_size: 16
+  },
+  selection: {
+    policy: "best_of_n" as const,
+    k: 1,
+    min_score: Number.NEGATIVE_INFINITY
+  },
+  rounds: 1,
+  sharding: {
+    prompts_per_shard: 8,
+    max_concurrent_shards: 4
+  },
+  taskQueue: "winnow",
+  namespace: "default",
+  devServer: {
+    port: 7233,
+    uiPort: 8233
+  },
+  temporalCliVersion: "v1.5.1"
+} as const
+
+/** Limits that protect the cluster and the machine; the spec is rejected beyond them. */
+export const LIMITS = {
+  maxSamplesPerPrompt: 256,
+  maxNewTokens: 32768,
+  maxRounds: 1000,
+  maxPromptsPerShard: 10000,
+  maxConcurrentShards: 256
+} as const

@@ -1,0 +1,87 @@
+import { Result, Schema, SchemaIssue } from "effect"
+import { InputInvalid, type InputIssue } from "../core/errors.js"
+import { canonicalJson, sha256 } from "../core/hash.js"
+import { renderPath } from "./spec.js"
+
+const Message = Schema.Struct({
+  role: Schema.Literals(["system", "user", "assistant"]),
+  content: Schema.String
+})
+
+const PromptLine = Schema.Struct({
+  id: Schema.optionalKey(Schema.Union([Schema.String.pipe(Schema.check(Schema.isNonEmpty())), Schema.Number])),
+  prompt: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isNonEmpty()))),
+  messages: Schema.optionalKey(Schema.Array(Message).pipe(Schema.check(Schema.isMinLength(1)))),
+  reference: Schema.optionalKey(Schema.String)
+})
+
+/** One prompt of a campaign, normalised: a stable id, the conversation, an optional reference answer. */
+export interface PromptRecord {
+  readonly id: string
+  readonly messages: ReadonlyArray<{ readonly role: "system" | "user" | "assistant"; readonly content: string }>
+  readonly reference?: string
+}
+
+const decodeLine = Schema.decodeUnknownResult(PromptLine, { onExcessProperty: "error", errors: "all" })
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+const MAX_ISSUES = 20
+
+/**
+ * Parses a prompts JSONL text (`{"id"?, "prompt" | "messages", "reference"?}` per line) into
+ * normalised prompt records. Every bad line is reported with its line number and field.
+ * Ids default to a hash of the conversation, so re-running a file gives the same ids.
+ */
+export const parsePrompts = (text: string, source: string): Result.Result<PromptRecord[], InputInvalid> => {
+  const issues: InputIssue[] = []
+  const prompts: PromptRecord[] = []
+  const seen = new Map<string, number>()
+  const lines = text.split("\n")
+  for (let i = 0; i < lines.length && issues.length < MAX_ISSUES; i++) {
+    const raw = lines[i]!.trim()
+    if (raw === "") continue
+    const at = `line ${i + 1}`
+    let value: unknown
+    try {
+      value = JSON.parse(raw)
+    } catch {
+      issues.push({ path: at, value: raw, expected: "a JSON object" })
+      continue
+    }
+    const decoded = decodeLine(value)
+    if (Result.isFailure(decoded)) {
+      for (const issue of formatter(decoded.failure.issue).issues) {
+        issues.push({ path: `${at}.${renderPath(issue.path ?? [])}`, value: undefined, expected: issue.message.replace(/^Expected /, "") })
+      }
+      continue
+    }
+    const line = decoded.success
+    if ((line.prompt === undefined) === (line.messages === undefined)) {
+      issues.push({ path: at, value, expected: 'exactly one of "prompt" (a string) or "messages" (a conversation)' })
+      continue
+    }
+    const messages = line.messages ?? [{ role: "user" as const, content: line.prompt! }]
+    if (messages.at(-1)!.role !== "user") {
+      issues.push({ path: `${at}.messages[${messages.length - 1}].role`, value: messages.at(-1)!.role, expected: '"user" (the conversation must end with the user turn to answer)' })
+      continue
+    }
+    const id = line.id !== undefined ? String(line.id) : `p-${sha256(canonicalJson(messages)).slice(0, 16)}`
+    const first = seen.get(id)
+    if (first !== undefined) {
+      issues.push({ path: `${at}.id`, value: id, expected: `a unique id (line ${first} has the same)` })
+      continue
+    }
+    seen.set(id, i + 1)
+    prompts.push(line.reference === undefined ? { id, messages } : { id, messages, reference: line.reference })
+  }
+  if (issues.length > 0) return Result.fail(new InputInvalid({ source, issues }))
+  if (prompts.length === 0) return Result.fail(new InputInvalid({ source, issues: [{ path: "(file)", value: "", expected: "at least one prompt line" }] }))
+  return Result.succeed(prompts)
+}
+
+/** Splits `count` prompts into shards of at most `perShard`. */
+export const planShards = (count: number, perShard: number): Array<{ index: number; start: number; end: number }> =>
+  Array.from({ length: Math.ceil(count / perShard) }, (_, index) => ({
+    index,
+    start: index * perShard,
+    end: Math.min(count, (index + 1) * perShard)
+  }))

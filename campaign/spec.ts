@@ -1,0 +1,156 @@
+import { Effect, Result, Schema, SchemaIssue } from "effect"
+import { InputInvalid, type InputIssue } from "../core/errors.js"
+import { DEFAULTS, LIMITS } from "./defaults.js"
+
+const withDefault = <S extends Schema.Top & { readonly Encoded: unknown }>(value: S["Encoded"]) =>
+  Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
+
+const int = (min: number, max: number) =>
+  Schema.Finite.pipe(Schema.check(Schema.isInt(), Schema.isBetween({ minimum: min, maximum: max })))
+
+const NonEmpty = Schema.String.pipe(Schema.check(Schema.isNonEmpty()))
+const Unit = Schema.Finite.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
+
+/** Sampling parameters of the generator; all but `model` have defaults in `campaign/defaults.ts`. */
+export const GeneratorSpec = Schema.Struct({
+  model: NonEmpty,
+  n: int(1, LIMITS.maxSamplesPerPrompt).pipe(withDefault(DEFAULTS.generator.n)),
+  temperature: Schema.Finite.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 10 })), withDefault(DEFAULTS.generator.temperature)),
+  top_p: Unit.pipe(withDefault(DEFAULTS.generator.top_p)),
+  top_k: int(0, 1_000_000).pipe(withDefault(DEFAULTS.generator.top_k)),
+  min_p: Unit.pipe(withDefault(DEFAULTS.generator.min_p)),
+  repetition_penalty: Schema.Finite.pipe(Schema.check(Schema.isBetween({ minimum: 0.01, maximum: 10 })), withDefault(DEFAULTS.generator.repetition_penalty)),
+  max_new_tokens: int(1, LIMITS.maxNewTokens).pipe(withDefault(DEFAULTS.generator.max_new_tokens)),
+  seed: int(0, 2 ** 32 - 1).pipe(withDefault(DEFAULTS.generator.seed)),
+  system_prompt: Schema.optionalKey(Schema.String),
+  stop: Schema.optionalKey(Schema.Array(NonEmpty))
+})
+export type GeneratorSpec = typeof GeneratorSpec.Type
+
+const scorerCommon = {
+  name: NonEmpty.pipe(Schema.check(Schema.isPattern(/^[A-Za-z0-9_.-]+$/))),
+  weight: Schema.Finite.pipe(withDefault(DEFAULTS.scorer.weight))
+}
+
+/** An ONNX sequence-classification scorer (reward model or quality classifier). */
+export const ClassifierScorerSpec = Schema.Struct({
+  ...scorerCommon,
+  type: Schema.Literal("classifier"),
+  model: NonEmpty,
+  label: Schema.optionalKey(Schema.Union([int(0, 100_000), NonEmpty])),
+  template: Schema.optionalKey(NonEmpty),
+  max_length: int(8, 1_000_000).pipe(withDefault(DEFAULTS.scorer.max_length)),
+  batch_size: int(1, 4096).pipe(withDefault(DEFAULTS.scorer.batch_size))
+})
+
+/** Metrics the heuristic scorer can compute; each is right for Chinese as well as English. */
+export const HEURISTIC_METRICS = ["quality", "length_chars", "cjk_ratio", "distinct_2", "language_match"] as const
+
+/** A heuristic scorer: a cheap text statistic. */
+export const HeuristicScorerSpec = Schema.Struct({
+  ...scorerCommon,
+  type: Schema.Literal("heuristic"),
+  metric: Schema.Literals(HEURISTIC_METRICS).pipe(withDefault("quality" as const)),
+  target_chars: Schema.optionalKey(int(1, 1_000_000))
+})
+
+/** The scorer types a spec can name. */
+export const SCORER_TYPES = ["classifier", "heuristic"] as const
+
+/** One scorer of a campaign. */
+export const ScorerSpec = Schema.Union([ClassifierScorerSpec, HeuristicScorerSpec])
+export type ScorerSpec = typeof ScorerSpec.Type
+export type ClassifierScorerSpec = typeof ClassifierScorerSpec.Type
+export type HeuristicScorerSpec = typeof HeuristicScorerSpec.Type
+
+/** How scored samples become records. */
+export const SelectionSpec = Schema.Struct({
+  policy: Schema.Literal("best_of_n").pipe(withDefault(DEFAULTS.selection.policy)),
+  k: int(1, LIMITS.maxSamplesPerPrompt).pipe(withDefault(DEFAULTS.selection.k)),
+  min_score: Schema.optionalKey(Schema.Finite)
+})
+export type SelectionSpec = typeof SelectionSpec.Type
+
+/** How the prompt set is split into child workflows. */
+export const ShardingSpec = Schema.Struct({
+  prompts_per_shard: int(1, LIMITS.maxPromptsPerShard).pipe(withDefault(DEFAULTS.sharding.prompts_per_shard)),
+  max_concurrent_shards: int(1, LIMITS.maxConcurrentShards).pipe(withDefault(DEFAULTS.sharding.max_concurrent_shards))
+})
+
+const DatasetName = Schema.String.pipe(Schema.check(Schema.isPattern(/^[a-z0-9][a-z0-9._-]{0,63}$/)))
+
+/** A campaign spec as written in YAML or JSON. The source of truth for validation and the editor JSON Schema. */
+export const CampaignSpec = Schema.Struct({
+  name: NonEmpty.pipe(Schema.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/))),
+  description: Schema.optionalKey(Schema.String),
+  prompts: NonEmpty,
+  generator: GeneratorSpec,
+  scorers: Schema.Array(ScorerSpec).pipe(Schema.check(Schema.isMinLength(1))),
+  selection: SelectionSpec.pipe(withDefault({})),
+  rounds: int(1, LIMITS.maxRounds).pipe(withDefault(DEFAULTS.rounds)),
+  sharding: ShardingSpec.pipe(withDefault({})),
+  output: Schema.Struct({ dataset: DatasetName })
+})
+/** A validated campaign spec with every default filled in. */
+export type CampaignSpec = typeof CampaignSpec.Type
+
+const decode = Schema.decodeUnknownResult(CampaignSpec, { onExcessProperty: "error", errors: "all" })
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/**
+ * Validates a parsed spec object. Use after reading YAML/JSON and before anything starts;
+ * the error names every bad field, the value found and what was expected.
+ */
+export const decodeSpec = (input: unknown, source: string): Result.Result<CampaignSpec, InputInvalid> => {
+  const discriminatorIssues = checkScorerTypes(input)
+  if (discriminatorIssues.length > 0) return Result.fail(new InputInvalid({ source, issues: discriminatorIssues }))
+  const decoded = decode(input)
+  if (Result.isSuccess(decoded)) return Result.succeed(decoded.success)
+  const issues = formatter(decoded.failure.issue).issues.map((issue): InputIssue => {
+    const path = issue.path ?? []
+    return { path: renderPath(path), value: valueAt(input, path), expected: expectedFrom(issue.message) }
+  })
+  return Result.fail(new InputInvalid({ source, issues: dedupeIssues(issues) }))
+}
+
+const checkScorerTypes = (input: unknown): InputIssue[] => {
+  const scorers = (input as { scorers?: unknown } | null)?.scorers
+  if (!Array.isArray(scorers)) return []
+  return scorers.flatMap((scorer, i): InputIssue[] => {
+    const type = (scorer as { type?: unknown } | null)?.type
+    return (SCORER_TYPES as readonly unknown[]).includes(type)
+      ? []
+      : [{ path: `scorers[${i}].type`, value: type, expected: `one of ${SCORER_TYPES.map((t) => JSON.stringify(t)).join(", ")}` }]
+  })
+}
+
+const expectedFrom = (message: string): string => {
+  if (message === "Missing key") return "a value (this field is required)"
+  if (message === "Expected no excess property") return "no such field (unknown key)"
+  return message.replace(/^Expected /, "")
+}
+
+const dedupeIssues = (issues: InputIssue[]): InputIssue[] => {
+  const byPath = new Map<string, InputIssue>()
+  for (const issue of issues) {
+    const seen = byPath.get(issue.path)
+    byPath.set(issue.path, seen ? { ...seen, expected: `${seen.expected} and ${issue.expected}` } : issue)
+  }
+  return [...byPath.values()]
+}
+
+/** Renders a schema path as `a.b[0].c`. */
+export const renderPath = (path: ReadonlyArray<PropertyKey | { key: PropertyKey }>): string =>
+  path
+    .map((segment) => (typeof segment === "object" ? segment.key : segment))
+    .reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), "")
+
+const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey | { key: PropertyKey }>): unknown => {
+  let current: unknown = input
+  for (const segment of path) {
+    const key = typeof segment === "object" ? segment.key : segment
+    if (current === null || typeof current !== "object") return undefined
+    current = (current as Record<PropertyKey, unknown>)[key]
+  }
+  return current
+}

@@ -1,0 +1,58 @@
+import { randomBytes } from "node:crypto"
+import type { Client, WorkflowHandle } from "@temporalio/client"
+import type { CampaignInput, CampaignProgress, CampaignResult } from "../campaign/contracts.js"
+import type { campaignWorkflow } from "../workflows/campaign.js"
+import { CAMPAIGN_KEY, DATASET_KEY, STATUS_KEY } from "../workflows/searchAttributes.js"
+import type { LoadedSpec } from "./specFile.js"
+import type { ProgressBar } from "./output.js"
+
+/** Workflow type name of campaigns (what `campaign list` filters on). */
+export const CAMPAIGN_WORKFLOW = "campaignWorkflow"
+
+/** A fresh campaign id: spec name, UTC time, random suffix. */
+export const newCampaignId = (name: string, now = new Date()): string =>
+  `${name}-${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").replace("T", "-")}-${randomBytes(3).toString("hex")}`
+
+/** Starts a campaign workflow for a validated spec; returns its handle. */
+export const startCampaign = async (client: Client, taskQueue: string, loaded: LoadedSpec): Promise<WorkflowHandle<typeof campaignWorkflow>> => {
+  const campaignId = newCampaignId(loaded.spec.name)
+  const input: CampaignInput = { campaignId, spec: loaded.spec, specHash: loaded.hash }
+  return client.workflow.start<typeof campaignWorkflow>(CAMPAIGN_WORKFLOW, {
+    taskQueue,
+    workflowId: campaignId,
+    args: [input],
+    typedSearchAttributes: [
+      { key: DATASET_KEY, value: loaded.spec.output.dataset },
+      { key: STATUS_KEY, value: "running" },
+      { key: CAMPAIGN_KEY, value: loaded.spec.name }
+    ]
+  })
+}
+
+/** Reads a campaign's progress; undefined when it cannot answer right now. */
+export const queryProgress = async (handle: WorkflowHandle): Promise<CampaignProgress | undefined> => {
+  try {
+    return await handle.query<CampaignProgress>("progress")
+  } catch {
+    return undefined
+  }
+}
+
+/** Waits for a campaign to finish, redrawing the progress bar while it runs. */
+export const waitForCampaign = async (handle: WorkflowHandle<typeof campaignWorkflow>, bar: ProgressBar): Promise<CampaignResult> => {
+  let finished = false
+  const poll = (async () => {
+    while (!finished) {
+      const progress = await queryProgress(handle)
+      if (progress && !finished) bar.update(progress)
+      await new Promise((r) => setTimeout(r, 500))
+    }
+  })()
+  try {
+    return await handle.result()
+  } finally {
+    finished = true
+    await poll
+    bar.done()
+  }
+}

@@ -1,0 +1,171 @@
+import { existsSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import type { Logger } from "pino"
+import { type Command, type ParsedArgs, UsageError } from "../args.js"
+import { CAMPAIGN_WORKFLOW, queryProgress, startCampaign, waitForCampaign } from "../campaignClient.js"
+import { readCliConfig } from "../config.js"
+import { printFields, printJson, printTable, ProgressBar } from "../output.js"
+import { openSession } from "../session.js"
+import { loadSpecFile } from "../specFile.js"
+
+const RUN_OPTIONS = {
+  json: { type: "boolean" },
+  "task-queue": { type: "string" },
+  "no-progress": { type: "boolean" }
+} as const
+
+const runSpec = async (specPath: string, args: ParsedArgs, log: Logger, embed: boolean): Promise<number> => {
+  const loaded = loadSpecFile(specPath)
+  const config = readCliConfig(process.env, args.values["task-queue"] as string | undefined)
+  const started = Date.now()
+  const session = await openSession(config, log, embed)
+  try {
+    const handle = await startCampaign(session.client, config.taskQueue, loaded)
+    log.info({ campaignId: handle.workflowId, address: session.address, embedded: session.embedded }, "campaign started")
+    const bar = new ProgressBar(process.stderr.isTTY === true && args.values["no-progress"] !== true && args.values.json !== true)
+    const result = await waitForCampaign(handle, bar)
+    const summary = { ...result, seconds: Math.round((Date.now() - started) / 100) / 10 }
+    if (args.values.json) printJson(summary)
+    else printFields(summary)
+    return 0
+  } finally {
+    await session.close()
+  }
+}
+
+/** `winnow run <spec>`: run a campaign to completion (embedded server unless TEMPORAL_ADDRESS is set). */
+export const runCommand = (log: Logger): Command => ({
+  name: "run",
+  summary: "Run a campaign to completion. Without TEMPORAL_ADDRESS, starts an embedded Temporal dev server and worker.",
+  usage: "run <spec.yaml> [--json]",
+  options: RUN_OPTIONS,
+  positionals: { min: 1, max: 1 },
+  run: (args) => runSpec(args.positionals[0]!, args, log, true)
+})
+
+/** The bundled demo spec (this file runs from `cli/commands/` or `dist/cli/commands/`). */
+export const demoSpecPath = (): string => {
+  const candidates = ["../../examples/demo.yaml", "../../../examples/demo.yaml"].map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+  return candidates.find((path) => existsSync(path)) ?? candidates[0]!
+}
+
+/** `winnow demo`: run the bundled Chinese/English demo campaign. */
+export const demoCommand = (log: Logger): Command => ({
+  name: "demo",
+  summary: "Run the bundled demo campaign (Chinese and English prompts, a tiny bundled model).",
+  usage: "demo [--json]",
+  options: RUN_OPTIONS,
+  positionals: { min: 0, max: 0 },
+  run: (args) => runSpec(demoSpecPath(), args, log, true)
+})
+
+const campaignStart = (log: Logger): Command => ({
+  name: "start",
+  summary: "Start a campaign. Returns its id at once, or waits with --wait (an embedded server is used only with --wait).",
+  usage: "campaign start <spec.yaml> [--wait] [--json]",
+  options: { ...RUN_OPTIONS, wait: { type: "boolean" } },
+  positionals: { min: 1, max: 1 },
+  run: async (args) => {
+    if (args.values.wait) return runSpec(args.positionals[0]!, args, log, true)
+    const loaded = loadSpecFile(args.positionals[0]!)
+    const config = readCliConfig(process.env, args.values["task-queue"] as string | undefined)
+    const session = await openSession(config, log, false)
+    try {
+      const handle = await startCampaign(session.client, config.taskQueue, loaded)
+      if (args.values.json) printJson({ campaignId: handle.workflowId, dataset: loaded.spec.output.dataset })
+      else process.stdout.write(`${handle.workflowId}\n`)
+      return 0
+    } finally {
+      await session.close()
+    }
+  }
+})
+
+const campaignStatus = (log: Logger): Command => ({
+  name: "status",
+  summary: "Show a campaign's status and progress.",
+  usage: "campaign status <campaign-id> [--json]",
+  options: { json: { type: "boolean" } },
+  positionals: { min: 1, max: 1 },
+  run: async (args) => {
+    const config = readCliConfig(process.env)
+    const session = await openSession(config, log, false)
+    try {
+      const handle = session.client.workflow.getHandle(args.positionals[0]!)
+      const description = await handle.describe()
+      const status = description.status.name
+      const progress = status === "RUNNING" ? await queryProgress(handle) : undefined
+      const result = status === "COMPLETED" ? await handle.result() : undefined
+      const view = { campaignId: handle.workflowId, status, ...(progress ?? {}), ...(result ? { result } : {}), startTime: description.startTime.toISOString() }
+      if (args.values.json) printJson(view)
+      else printFields(view)
+      return 0
+    } finally {
+      await session.close()
+    }
+  }
+})
+
+const campaignList = (log: Logger): Command => ({
+  name: "list",
+  summary: "List campaigns, newest first, with dataset and status.",
+  usage: "campaign list [--json]",
+  options: { json: { type: "boolean" } },
+  positionals: { min: 0, max: 0 },
+  run: async (args) => {
+    const config = readCliConfig(process.env)
+    const session = await openSession(config, log, false)
+    try {
+      const rows = new Map<string, Record<string, unknown>>()
+      for await (const wf of session.client.workflow.list({ query: `WorkflowType = '${CAMPAIGN_WORKFLOW}'` })) {
+        if (rows.has(wf.workflowId)) continue
+        const sa = wf.searchAttributes as Record<string, unknown[] | undefined>
+        rows.set(wf.workflowId, {
+          campaignId: wf.workflowId,
+          name: sa.WinnowCampaign?.[0] ?? "",
+          dataset: sa.WinnowDataset?.[0] ?? "",
+          status: sa.WinnowStatus?.[0] ?? wf.status.name.toLowerCase(),
+          temporalStatus: wf.status.name,
+          startTime: wf.startTime.toISOString()
+        })
+      }
+      const list = [...rows.values()]
+      if (args.values.json) printJson(list)
+      else printTable(list, ["campaignId", "dataset", "status", "startTime"])
+      return 0
+    } finally {
+      await session.close()
+    }
+  }
+})
+
+const campaignCancel = (log: Logger): Command => ({
+  name: "cancel",
+  summary: "Ask a running campaign to stop; its committed versions stay.",
+  usage: "campaign cancel <campaign-id> [--json]",
+  options: { json: { type: "boolean" } },
+  positionals: { min: 1, max: 1 },
+  run: async (args) => {
+    const config = readCliConfig(process.env)
+    const session = await openSession(config, log, false)
+    try {
+      await session.client.workflow.getHandle(args.positionals[0]!).cancel()
+      if (args.values.json) printJson({ campaignId: args.positionals[0], cancelled: true })
+      else process.stdout.write(`cancellation requested: ${args.positionals[0]}\n`)
+      return 0
+    } finally {
+      await session.close()
+    }
+  }
+})
+
+/** `winnow campaign <start|status|list|cancel>`. */
+export const campaignCommands = (log: Logger): Command[] => [campaignStart(log), campaignStatus(log), campaignList(log), campaignCancel(log)]
+
+/** Raised when a group command is called without a known subcommand. */
+export const unknownSubcommand = (group: string, name: string | undefined, commands: Command[]): UsageError =>
+  new UsageError(
+    name ? `unknown command: ${group} ${name}` : `missing command after ${group}`,
+    [`Usage: winnow ${group} <command>`, "", ...commands.map((c) => `  ${c.usage.padEnd(44)}${c.summary}`)].join("\n")
+  )
+

@@ -1,0 +1,71 @@
+import type { Logger } from "pino"
+import { createLogger } from "../worker/logger.js"
+import { type Command, helpOf, parseCommandArgs, UsageError } from "./args.js"
+import { campaignCommands, demoCommand, runCommand, unknownSubcommand } from "./commands/campaign.js"
+import { datasetCommands } from "./commands/dataset.js"
+import { devCommand, workerCommand } from "./commands/serve.js"
+import { specCommands } from "./commands/spec.js"
+import { reportFailure } from "./failures.js"
+import { winnowVersion } from "../worker/temporalWorker.js"
+
+const TOP_HELP = (groups: Record<string, Command[]>, singles: Command[]) =>
+  [
+    "winnow — self-play synthetic data generation on Temporal",
+    "",
+    "Usage: winnow <command> [options]   (every command takes --help)",
+    "",
+    ...singles.map((c) => `  ${c.usage.padEnd(52)}${c.summary.split(". ")[0]}`),
+    ...Object.values(groups).flatMap((cs) => cs.map((c) => `  ${c.usage.padEnd(52)}${c.summary.split(". ")[0]}`)),
+    "",
+    "Environment: TEMPORAL_ADDRESS (cluster; unset = embedded dev server), TEMPORAL_NAMESPACE, WINNOW_HOME (default ~/.winnow),",
+    "             WINNOW_TASK_QUEUE, WINNOW_LOG_LEVEL, TEMPORAL_CLI_PATH.",
+    "Exit codes:  0 ok, 1 failure, 2 bad usage or input."
+  ].join("\n")
+
+/** Resolves argv to a command and the arguments left for it. */
+const route = (argv: string[], log: Logger): { command: Command; rest: string[] } | { help: string; exit: number } => {
+  const singles = [runCommand(log), demoCommand(log), workerCommand(log), devCommand(log)]
+  const groups: Record<string, Command[]> = { campaign: campaignCommands(log), dataset: datasetCommands(log), spec: specCommands(log) }
+  const [first, second, ...rest] = argv
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") return { help: TOP_HELP(groups, singles), exit: first === undefined ? 2 : 0 }
+  if (first === "--version" || first === "-v") return { help: winnowVersion(), exit: 0 }
+  const single = singles.find((c) => c.name === first)
+  if (single) return { command: single, rest: argv.slice(1) }
+  const group = groups[first]
+  if (!group) throw new UsageError(`unknown command: ${first}`, TOP_HELP(groups, singles))
+  if (second === "--help" || second === "-h") throw Object.assign(unknownSubcommand(first, undefined, group), { exitCode: 0 })
+  const command = group.find((c) => c.name === second)
+  if (!command) throw unknownSubcommand(first, second, group)
+  return { command, rest }
+}
+
+/** Runs the CLI and returns the process exit code: 0 ok, 1 failure, 2 bad usage or input. */
+export const main = async (argv: string[]): Promise<number> => {
+  const log = createLogger()
+  try {
+    const routed = route(argv, log)
+    if ("help" in routed) {
+      ;(routed.exit === 0 ? process.stdout : process.stderr).write(`${routed.help}\n`)
+      return routed.exit
+    }
+    const args = parseCommandArgs(routed.command, routed.rest)
+    if (args.help) {
+      process.stdout.write(`${helpOf(routed.command)}\n`)
+      return 0
+    }
+    return await routed.command.run(args)
+  } catch (error) {
+    if (error instanceof UsageError) {
+      const exit = (error as UsageError & { exitCode?: number }).exitCode ?? 2
+      if (exit !== 0) process.stderr.write(`winnow: ${error.message}\n\n`)
+      ;(exit === 0 ? process.stdout : process.stderr).write(`${error.help}\n`)
+      return exit
+    }
+    const reported = reportFailure(error)
+    log.debug({ err: error }, "command failed")
+    process.stderr.write(`winnow: error [${reported.code}]: ${reported.message}\n`)
+    return reported.exit
+  } finally {
+    log.flush?.()
+  }
+}

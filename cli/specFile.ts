@@ -1,0 +1,64 @@
+import { existsSync, readFileSync, statSync } from "node:fs"
+import { dirname, isAbsolute, resolve } from "node:path"
+import { Result } from "effect"
+import { parse as parseYaml } from "yaml"
+import { parsePrompts } from "../campaign/prompts.js"
+import { type CampaignSpec, decodeSpec } from "../campaign/spec.js"
+import { inputInvalid, InputInvalid } from "../core/errors.js"
+import { canonicalJson, sha256 } from "../core/hash.js"
+import { readModelDir } from "../models/modelDir.js"
+
+/** A validated spec with every path made absolute, plus its content hash. */
+export interface LoadedSpec {
+  readonly path: string
+  readonly spec: CampaignSpec
+  readonly hash: string
+}
+
+/**
+ * Reads a campaign spec (YAML or JSON), validates it, resolves paths against the spec's folder
+ * and checks that the prompt file and every model directory exist and make sense — so a bad
+ * spec fails before anything starts, naming the field, the value and what was expected.
+ */
+export const loadSpecFile = (file: string): LoadedSpec => {
+  const path = resolve(file)
+  if (!existsSync(path) || !statSync(path).isFile()) throw inputInvalid("winnow", "spec", file, "a path to a campaign spec file (.yaml or .json)")
+  let raw: unknown
+  try {
+    const text = readFileSync(path, "utf8")
+    raw = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text)
+  } catch (e) {
+    throw inputInvalid(path, "(file)", (e as Error).message.split("\n")[0], "valid YAML or JSON")
+  }
+  const decoded = decodeSpec(raw, path)
+  if (Result.isFailure(decoded)) throw decoded.failure
+  const spec = resolvePaths(decoded.success, dirname(path))
+  checkFiles(spec, path)
+  return { path, spec, hash: sha256(canonicalJson(spec)).slice(0, 16) }
+}
+
+const abs = (base: string, p: string): string => (isAbsolute(p) ? p : resolve(base, p))
+
+const resolvePaths = (spec: CampaignSpec, base: string): CampaignSpec => ({
+  ...spec,
+  prompts: abs(base, spec.prompts),
+  generator: { ...spec.generator, model: abs(base, spec.generator.model) },
+  scorers: spec.scorers.map((s) => (s.type === "classifier" ? { ...s, model: abs(base, s.model) } : s))
+})
+
+const checkFiles = (spec: CampaignSpec, source: string): void => {
+  if (!existsSync(spec.prompts) || !statSync(spec.prompts).isFile()) {
+    throw inputInvalid(source, "prompts", spec.prompts, "an existing JSONL file of prompts")
+  }
+  const prompts = parsePrompts(readFileSync(spec.prompts, "utf8"), spec.prompts)
+  if (Result.isFailure(prompts)) throw prompts.failure
+  readModelDir(spec.generator.model, "generator.model", source)
+  spec.scorers.forEach((s, i) => {
+    if (s.type === "classifier") readModelDir(s.model, `scorers[${i}].model`, source)
+  })
+  const names = new Set<string>()
+  spec.scorers.forEach((s, i) => {
+    if (names.has(s.name)) throw new InputInvalid({ source, issues: [{ path: `scorers[${i}].name`, value: s.name, expected: "a name no other scorer uses" }] })
+    names.add(s.name)
+  })
+}

@@ -1,0 +1,130 @@
+import { existsSync } from "node:fs"
+import { availableParallelism } from "node:os"
+import { fileURLToPath } from "node:url"
+import { Worker } from "node:worker_threads"
+import { Context, Effect, Layer } from "effect"
+import { InferenceFailed, reviveError, type WinnowError } from "../core/errors.js"
+import type { ClassifierOutput } from "./classifierSession.js"
+import type { GenerationParams, GenerationPrompt, SampleText } from "./localGenerator.js"
+import type { PoolRequest, ThreadRequest, ThreadResponse } from "./threadProtocol.js"
+
+/** How many inference threads to run and how many cores each ONNX session may use. */
+export interface PoolOptions {
+  readonly threads: number
+  readonly intraOpThreads: number
+}
+
+/** Default pool: one thread using every core (best for one model on a small machine). */
+export const defaultPoolOptions = (): PoolOptions => ({ threads: 1, intraOpThreads: availableParallelism() })
+
+interface Slot {
+  worker: Worker
+  pending: Map<number, { resolve: (v: unknown) => void; reject: (e: WinnowError) => void }>
+}
+
+/** Where the compiled thread entry lives (next to this module, or under dist/ when running from sources). */
+const threadEntry = (): URL => {
+  const here = new URL("./inferenceThread.js", import.meta.url)
+  if (existsSync(fileURLToPath(here))) return here
+  const built = new URL("../dist/models/inferenceThread.js", import.meta.url)
+  if (existsSync(fileURLToPath(built))) return built
+  throw new InferenceFailed({ model: "(pool)", reason: "inference thread code not found: run `npm run build` first" })
+}
+
+/**
+ * Runs models in worker threads so ONNX Runtime's blocking `run()` never stalls the event loop
+ * (Temporal heartbeats and polling live there). Requests go to the thread with the fewest pending.
+ */
+export class ThreadPool {
+  private readonly slots: Slot[] = []
+  private nextId = 1
+  private closed = false
+
+  constructor(private readonly options: PoolOptions) {
+    for (let i = 0; i < options.threads; i++) this.slots.push(this.spawn())
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(threadEntry(), { workerData: { intraOpThreads: this.options.intraOpThreads } })
+    const slot: Slot = { worker, pending: new Map() }
+    worker.on("message", (msg: ThreadResponse) => {
+      const waiter = slot.pending.get(msg.id)
+      if (!waiter) return
+      slot.pending.delete(msg.id)
+      if (msg.ok) waiter.resolve(msg.value)
+      else waiter.reject(reviveError(msg.error, "inference thread"))
+    })
+    const fail = (reason: string) => {
+      for (const waiter of slot.pending.values()) waiter.reject(new InferenceFailed({ model: "(thread)", reason }))
+      slot.pending.clear()
+      if (!this.closed) {
+        const index = this.slots.indexOf(slot)
+        if (index >= 0) this.slots[index] = this.spawn()
+      }
+    }
+    worker.on("error", (e) => fail(`inference thread crashed: ${e.message}`))
+    worker.on("exit", (code) => code !== 0 && fail(`inference thread exited with code ${code}`))
+    worker.unref()
+    return slot
+  }
+
+  /** Sends one request to the least busy thread. */
+  request<T>(request: PoolRequest): Promise<T> {
+    if (this.closed) return Promise.reject(new InferenceFailed({ model: "(pool)", reason: "the inference pool is closed" }))
+    const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
+    const id = this.nextId++
+    return new Promise<T>((resolve, reject) => {
+      slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
+      slot.worker.ref()
+      slot.worker.postMessage({ ...request, id } as ThreadRequest)
+    }).finally(() => {
+      if (slot.pending.size === 0) slot.worker.unref()
+    })
+  }
+
+  /** Stops every thread. */
+  async close(): Promise<void> {
+    this.closed = true
+    await Promise.all(this.slots.map((s) => s.worker.terminate()))
+  }
+}
+
+const run = <T>(pool: ThreadPool, request: PoolRequest): Effect.Effect<T, WinnowError> =>
+  Effect.tryPromise({ try: () => pool.request<T>(request), catch: (e) => e as WinnowError })
+
+/**
+ * The inference service: generation and classification on local ONNX models, in worker
+ * threads. Provide it with `InferencePool.layer(options)`; threads stop when the scope closes.
+ */
+export class InferencePool extends Context.Service<InferencePool, {
+  generate(input: {
+    readonly model: string
+    readonly variant?: string
+    readonly prompts: readonly GenerationPrompt[]
+    readonly params: GenerationParams
+  }): Effect.Effect<SampleText[], WinnowError>
+  classify(input: {
+    readonly model: string
+    readonly field: string
+    readonly texts: readonly string[]
+    readonly pairs?: ReadonlyArray<readonly [string, string]>
+    readonly maxLength: number
+    readonly batchSize: number
+  }): Effect.Effect<ClassifierOutput, WinnowError>
+}>()("winnow/models/InferencePool") {
+  /** A pool of `options.threads` inference threads, closed with its scope. */
+  static readonly layer = (options: PoolOptions) =>
+    Layer.effect(
+      InferencePool,
+      Effect.gen(function* () {
+        const pool = yield* Effect.acquireRelease(
+          Effect.sync(() => new ThreadPool(options)),
+          (p) => Effect.promise(() => p.close())
+        )
+        return InferencePool.of({
+          generate: (input) => run<SampleText[]>(pool, { op: "generate", ...input }),
+          classify: (input) => run<ClassifierOutput>(pool, { op: "classify", ...input })
+        })
+      })
+    )
+}

@@ -1,0 +1,42 @@
+import { parentPort, workerData } from "node:worker_threads"
+import { errorToPlain } from "../core/errors.js"
+import { ClassifierSession } from "./classifierSession.js"
+import { LocalGenerator } from "./localGenerator.js"
+import type { SessionSettings } from "./onnxSession.js"
+import type { ThreadRequest, ThreadResponse } from "./threadProtocol.js"
+
+const settings = workerData as SessionSettings
+const generators = new Map<string, Promise<LocalGenerator>>()
+const classifiers = new Map<string, Promise<ClassifierSession>>()
+
+const cached = <T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> => {
+  let entry = cache.get(key)
+  if (!entry) {
+    entry = load()
+    entry.catch(() => cache.delete(key))
+    cache.set(key, entry)
+  }
+  return entry
+}
+
+const handle = async (request: ThreadRequest): Promise<unknown> => {
+  switch (request.op) {
+    case "generate": {
+      const key = `${request.model}\0${request.variant ?? ""}`
+      const generator = await cached(generators, key, () => LocalGenerator.load(request.model, settings, request.variant))
+      return generator.generate(request.prompts, request.params)
+    }
+    case "classify": {
+      const classifier = await cached(classifiers, request.model, () => ClassifierSession.load(request.model, request.field, settings))
+      const texts = request.pairs ? request.pairs.map(([p, r]) => classifier.renderPair(p, r)) : request.texts
+      return classifier.classify(texts, request.maxLength, request.batchSize)
+    }
+  }
+}
+
+parentPort!.on("message", (request: ThreadRequest) => {
+  handle(request).then(
+    (value) => parentPort!.postMessage({ id: request.id, ok: true, value } satisfies ThreadResponse),
+    (error) => parentPort!.postMessage({ id: request.id, ok: false, error: errorToPlain(error) } satisfies ThreadResponse)
+  )
+})

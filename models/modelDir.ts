@@ -1,0 +1,102 @@
+import { existsSync, readFileSync, statSync } from "node:fs"
+import { join, resolve } from "node:path"
+import { inputInvalid, type InputInvalid, ModelUnsupported } from "../core/errors.js"
+
+/** The ONNX files winnow looks for, in order of preference, when a directory holds several. */
+export const ONNX_CANDIDATES = [
+  "onnx/model.onnx",
+  "onnx/model_quantized.onnx",
+  "onnx/model_q4.onnx",
+  "onnx/model_fp16.onnx",
+  "onnx/model_q4f16.onnx",
+  "onnx/decoder_model_merged.onnx",
+  "model.onnx",
+  "decoder_model_merged.onnx"
+] as const
+
+/** What a model directory holds: parsed configs and the files to load. */
+export interface ModelDir {
+  readonly path: string
+  readonly onnxPath: string
+  readonly config: Record<string, unknown>
+  readonly generationConfig: Record<string, unknown>
+  readonly tokenizerPath: string
+  readonly tokenizerConfig: Record<string, unknown>
+  readonly chatTemplate: string | undefined
+}
+
+/**
+ * Reads a Hugging Face Optimum / onnx-community model directory. Use before starting a campaign
+ * (to reject a bad path early, naming `field`) and when loading a model in a worker thread.
+ * `variant` picks `onnx/model_<variant>.onnx` explicitly.
+ */
+export const readModelDir = (
+  dir: string,
+  field: string,
+  source: string,
+  variant?: string
+): ModelDir => {
+  const path = resolve(dir)
+  if (!existsSync(path) || !statSync(path).isDirectory()) {
+    throw inputInvalid(source, field, dir, "an existing model directory (with config.json, tokenizer.json and onnx/model.onnx)")
+  }
+  const config = readJson(join(path, "config.json"), field, source, true)!
+  const tokenizerPath = join(path, "tokenizer.json")
+  if (!existsSync(tokenizerPath)) throw inputInvalid(source, field, dir, "a model directory containing tokenizer.json")
+  const onnxPath = findOnnx(path, variant)
+  if (!onnxPath) {
+    throw inputInvalid(source, field, dir, `a model directory containing one of ${ONNX_CANDIDATES.join(", ")}${variant ? ` (variant ${variant})` : ""}`)
+  }
+  const tokenizerConfig = readJson(join(path, "tokenizer_config.json"), field, source, false) ?? {}
+  const templateFile = join(path, "chat_template.jinja")
+  const chatTemplate = existsSync(templateFile)
+    ? readFileSync(templateFile, "utf8")
+    : pickTemplate(tokenizerConfig.chat_template)
+  return {
+    path,
+    onnxPath,
+    config,
+    generationConfig: readJson(join(path, "generation_config.json"), field, source, false) ?? {},
+    tokenizerPath,
+    tokenizerConfig,
+    chatTemplate
+  }
+}
+
+const findOnnx = (dir: string, variant?: string): string | undefined => {
+  const candidates = variant ? [`onnx/model_${variant}.onnx`, `onnx/${variant}.onnx`] : ONNX_CANDIDATES
+  return candidates.map((c) => join(dir, c)).find((p) => existsSync(p))
+}
+
+const pickTemplate = (value: unknown): string | undefined => {
+  if (typeof value === "string") return value
+  if (Array.isArray(value)) {
+    const named = value.find((t) => (t as { name?: string }).name === "default") ?? value[0]
+    return (named as { template?: string } | undefined)?.template
+  }
+  return undefined
+}
+
+const readJson = (
+  file: string,
+  field: string,
+  source: string,
+  required: boolean
+): Record<string, unknown> | undefined => {
+  if (!existsSync(file)) {
+    if (required) throw inputInvalid(source, field, file, "a model directory containing config.json")
+    return undefined
+  }
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>
+  } catch (e) {
+    throw new ModelUnsupported({ model: file, reason: `not valid JSON: ${(e as Error).message}` })
+  }
+}
+
+/** Token ids from a config value that may be a number, a list, or absent. */
+export const tokenIdList = (value: unknown): number[] =>
+  Array.isArray(value) ? value.filter((v): v is number => typeof v === "number") : typeof value === "number" ? [value] : []
+
+/** Narrowing helper for callers that catch `readModelDir` errors. */
+export type ModelDirError = InputInvalid | ModelUnsupported

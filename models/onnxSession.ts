@@ -1,0 +1,44 @@
+import * as ort from "onnxruntime-node"
+import { ModelUnsupported } from "../core/errors.js"
+
+/** Thread and optimisation settings for one ONNX Runtime session. */
+export interface SessionSettings {
+  readonly intraOpThreads: number
+  readonly interOpThreads?: number
+}
+
+/**
+ * Opens an ONNX Runtime session with winnow's deliberate options (full graph optimisation,
+ * CPU arena, explicit thread counts). Use only inside a worker thread: `run()` blocks.
+ */
+export const openSession = async (onnxPath: string, settings: SessionSettings): Promise<ort.InferenceSession> => {
+  try {
+    return await ort.InferenceSession.create(onnxPath, {
+      executionProviders: ["cpu"],
+      graphOptimizationLevel: "all",
+      intraOpNumThreads: settings.intraOpThreads,
+      interOpNumThreads: settings.interOpThreads ?? 1,
+      enableCpuMemArena: true,
+      enableMemPattern: true,
+      executionMode: "sequential"
+    })
+  } catch (e) {
+    throw new ModelUnsupported({ model: onnxPath, reason: `ONNX Runtime cannot load it: ${(e as Error).message}` })
+  }
+}
+
+/** The metadata of one tensor input or output, or undefined if the session has no such name. */
+export const tensorMeta = (
+  metas: readonly ort.InferenceSession.ValueMetadata[],
+  name: string
+): ort.InferenceSession.TensorValueMetadata | undefined => {
+  const meta = metas.find((m) => m.name === name)
+  return meta && meta.isTensor ? meta : undefined
+}
+
+/** int64 tensor from plain numbers. */
+export const int64Tensor = (values: ArrayLike<number>, dims: readonly number[]): ort.Tensor => {
+  const data = new BigInt64Array(values.length)
+  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]!)
+  return new ort.Tensor("int64", data, dims)
+}

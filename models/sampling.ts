@@ -1,0 +1,156 @@
+import type { Rng } from "./rng.js"
+
+/** The sampling knobs of one request; `temperature` 0 means greedy. */
+export interface SamplingParams {
+  readonly temperature: number
+  readonly top_k: number
+  readonly top_p: number
+  readonly min_p: number
+  readonly repetition_penalty: number
+}
+
+/** What one sampling step chose and what it knew about the distribution. */
+export interface SampledToken {
+  readonly token: number
+  /** log-probability of the token under the model's own distribution (temperature 1, no truncation). */
+  readonly logprob: number
+  /** entropy (nats) of the model's own distribution at this step. */
+  readonly entropy: number
+}
+
+/**
+ * Samples one token from a logits row. Never sorts the whole vocabulary: a bounded heap keeps
+ * the top-k candidates, and top-p/min-p work inside them (k grows only if the nucleus needs it).
+ * `seen` holds the ids generated so far, for the repetition penalty.
+ */
+export const sampleToken = (
+  logits: Float32Array,
+  offset: number,
+  vocab: number,
+  params: SamplingParams,
+  rng: Rng,
+  seen?: ReadonlySet<number>
+): SampledToken => {
+  const row = logits.subarray(offset, offset + vocab)
+  const stats = distributionStats(row)
+  const penalised = params.repetition_penalty !== 1 && seen && seen.size > 0 ? applyPenalty(row, seen, params.repetition_penalty) : row
+  const token = params.temperature === 0 ? argmax(penalised) : drawToken(penalised, params, rng)
+  return { token, logprob: row[token]! - stats.logZ, entropy: stats.entropy }
+}
+
+/** log-partition and entropy of softmax(row), in one pass over the vocabulary. */
+export const distributionStats = (row: Float32Array): { logZ: number; entropy: number } => {
+  let max = -Infinity
+  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!
+  let sum = 0
+  let weighted = 0
+  for (let i = 0; i < row.length; i++) {
+    const x = row[i]!
+    const e = Math.exp(x - max)
+    sum += e
+    weighted += e * x
+  }
+  const logZ = max + Math.log(sum)
+  return { logZ, entropy: logZ - weighted / sum }
+}
+
+const applyPenalty = (row: Float32Array, seen: ReadonlySet<number>, penalty: number): Float32Array => {
+  const out = new Float32Array(row)
+  for (const id of seen) {
+    const x = out[id]!
+    out[id] = x > 0 ? x / penalty : x * penalty
+  }
+  return out
+}
+
+const argmax = (row: Float32Array): number => {
+  let best = 0
+  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i
+  return best
+}
+
+const drawToken = (row: Float32Array, params: SamplingParams, rng: Rng): number => {
+  const vocab = row.length
+  const invT = 1 / params.temperature
+  let k = params.top_k > 0 ? Math.min(params.top_k, vocab) : Math.min(64, vocab)
+  for (;;) {
+    const ids = topK(row, k)
+    const candidates = nucleus(row, ids, invT, params)
+    const exhausted = params.top_k > 0 || k >= vocab || candidates.complete
+    if (exhausted) return pick(candidates.ids, candidates.weights, rng)
+    k = Math.min(vocab, k * 4)
+  }
+}
+
+/** Ids of the k largest logits, largest first (bounded min-heap, O(V log k)). */
+export const topK = (row: Float32Array, k: number): Int32Array => {
+  const heap = new Int32Array(k)
+  let size = 0
+  const less = (a: number, b: number) => row[a]! < row[b]! || (row[a] === row[b] && a > b)
+  const siftDown = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < size && less(heap[l]!, heap[m]!)) m = l
+      if (r < size && less(heap[r]!, heap[m]!)) m = r
+      if (m === i) return
+      ;[heap[i], heap[m]] = [heap[m]!, heap[i]!]
+      i = m
+    }
+  }
+  for (let id = 0; id < row.length; id++) {
+    if (size < k) {
+      heap[size] = id
+      let i = size++
+      while (i > 0) {
+        const p = (i - 1) >> 1
+        if (!less(heap[i]!, heap[p]!)) break
+        ;[heap[i], heap[p]] = [heap[p]!, heap[i]!]
+        i = p
+      }
+    } else if (less(heap[0]!, id)) {
+      heap[0] = id
+      siftDown(0)
+    }
+  }
+  const out = Array.from(heap.subarray(0, size))
+  out.sort((a, b) => row[b]! - row[a]! || a - b)
+  return Int32Array.from(out)
+}
+
+const nucleus = (
+  row: Float32Array,
+  ids: Int32Array,
+  invT: number,
+  params: SamplingParams
+): { ids: Int32Array; weights: Float64Array; complete: boolean } => {
+  let max = -Infinity
+  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!
+  let total = 0
+  for (let i = 0; i < row.length; i++) total += Math.exp((row[i]! - max) * invT)
+  const weights = new Float64Array(ids.length)
+  let mass = 0
+  let count = 0
+  const floor = params.min_p > 0 ? params.min_p * Math.exp((row[ids[0]!]! - max) * invT) : 0
+  for (let i = 0; i < ids.length; i++) {
+    const w = Math.exp((row[ids[i]!]! - max) * invT)
+    if (i > 0 && w < floor) return { ids: ids.subarray(0, count), weights: weights.subarray(0, count), complete: true }
+    weights[i] = w
+    mass += w
+    count++
+    if (mass / total >= params.top_p) return { ids: ids.subarray(0, count), weights: weights.subarray(0, count), complete: true }
+  }
+  return { ids, weights, complete: false }
+}
+
+const pick = (ids: Int32Array, weights: Float64Array, rng: Rng): number => {
+  let sum = 0
+  for (let i = 0; i < weights.length; i++) sum += weights[i]!
+  let u = rng.next() * sum
+  for (let i = 0; i < ids.length; i++) {
+    u -= weights[i]!
+    if (u < 0) return ids[i]!
+  }
+  return ids[ids.length - 1]!
+}

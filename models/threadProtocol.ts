@@ -1,0 +1,30 @@
+import type { GenerationParams, GenerationPrompt } from "./localGenerator.js"
+
+/** A request posted to an inference thread. */
+export type ThreadRequest =
+  | {
+      readonly id: number
+      readonly op: "generate"
+      readonly model: string
+      readonly variant?: string
+      readonly prompts: readonly GenerationPrompt[]
+      readonly params: GenerationParams
+    }
+  | {
+      readonly id: number
+      readonly op: "classify"
+      readonly model: string
+      readonly field: string
+      readonly texts: readonly string[]
+      readonly pairs?: ReadonlyArray<readonly [string, string]>
+      readonly maxLength: number
+      readonly batchSize: number
+    }
+
+/** The answer an inference thread posts back. */
+export type ThreadResponse =
+  | { readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: Record<string, unknown> }
+
+/** A thread request before the pool assigns its id. */
+export type PoolRequest = ThreadRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never

@@ -1,0 +1,89 @@
+import { existsSync, readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { Connection } from "@temporalio/client"
+import { bundleWorkflowCode, NativeConnection, Worker } from "@temporalio/worker"
+import { Effect, Layer, ManagedRuntime } from "effect"
+import type { Logger } from "pino"
+import { createActivities } from "../activities/index.js"
+import { workArea } from "../activities/workArea.js"
+import { storeRoot } from "../core/home.js"
+import { DatasetStore } from "../datasets/store.js"
+import { InferencePool, type PoolOptions } from "../models/inferencePool.js"
+import { installTemporalRuntime } from "./runtime.js"
+import { ensureSearchAttributes } from "./searchAttributes.js"
+
+/** Everything a worker process needs to know, read once at the composition root. */
+export interface WorkerConfig {
+  readonly address: string
+  readonly namespace: string
+  readonly taskQueue: string
+  readonly home: string
+  readonly pool: PoolOptions
+  readonly logger: Logger
+}
+
+/** A running worker; `shutdown` drains it and releases threads and connections. */
+export interface RunningWorker {
+  readonly done: Promise<void>
+  shutdown(): Promise<void>
+}
+
+/** winnow's own version, recorded in every manifest's lineage. */
+export const winnowVersion = (): string => {
+  const pkg = new URL("../package.json", import.meta.url)
+  const fallback = new URL("../../package.json", import.meta.url)
+  const path = existsSync(fileURLToPath(pkg)) ? pkg : fallback
+  return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version
+}
+
+const workflowsPath = (): string => {
+  for (const name of ["../workflows/index.js", "../workflows/index.ts"]) {
+    const path = fileURLToPath(new URL(name, import.meta.url))
+    if (existsSync(path)) return path
+  }
+  throw new Error("workflow sources not found next to worker/")
+}
+
+let bundle: ReturnType<typeof bundleWorkflowCode> | undefined
+
+/**
+ * The composition root of a worker: Temporal runtime and logger, workflow bundle, inference
+ * threads and dataset store wired into the activities, polling one task queue.
+ */
+export const startWorker = async (config: WorkerConfig): Promise<RunningWorker> => {
+  const temporalLogger = installTemporalRuntime(config.logger)
+  const client = await Connection.connect({ address: config.address })
+  await ensureSearchAttributes(client, config.namespace).finally(() => client.close())
+  const connection = await NativeConnection.connect({ address: config.address })
+  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: temporalLogger })
+  const services = ManagedRuntime.make(Layer.mergeAll(InferencePool.layer(config.pool), DatasetStore.layer(storeRoot(config.home))))
+  const deps = await services.runPromise(Effect.gen(function* () {
+    return { pool: yield* InferencePool, store: yield* DatasetStore }
+  }))
+  const worker = await Worker.create({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    workflowBundle: await bundle,
+    activities: createActivities({
+      ...deps,
+      work: workArea(storeRoot(config.home)),
+      logger: config.logger,
+      winnowVersion: winnowVersion()
+    }),
+    maxConcurrentActivityTaskExecutions: Math.max(2, config.pool.threads * 2),
+    shutdownGraceTime: "10s"
+  })
+  const done = worker.run().finally(async () => {
+    await services.dispose()
+    await connection.close()
+  })
+  config.logger.info({ taskQueue: config.taskQueue, address: config.address }, "worker started")
+  return {
+    done,
+    shutdown: async () => {
+      if (worker.getState() === "RUNNING") worker.shutdown()
+      await done
+    }
+  }
+}
