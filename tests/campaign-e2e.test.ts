@@ -1,0 +1,109 @@
+import { readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { parse, stringify } from "yaml"
+import type { RunningWorker } from "../worker/temporalWorker.js"
+import { clusterEnv, repoRoot, runCli, startTestWorker, tempDir, uniqueQueue } from "./support/harness.js"
+
+/** Writes a copy of the demo spec with absolute paths and the given overrides. */
+const demoSpec = (dir: string, name: string, edit: (spec: Record<string, any>) => void = () => {}): string => {
+  const spec = parse(readFileSync(join(repoRoot, "examples/demo.yaml"), "utf8"))
+  spec.prompts = join(repoRoot, "examples", spec.prompts)
+  spec.generator.model = join(repoRoot, "examples", spec.generator.model)
+  for (const scorer of spec.scorers) if (scorer.model) scorer.model = join(repoRoot, "examples", scorer.model)
+  edit(spec)
+  const path = join(dir, `${name}.yaml`)
+  writeFileSync(path, stringify(spec))
+  return path
+}
+
+const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!)
+
+describe("a campaign end to end on the real Temporal server", () => {
+  let worker: RunningWorker
+  let home: string
+  let queue: string
+  let env: Record<string, string>
+
+  beforeAll(async () => {
+    home = tempDir("e2e")
+    queue = uniqueQueue("e2e")
+    env = clusterEnv(queue, home)
+    worker = await startTestWorker(queue, home)
+  })
+  afterAll(async () => worker?.shutdown())
+
+  it("runs the demo, commits a version, and pulls JSONL whose rows match the manifest", async () => {
+    const run = await runCli(["run", join(repoRoot, "examples/demo.yaml"), "--json"], env)
+    expect(run.code, run.stderr).toBe(0)
+    const summary = lastJson(run.stdout)
+    expect(Object.keys(summary).sort()).toEqual(["accepted", "campaignId", "dataset", "generated", "rounds", "seconds", "version"])
+    expect(summary).toMatchObject({ dataset: "demo-zh-en", rounds: 2, generated: 80, accepted: 20 })
+
+    const show = await runCli(["dataset", "show", `demo-zh-en@${summary.version}`, "--json"], env)
+    expect(show.code, show.stderr).toBe(0)
+    const manifest = JSON.parse(show.stdout)
+    expect(manifest.id).toBe(summary.version)
+    expect(manifest.sequence).toBe(2)
+    expect(manifest.lineage.campaign_id).toBe(summary.campaignId)
+    expect(manifest.lineage.generator.model_hash).toMatch(/^[0-9a-f]{64}$/)
+    expect(manifest.lineage.generator.sampling).toMatchObject({ n: 4, seed: 20261127, max_new_tokens: 32 })
+    expect(manifest.lineage.scorers.map((s: { name: string }) => s.name)).toEqual(["reward", "quality"])
+
+    const out = join(home, "pulled.jsonl")
+    const pull = await runCli(["dataset", "pull", "demo-zh-en", "--format", "jsonl", "--out", out, "--json"], env)
+    expect(pull.code, pull.stderr).toBe(0)
+    const rows = readFileSync(out, "utf8").trim().split("\n").map((line) => JSON.parse(line))
+    expect(rows).toHaveLength(manifest.counts.records)
+    for (const row of rows) {
+      expect(row.messages.at(-1).role).toBe("assistant")
+      expect(row.messages.at(-2).role).toBe("user")
+      expect(typeof row.score).toBe("number")
+      expect(Object.keys(row.scores).sort()).toEqual(["quality", "reward"])
+    }
+    const prompts = new Set(rows.map((r) => r.prompt_id))
+    expect(prompts.size).toBe(10)
+  })
+
+  it("gives identical records when the same spec runs twice", async () => {
+    const dir = tempDir("twice")
+    const records: string[][] = []
+    for (const name of ["twice-a", "twice-b"]) {
+      const spec = demoSpec(dir, name, (s) => { s.output.dataset = name; s.rounds = 1 })
+      const run = await runCli(["run", spec, "--json"], env)
+      expect(run.code, run.stderr).toBe(0)
+      const out = join(dir, `${name}.jsonl`)
+      expect((await runCli(["dataset", "pull", name, "--out", out], env)).code).toBe(0)
+      records.push(readFileSync(out, "utf8").trim().split("\n").sort())
+    }
+    expect(records[0]!.length).toBe(10)
+    expect(records[1]).toEqual(records[0])
+  })
+
+  it("rejects a malformed spec with exit code 2, naming field, value and expectation, and commits nothing", async () => {
+    const dir = tempDir("bad-spec")
+    const spec = demoSpec(dir, "bad", (s) => { s.output.dataset = "bad-spec"; s.generator.n = 0; s.generator.temprature = 1; s.scorers[1].type = "vibes" })
+    const run = await runCli(["run", spec, "--json"], env)
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain("scorers[1].type: got \"vibes\", expected one of \"classifier\", \"heuristic\"")
+    const fixed = demoSpec(dir, "bad2", (s) => { s.output.dataset = "bad-spec"; s.generator.n = 0; s.generator.temprature = 1 })
+    const run2 = await runCli(["run", fixed, "--json"], env)
+    expect(run2.code).toBe(2)
+    expect(run2.stderr).toContain("generator.n: got 0, expected a value between 1 and 256")
+    expect(run2.stderr).toContain("generator.temprature: got 1, expected no such field (unknown key)")
+    const list = await runCli(["dataset", "list", "--json"], env)
+    expect(JSON.parse(list.stdout).map((d: { name: string }) => d.name)).not.toContain("bad-spec")
+  })
+
+  it("rejects a spec whose model directory is missing with exit code 2 and commits nothing", async () => {
+    const dir = tempDir("no-model")
+    const spec = demoSpec(dir, "nomodel", (s) => { s.output.dataset = "no-model"; s.generator.model = join(dir, "missing-model") })
+    const run = await runCli(["run", spec], env)
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain("generator.model")
+    expect(run.stderr).toContain(join(dir, "missing-model"))
+    expect(run.stderr).toContain("expected an existing model directory")
+    const list = await runCli(["dataset", "list", "--json"], env)
+    expect(JSON.parse(list.stdout).map((d: { name: string }) => d.name)).not.toContain("no-model")
+  })
+})
