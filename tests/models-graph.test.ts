@@ -3,7 +3,14 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as ort from "onnxruntime-node"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { buildDecoder, type DecoderInfo, type DecoderOptions, decoderFiles } from "./fixtures/index.js"
+import {
+  buildDecoder,
+  buildTinyChatModel,
+  type DecoderInfo,
+  type DecoderOptions,
+  decoderFiles,
+  readCorpus
+} from "./fixtures/index.js"
 import { GraphBuilder, int } from "./fixtures/onnx/graph.js"
 import { float16Bits } from "./fixtures/onnx/tensors.js"
 import {
@@ -53,6 +60,7 @@ const expectPaddedEqualsAlone = async (session: ort.InferenceSession, padId: num
   const { ids, mask } = leftPad(rows, padId)
   let batch = await runDecoder(session, { ids, mask })
   expect(hasNonFinite(batch.logits)).toBe(false)
+  for (const t of Object.values(batch.cache)) expect(hasNonFinite(t.data as Float32Array)).toBe(false)
   const width = ids[0].length
   const batchSteps: DecoderResult[] = []
   let batchMask = mask
@@ -92,7 +100,7 @@ describe("onnx encoder", () => {
     const w = g.weight("w", "float16", [3], [1.5, -2, 0.000123])
     const big = g.weight("big", "float32", [3, 300], Float32Array.from({ length: 900 }, (_, i) => i / 7))
     const summed = g.op("ReduceSum", [big, g.int64s([1])], { keepdims: int(0) })
-    const y = g.op("Mul", [g.op("Add", [x, g.op("Cast", [w], { to: int(1) })]), scale])
+    const y = g.op("Mul", [g.op("Add", [x, g.cast(w, "float32")]), scale])
     g.op("Add", [y, summed], {}, "y")
     g.output("y", "float32", ["n", 3])
     const files = g.toModel({ externalData: { location: "check.onnx_data" } })
@@ -243,5 +251,25 @@ describe("tiny decoder", () => {
     const b = decoderFiles(options)
     expect(Object.keys(a)).toEqual(Object.keys(b))
     for (const k of Object.keys(a)) expect(Buffer.from(a[k]).equals(Buffer.from(b[k]))).toBe(true)
+  })
+
+  it("makes the tiny chat model emit corpus tokens and end after a few dozen positions", async () => {
+    const dir = join(root, "tinyChat")
+    const info = buildTinyChatModel(dir)
+    const session = await openSession(join(dir, "onnx", "model.onnx"))
+    const seen = new Set(info.tokenizer.encoder.encode(readCorpus()))
+    const prompt = info.tokenizer.encoder.encode("<|im_start|>user\n你好，请介绍一下你自己。<|im_end|>\n<|im_start|>assistant\n")
+    const probabilities = (logits: Float32Array) => {
+      const max = Math.max(...logits)
+      const exp = Array.from(logits, (l) => Math.exp(l - max))
+      const sum = exp.reduce((a, b) => a + b)
+      return exp.map((e) => e / sum)
+    }
+    const early = await runDecoder(session, { ids: [prompt], mask: [ones(prompt.length)] })
+    const p = probabilities(logitsAt(early, 0, prompt.length - 1))
+    expect(p.reduce((acc, v, id) => acc + (seen.has(id) ? v : 0), 0)).toBeGreaterThan(0.9)
+    expect(p[info.eosTokenId]).toBeLessThan(0.01)
+    const late = await runDecoder(session, { ids: [[prompt.at(-1)!]], mask: [[1]], positions: [[150]] })
+    expect(probabilities(logitsAt(late, 0, 0))[info.eosTokenId]).toBeGreaterThan(0.5)
   })
 })
