@@ -55,7 +55,7 @@ export const commitVersion = Effect.fn("datasets.commit")(function*(
   options: CommitOptions = defaultCommitOptions
 ): Effect.fn.Return<CommitResult, InputInvalid | StoreIoFailed | StoreCorrupt | NotFound | CommitConflict> {
   const name = yield* validateDatasetName(SOURCE, "dataset", input.dataset)
-  const segments = yield* decodeSegments(input.segments)
+  const segments = uniqueByHash(yield* decodeSegments(input.segments))
   const lineage = yield* decodeLineage(input.lineage)
   for (const segment of segments) {
     if (!(yield* storeIo(layout.objectPath(segment.hash), () => segmentExists(layout, segment.hash)))) {
@@ -85,6 +85,9 @@ export const commitVersion = Effect.fn("datasets.commit")(function*(
   }
   return yield* new CommitConflict({ dataset: name, attempts: options.maxAttempts })
 })
+
+const uniqueByHash = (segments: ReadonlyArray<SegmentRef>): ReadonlyArray<SegmentRef> =>
+  [...new Map(segments.map((segment) => [segment.hash, segment] as const)).values()]
 
 interface Addition {
   readonly segment: { readonly hash: string; readonly bytes: number; readonly records: number } | null

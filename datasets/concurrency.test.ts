@@ -80,12 +80,17 @@ const bundleRaceScript = async (dir: string): Promise<string | undefined> => {
     return undefined
   }
   const file = join(dir, "race.mjs")
-  await build!({
-    input: fileURLToPath(new URL("./commit-race.fixture.ts", import.meta.url)),
-    platform: "node",
-    logLevel: "silent",
-    write: true,
-    output: { file, format: "esm" }
-  })
+  try {
+    await build!({
+      input: fileURLToPath(new URL("./commit-race.fixture.ts", import.meta.url)),
+      platform: "node",
+      logLevel: "silent",
+      write: true,
+      output: { file, format: "esm" }
+    })
+  } catch (error) {
+    const details = (error as { errors?: Array<{ message?: string }> }).errors?.map((e) => e.message).join("\n")
+    throw new Error(`bundling the commit race script failed: ${details ?? String(error)}`)
+  }
   return file
 }

@@ -1,4 +1,4 @@
-import { basename } from "node:path"
+import { join } from "node:path"
 import { Effect, Schema } from "effect"
 import { inputInvalid, StoreCorrupt, type InputInvalid, type StoreIoFailed } from "../core/errors.js"
 import { canonicalJson } from "../core/hash.js"
@@ -61,7 +61,7 @@ export const listStaged = Effect.fn("datasets.listStaged")(function*(
   const dir = layout.stagingRoundDir(campaignId, round)
   const names = (yield* storeIo(dir, () => listDir(dir))).filter((name) => /^s\d+\.json$/.test(name))
   const refs = yield* Effect.forEach(names, (name) => {
-    const path = layout.stagingPointer(campaignId, round, Number(basename(name, ".json").slice(1)))
+    const path = join(dir, name)
     return storeIo(path, () => readTextIfExists(path)).pipe(
       Effect.flatMap((text) => decodeRef(text ?? "")),
       Effect.mapError((error) =>

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises"
+import { readdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { DatasetStoreApi } from "./store.js"
@@ -193,5 +193,24 @@ describe("refs, names and lookup", () => {
     expect(missingSeq._tag === "NotFound" && missingSeq.hint).toContain("versions 1..2")
     expect(await failure(store.resolve("ds@ffff"))).toMatchObject({ _tag: "NotFound", kind: "version" })
     expect(await failure(store.resolve("ds@nosuchtag"))).toMatchObject({ _tag: "NotFound", kind: "tag" })
+  })
+})
+
+describe("failed commits", () => {
+  it("leave the previous version intact and no partial files", async () => {
+    const s1 = await run(store.stageSegment({ campaignId: "c", round: 1, shard: 0, records: round1 }))
+    const v1 = await run(store.commit({ dataset: "ds", segments: [s1], lineage: lineage("c", 1) }))
+    const object = join(root, "objects", s1.hash.slice(0, 2), `${s1.hash}.jsonl`)
+    const original = await readFile(object)
+    await writeFile(object, Buffer.concat([original.subarray(0, original.length - 3), Buffer.from("xx\n")]))
+    const s2 = await run(store.stageSegment({ campaignId: "c", round: 2, shard: 0, records: [sft("new", "x", 1, 2)] }))
+    expect(await failure(store.commit({ dataset: "ds", segments: [s2], lineage: lineage("c", 2) })))
+      .toMatchObject({ _tag: "StoreCorrupt", path: object })
+    expect((await run(store.resolve("ds"))).id).toBe(v1.id)
+    expect(await readdir(join(root, "datasets", "ds", "versions"))).toEqual([`${v1.id}.json`])
+    expect(await readdir(join(root, "objects", "tmp"))).toEqual([])
+    await writeFile(object, original)
+    const v2 = await run(store.commit({ dataset: "ds", segments: [s2, s2], lineage: lineage("c", 2) }))
+    expect(v2.manifest).toMatchObject({ parent: v1.id, counts: { added: 1, duplicates_dropped: 0 } })
   })
 })
