@@ -1,0 +1,93 @@
+import { readFileSync } from "node:fs"
+import { Result } from "effect"
+import { describe, expect, it } from "vitest"
+import { specJsonSchema } from "./jsonSchema.js"
+import { parsePrompts, planShards } from "./prompts.js"
+import { selectBestOfN } from "./selection.js"
+import { decodeSpec } from "./spec.js"
+
+const minimal = {
+  name: "t",
+  prompts: "p.jsonl",
+  generator: { model: "m" },
+  scorers: [{ name: "q", type: "heuristic" }],
+  output: { dataset: "d" }
+}
+
+describe("campaign spec", () => {
+  it("fills every default", () => {
+    const spec = Result.getOrThrow(decodeSpec(minimal, "spec"))
+    expect(spec.generator).toMatchObject({ n: 4, temperature: 0.8, top_p: 0.95, top_k: 50, max_new_tokens: 128, seed: 0 })
+    expect(spec.selection).toEqual({ policy: "best_of_n", k: 1 })
+    expect(spec.rounds).toBe(1)
+    expect(spec.sharding).toEqual({ prompts_per_shard: 8, max_concurrent_shards: 4 })
+    expect(spec.scorers[0]).toMatchObject({ metric: "quality", weight: 1 })
+  })
+
+  it("names field, value and expectation for every problem", () => {
+    const bad = { ...minimal, rounds: 1.5, generator: { model: "m", top_p: 2 }, output: { dataset: "../x" }, extra: true }
+    const result = decodeSpec(bad, "spec.yaml")
+    expect(Result.isFailure(result)).toBe(true)
+    const issues = Result.isFailure(result) ? result.failure.issues : []
+    const byPath = Object.fromEntries(issues.map((i) => [i.path, i]))
+    expect(byPath["rounds"]).toMatchObject({ value: 1.5, expected: "an integer" })
+    expect(byPath["generator.top_p"]).toMatchObject({ value: 2, expected: "a value between 0 and 1" })
+    expect(byPath["output.dataset"]?.value).toBe("../x")
+    expect(byPath["extra"]?.expected).toBe("no such field (unknown key)")
+    expect(Result.isFailure(result) && result.failure.message).toContain('rounds: got 1.5, expected an integer')
+  })
+
+  it("requires fields and checks scorer types before their fields", () => {
+    const result = decodeSpec({ ...minimal, generator: {}, scorers: [{ name: "x", type: "judge" }] }, "s")
+    const issues = Result.isFailure(result) ? result.failure.issues : []
+    expect(issues).toEqual([{ path: "scorers[0].type", value: "judge", expected: 'one of "classifier", "heuristic"' }])
+    const missing = decodeSpec({ ...minimal, generator: {} }, "s")
+    expect(Result.isFailure(missing) && missing.failure.issues[0]).toMatchObject({ path: "generator.model", expected: "a value (this field is required)" })
+  })
+
+  it("exports a JSON Schema for editors that matches the committed file", () => {
+    const schema = specJsonSchema()
+    expect(schema.required).toEqual(expect.arrayContaining(["name", "prompts", "generator", "scorers", "output"]))
+    expect(schema.additionalProperties).toBe(false)
+    const committed = JSON.parse(readFileSync(new URL("./spec.schema.json", import.meta.url), "utf8"))
+    expect(committed).toEqual(schema)
+  })
+})
+
+describe("prompt files", () => {
+  it("normalises prompt and messages lines with stable ids", () => {
+    const text = ['{"prompt":"你好"}', '', '{"id":7,"messages":[{"role":"user","content":"hi"}],"reference":"5"}'].join("\n")
+    const prompts = Result.getOrThrow(parsePrompts(text, "p"))
+    expect(prompts[0]!.messages).toEqual([{ role: "user", content: "你好" }])
+    expect(prompts[0]!.id).toMatch(/^p-[0-9a-f]{16}$/)
+    expect(Result.getOrThrow(parsePrompts('{"prompt":"你好"}', "p"))[0]!.id).toBe(prompts[0]!.id)
+    expect(prompts[1]).toEqual({ id: "7", messages: [{ role: "user", content: "hi" }], reference: "5" })
+  })
+
+  it("reports bad lines by number and field", () => {
+    const text = ['{"prompt":"a"}', "not json", '{"prompt":"b","messages":[{"role":"user","content":"b"}]}', '{"messages":[{"role":"bot","content":"x"}]}', '{"id":"x","prompt":"c"}', '{"id":"x","prompt":"d"}'].join("\n")
+    const result = parsePrompts(text, "prompts.jsonl")
+    const paths = Result.isFailure(result) ? result.failure.issues.map((i) => i.path) : []
+    expect(paths).toEqual(["line 2", "line 3", "line 4.messages[0].role", "line 6.id"])
+  })
+
+  it("plans shards that cover every prompt once", () => {
+    expect(planShards(10, 4)).toEqual([{ index: 0, start: 0, end: 4 }, { index: 1, start: 4, end: 8 }, { index: 2, start: 8, end: 10 }])
+    expect(planShards(0, 4)).toEqual([])
+  })
+})
+
+describe("best-of-N selection", () => {
+  const c = (promptIndex: number, sampleIndex: number, score: number) => ({ promptIndex, sampleIndex, score })
+
+  it("keeps the top k per prompt, breaking ties by sample index", () => {
+    const picked = selectBestOfN([c(0, 0, 1), c(0, 1, 3), c(0, 2, 3), c(1, 0, 2), c(1, 1, 5)], { k: 1 })
+    expect(picked).toEqual([c(0, 1, 3), c(1, 1, 5)])
+  })
+
+  it("handles k larger than N, N = 1, a minimum score and non-finite scores", () => {
+    expect(selectBestOfN([c(0, 0, 1)], { k: 3 })).toEqual([c(0, 0, 1)])
+    expect(selectBestOfN([c(0, 0, 1), c(0, 1, 2)], { k: 5, minScore: 1.5 })).toEqual([c(0, 1, 2)])
+    expect(selectBestOfN([c(0, 0, Number.NaN), c(0, 1, 0)], { k: 2, minScore: 1 })).toEqual([])
+  })
+})
