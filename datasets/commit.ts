@@ -66,9 +66,13 @@ export const commitVersion = Effect.fn("datasets.commit")(function*(
       })
     }
   }
+  let lostId: string | undefined
   for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
     const head = yield* readHead(layout, name)
     const chain = yield* readChain(layout, name, head)
+    if (lostId !== undefined && !chain.some((version) => version.id === lostId)) {
+      yield* discard(layout.versionPath(name, lostId))
+    }
     const existing = chain.find((version) => version.manifest.lineage.commit_key === lineage.commit_key)
     if (existing) return { ...existing, created: false }
     const parent = chain[0]
@@ -80,11 +84,14 @@ export const commitVersion = Effect.fn("datasets.commit")(function*(
     const path = layout.versionPath(name, id)
     yield* storeIo(path, () => writeFileAtomic(path, manifestText(manifest)))
     if (yield* compareAndSwapHead(layout, name, head, id, options.lock)) return { id, manifest, created: true }
-    yield* Effect.promise(() => unlink(path).catch(() => undefined))
+    lostId = id
     yield* Effect.sleep(Math.floor(Math.random() * Math.min(1_000, 10 * 2 ** attempt)))
   }
   return yield* new CommitConflict({ dataset: name, attempts: options.maxAttempts })
 })
+
+/** Deletes a manifest that lost its race; only called once it is known not to be in the chain. */
+const discard = (path: string) => Effect.promise(() => unlink(path).catch(() => undefined))
 
 const uniqueByHash = (segments: ReadonlyArray<SegmentRef>): ReadonlyArray<SegmentRef> =>
   [...new Map(segments.map((segment) => [segment.hash, segment] as const)).values()]

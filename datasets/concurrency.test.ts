@@ -51,6 +51,16 @@ describe("concurrent commits", () => {
     expect(new Set(log.map((v) => v.id))).toEqual(new Set(committed))
   }, 60_000)
 
+  it("collapse to one version when they share a commit_key (a retried activity racing its zombie)", async () => {
+    const segment = await run(store.stageSegment({ campaignId: "c", round: 1, shard: 0, records: [sft("q", "a", 1)] }))
+    const results = await Promise.all(Array.from({ length: 4 }, () =>
+      run(DatasetStore.make(root).commit({ dataset: "ds", segments: [segment], lineage: lineage("c", 1) }))))
+    expect(new Set(results.map((r) => r.id)).size).toBe(1)
+    expect(results.filter((r) => r.created)).toHaveLength(1)
+    expect(await run(store.log("ds"))).toHaveLength(1)
+    expect(await readdir(join(root, "datasets", "ds", "versions"))).toEqual([`${results[0].id}.json`])
+  })
+
   it("breaks a stale HEAD lock and waits for a live one", async () => {
     const seg = await run(store.stageSegment({ campaignId: "c", round: 1, shard: 0, records: [sft("q", "a", 1)] }))
     await run(store.commit({ dataset: "ds", segments: [seg], lineage: lineage("c", 1) }))

@@ -66,24 +66,26 @@ export const listDatasetNames = Effect.fn("datasets.listDatasetNames")(function*
   return withHead.filter(([, head]) => head !== null).map(([name]) => name)
 })
 
-/** The chain of an existing dataset, newest first; `NotFound` (listing the datasets) when unknown. */
-export const datasetChain = Effect.fn("datasets.datasetChain")(function*(
+/** The head version id of an existing dataset; `NotFound` (listing the datasets) when unknown. */
+export const existingHead = Effect.fn("datasets.existingHead")(function*(
   layout: StoreLayout,
   source: string,
   name: string
-): Effect.fn.Return<ReadonlyArray<Version>, ReadError | NotFound | InputInvalid> {
+): Effect.fn.Return<string, ReadError | NotFound | InputInvalid> {
   yield* validateDatasetName(source, "dataset", name)
   const head = yield* readHead(layout, name)
-  if (head === null) {
-    const names = yield* listDatasetNames(layout)
-    return yield* new NotFound({
-      kind: "dataset",
-      name,
-      hint: names.length > 0 ? `datasets: ${names.join(", ")}` : `no datasets in ${layout.root} yet`
-    })
-  }
-  return yield* readChain(layout, name, head)
+  if (head !== null) return head
+  const names = yield* listDatasetNames(layout)
+  return yield* new NotFound({
+    kind: "dataset",
+    name,
+    hint: names.length > 0 ? `datasets: ${names.join(", ")}` : `no datasets in ${layout.root} yet`
+  })
 })
+
+/** The chain of an existing dataset, newest first; `NotFound` (listing the datasets) when unknown. */
+export const datasetChain = (layout: StoreLayout, source: string, name: string) =>
+  existingHead(layout, source, name).pipe(Effect.flatMap((head) => readChain(layout, name, head)))
 
 /** What follows `@` in a ref, parsed. */
 export type VersionSelector =
@@ -120,26 +122,14 @@ export const resolveRef = Effect.fn("datasets.resolveRef")(function*(
   ref: string
 ): Effect.fn.Return<Version, ReadError | NotFound | InputInvalid> {
   const { name, selector } = yield* parseRef(source, ref)
-  const chain = yield* datasetChain(layout, source, name)
-  const range = `${name} has versions 1..${chain[0].manifest.sequence} (latest ${chain[0].id})`
+  const head = yield* readVersion(layout, name, yield* existingHead(layout, source, name))
+  const range = `${name} has versions 1..${head.manifest.sequence} (latest ${head.id})`
   switch (selector._tag) {
     case "Latest":
-      return chain[0]
-    case "Sequence": {
-      const found = chain.find((v) => v.manifest.sequence === selector.sequence)
-      if (found) return found
-      if (selector.text.length < 4) return yield* new NotFound({ kind: "version", name: ref, hint: range })
-      return yield* matchPrefix(source, ref, chain, selector.text, range)
-    }
-    case "IdPrefix":
-      return yield* matchPrefix(source, ref, chain, selector.prefix, range)
+      return head
     case "Tag": {
       const id = yield* readTag(layout, name, selector.tag)
-      const found = id === null ? undefined : chain.find((v) => v.id === id)
-      if (found) return found
-      if (id !== null) {
-        return yield* new StoreCorrupt({ path: layout.tagPath(name, selector.tag), reason: `points at ${id}, not in the chain` })
-      }
+      if (id !== null) return yield* readVersion(layout, name, id)
       const tags = yield* listTags(layout, name)
       return yield* new NotFound({
         kind: "tag",
@@ -147,6 +137,15 @@ export const resolveRef = Effect.fn("datasets.resolveRef")(function*(
         hint: tags.length > 0 ? `tags of ${name}: ${tags.join(", ")}` : `${name} has no tags; ${range}`
       })
     }
+    case "Sequence": {
+      const chain = yield* readChain(layout, name, head.id)
+      const found = chain.find((v) => v.manifest.sequence === selector.sequence)
+      if (found) return found
+      if (selector.text.length < 4) return yield* new NotFound({ kind: "version", name: ref, hint: range })
+      return yield* matchPrefix(source, ref, chain, selector.text, range)
+    }
+    case "IdPrefix":
+      return yield* matchPrefix(source, ref, yield* readChain(layout, name, head.id), selector.prefix, range)
   }
 })
 
