@@ -22,6 +22,9 @@ const TOP_HELP = (groups: Record<string, Command[]>, singles: Command[]) =>
     "Exit codes:  0 ok, 1 failure, 2 bad usage or input."
   ].join("\n")
 
+/** Long-running commands log at info by default; one-shot commands only warn, so output stays readable. */
+const SERVER_COMMANDS = new Set(["worker", "dev"])
+
 /** Resolves argv to a command and the arguments left for it. */
 const route = (argv: string[], log: Logger): { command: Command; rest: string[] } | { help: string; exit: number } => {
   const singles = [runCommand(log), demoCommand(log), workerCommand(log), devCommand(log)]
@@ -41,7 +44,7 @@ const route = (argv: string[], log: Logger): { command: Command; rest: string[] 
 
 /** Runs the CLI and returns the process exit code: 0 ok, 1 failure, 2 bad usage or input. */
 export const main = async (argv: string[]): Promise<number> => {
-  const log = createLogger()
+  const log = createLogger(process.env, SERVER_COMMANDS.has(argv[0] ?? "") ? "info" : "warn")
   try {
     const routed = route(argv, log)
     if ("help" in routed) {

@@ -4,10 +4,10 @@ import { pino, type Logger } from "pino"
 /**
  * The process logger: pino JSON to stderr (stdout stays free for `--json` output), pretty
  * when stderr is a terminal. Level from `WINNOW_LOG_LEVEL` (default info). Create once at
- * the composition root.
+ * the composition root; `defaultLevel` applies when `WINNOW_LOG_LEVEL` is unset.
  */
-export const createLogger = (env: NodeJS.ProcessEnv = process.env): Logger => {
-  const level = env.WINNOW_LOG_LEVEL ?? "info"
+export const createLogger = (env: NodeJS.ProcessEnv = process.env, defaultLevel = "info"): Logger => {
+  const level = env.WINNOW_LOG_LEVEL ?? defaultLevel
   const pretty = process.stderr.isTTY && env.WINNOW_LOG_FORMAT !== "json"
   return pretty
     ? pino({ level, base: { app: "winnow" } }, pino.transport({ target: "pino-pretty", options: { destination: 2, colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname,app" } }))
