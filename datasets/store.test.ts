@@ -1,5 +1,6 @@
 import { readdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
+import { Stream } from "effect"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { DatasetStoreApi } from "./store.js"
 import { collect, dpo, failure, lineage, run, sft, tempStore } from "./test-fixtures.js"
@@ -40,6 +41,10 @@ describe("stage + commit + resolve + readRecords", () => {
     const records = await collect(store.readRecords(resolved.manifest, { verify: true }))
     expect(records.map((r) => r.id)).toEqual(round1.map((r) => r.id).sort())
     expect(records.find((r) => r.prompt_id === "p-你好吗？")).toEqual(round1[2])
+    const viaIterable = []
+    for await (const record of Stream.toAsyncIterable(store.readRecords(resolved.manifest))) viaIterable.push(record.id)
+    expect(viaIterable).toEqual(records.map((r) => r.id))
+    expect(await collect(Stream.take(store.readRecords(resolved.manifest), 1))).toHaveLength(1)
 
     const onDisk = await readFile(join(root, "datasets", "math", "versions", `${committed.id}.json`), "utf8")
     expect(JSON.parse(onDisk)).toEqual(JSON.parse(JSON.stringify(manifest)))
