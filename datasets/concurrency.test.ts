@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process"
+import { existsSync } from "node:fs"
 import { readdir, utimes, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -39,8 +40,7 @@ describe("concurrent commits", () => {
   })
 
   it("land as separate versions in one linear chain (separate processes)", async () => {
-    const script = await bundleRaceScript(root)
-    if (script === undefined) return
+    const script = raceScript()
     const processes = 3
     const rounds = 4
     const outputs = await Promise.all(Array.from({ length: processes }, (_, i) =>
@@ -79,28 +79,9 @@ describe("concurrent commits", () => {
   })
 })
 
-/** Bundles the race entry point to plain JS with the bundler vitest ships; undefined if unavailable. */
-const bundleRaceScript = async (dir: string): Promise<string | undefined> => {
-  const bundler = "rolldown"
-  let build: ((options: unknown) => Promise<unknown>) | undefined
-  try {
-    build = ((await import(bundler)) as { build: typeof build }).build
-  } catch {
-    console.warn("rolldown not available; skipping the multi-process commit race")
-    return undefined
-  }
-  const file = join(dir, "race.mjs")
-  try {
-    await build!({
-      input: fileURLToPath(new URL("./commit-race.fixture.ts", import.meta.url)),
-      platform: "node",
-      logLevel: "silent",
-      write: true,
-      output: { file, format: "esm" }
-    })
-  } catch (error) {
-    const details = (error as { errors?: Array<{ message?: string }> }).errors?.map((e) => e.message).join("\n")
-    throw new Error(`bundling the commit race script failed: ${details ?? String(error)}`)
-  }
-  return file
+/** The compiled race entry point (`npm test` compiles the repo with tsc before vitest runs). */
+const raceScript = (): string => {
+  const built = fileURLToPath(new URL("../dist/datasets/commit-race.fixture.js", import.meta.url))
+  if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` (npm test does) before this test`)
+  return built
 }
