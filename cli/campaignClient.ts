@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto"
-import type { Client, WorkflowHandle } from "@temporalio/client"
+import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from "@temporalio/client"
 import type { CampaignInput, CampaignProgress, CampaignResult } from "../campaign/contracts.js"
 import type { campaignWorkflow } from "../workflows/campaign.js"
 import { CAMPAIGN_KEY, DATASET_KEY, STATUS_KEY } from "../workflows/searchAttributes.js"
@@ -14,7 +14,7 @@ export const newCampaignId = (name: string, now = new Date()): string =>
   `${name}-${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").replace("T", "-")}-${randomBytes(3).toString("hex")}`
 
 /** Starts a campaign workflow for a validated spec; returns its handle. */
-export const startCampaign = async (client: Client, taskQueue: string, loaded: LoadedSpec): Promise<WorkflowHandle<typeof campaignWorkflow>> => {
+export const startCampaign = async (client: Client, taskQueue: string, loaded: LoadedSpec): Promise<WorkflowHandleWithFirstExecutionRunId<typeof campaignWorkflow>> => {
   const campaignId = newCampaignId(loaded.spec.name)
   const input: CampaignInput = { campaignId, spec: loaded.spec, specHash: loaded.hash }
   return client.workflow.start<typeof campaignWorkflow>(CAMPAIGN_WORKFLOW, {
