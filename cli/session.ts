@@ -13,6 +13,8 @@ import type { CliConfig } from "./config.js"
 export interface Session {
   readonly client: Client
   readonly address: string
+  /** The task queue campaigns go to (a running `winnow dev` decides its own). */
+  readonly taskQueue: string
   readonly embedded: boolean
   close(): Promise<void>
 }
@@ -67,10 +69,12 @@ export const connectClient = async (address: string, namespace: string): Promise
  * embedded dev server and an in-process worker, stopped again by `close`.
  */
 export const openSession = async (config: CliConfig, log: Logger, embed: boolean): Promise<Session> => {
-  const external = config.address ?? runningDev(config.home)?.address
+  const dev = config.address ? undefined : runningDev(config.home)
+  const external = config.address ?? dev?.address
   if (external) {
     const client = await connectClient(external, config.namespace)
-    return { client, address: external, embedded: false, close: () => client.connection.close() }
+    const taskQueue = dev?.taskQueue ?? config.taskQueue
+    return { client, address: external, taskQueue, embedded: false, close: () => client.connection.close() }
   }
   if (!embed) {
     throw new TemporalUnavailable({ reason: "no Temporal server: TEMPORAL_ADDRESS is unset and no `winnow dev` is running", remedy: "start `winnow dev` in another terminal, or set TEMPORAL_ADDRESS" })
@@ -95,6 +99,7 @@ export const openSession = async (config: CliConfig, log: Logger, embed: boolean
     return {
       client,
       address: server.address,
+      taskQueue: config.taskQueue,
       embedded: true,
       close: async () => {
         await client.connection.close()

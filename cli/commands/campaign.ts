@@ -20,7 +20,7 @@ const runSpec = async (specPath: string, args: ParsedArgs, log: Logger, embed: b
   const started = Date.now()
   const session = await openSession(config, log, embed)
   try {
-    const handle = await startCampaign(session.client, config.taskQueue, loaded)
+    const handle = await startCampaign(session.client, session.taskQueue, loaded)
     log.info({ campaignId: handle.workflowId, address: session.address, embedded: session.embedded }, "campaign started")
     const bar = new ProgressBar(process.stderr.isTTY === true && args.values["no-progress"] !== true && args.values.json !== true)
     const result = await waitForCampaign(handle, bar)
@@ -71,7 +71,7 @@ const campaignStart = (log: Logger): Command => ({
     const config = readCliConfig(process.env, args.values["task-queue"] as string | undefined)
     const session = await openSession(config, log, false)
     try {
-      const handle = await startCampaign(session.client, config.taskQueue, loaded)
+      const handle = await startCampaign(session.client, session.taskQueue, loaded)
       if (args.values.json) printJson({ campaignId: handle.workflowId, dataset: loaded.spec.output.dataset })
       else process.stdout.write(`${handle.workflowId}\n`)
       return 0
