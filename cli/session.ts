@@ -130,3 +130,13 @@ const claimEmbeddedDb = (home: string): { file: string; release(): void } => {
   writeFileSync(lock, String(process.pid))
   return { file: join(dir, "embedded.db"), release: () => rmSync(lock, { force: true }) }
 }
+
+/** Runs `use` with a session and always closes it (the scope of one CLI command). */
+export const withSession = async <A>(config: CliConfig, log: Logger, embed: boolean, use: (session: Session) => Promise<A>): Promise<A> => {
+  const session = await openSession(config, log, embed)
+  try {
+    return await use(session)
+  } finally {
+    await session.close()
+  }
+}

@@ -5,7 +5,7 @@ import { type Command, type ParsedArgs, UsageError } from "../args.js"
 import { CAMPAIGN_WORKFLOW, queryProgress, startCampaign, waitForCampaign } from "../campaignClient.js"
 import { readCliConfig } from "../config.js"
 import { printFields, printJson, printTable, ProgressBar } from "../output.js"
-import { openSession } from "../session.js"
+import { withSession } from "../session.js"
 import { loadSpecFile } from "../specFile.js"
 
 const RUN_OPTIONS = {
@@ -18,8 +18,7 @@ const runSpec = async (specPath: string, args: ParsedArgs, log: Logger, embed: b
   const loaded = loadSpecFile(specPath)
   const config = readCliConfig(process.env, args.values["task-queue"] as string | undefined)
   const started = Date.now()
-  const session = await openSession(config, log, embed)
-  try {
+  return withSession(config, log, embed, async (session) => {
     const handle = await startCampaign(session.client, session.taskQueue, loaded)
     log.info({ campaignId: handle.workflowId, address: session.address, embedded: session.embedded }, "campaign started")
     const bar = new ProgressBar(process.stderr.isTTY === true && args.values["no-progress"] !== true && args.values.json !== true)
@@ -28,9 +27,7 @@ const runSpec = async (specPath: string, args: ParsedArgs, log: Logger, embed: b
     if (args.values.json) printJson(summary)
     else printFields(summary)
     return 0
-  } finally {
-    await session.close()
-  }
+  })
 }
 
 /** `winnow run <spec>`: run a campaign to completion (embedded server unless TEMPORAL_ADDRESS is set). */
@@ -69,15 +66,12 @@ const campaignStart = (log: Logger): Command => ({
     if (args.values.wait) return runSpec(args.positionals[0]!, args, log, true)
     const loaded = loadSpecFile(args.positionals[0]!)
     const config = readCliConfig(process.env, args.values["task-queue"] as string | undefined)
-    const session = await openSession(config, log, false)
-    try {
+    return withSession(config, log, false, async (session) => {
       const handle = await startCampaign(session.client, session.taskQueue, loaded)
       if (args.values.json) printJson({ campaignId: handle.workflowId, dataset: loaded.spec.output.dataset })
       else process.stdout.write(`${handle.workflowId}\n`)
       return 0
-    } finally {
-      await session.close()
-    }
+    })
   }
 })
 
@@ -89,8 +83,7 @@ const campaignStatus = (log: Logger): Command => ({
   positionals: { min: 1, max: 1 },
   run: async (args) => {
     const config = readCliConfig(process.env)
-    const session = await openSession(config, log, false)
-    try {
+    return withSession(config, log, false, async (session) => {
       const handle = session.client.workflow.getHandle(args.positionals[0]!)
       const description = await handle.describe()
       const status = description.status.name
@@ -100,9 +93,7 @@ const campaignStatus = (log: Logger): Command => ({
       if (args.values.json) printJson(view)
       else printFields(view)
       return 0
-    } finally {
-      await session.close()
-    }
+    })
   }
 })
 
@@ -114,8 +105,7 @@ const campaignList = (log: Logger): Command => ({
   positionals: { min: 0, max: 0 },
   run: async (args) => {
     const config = readCliConfig(process.env)
-    const session = await openSession(config, log, false)
-    try {
+    return withSession(config, log, false, async (session) => {
       const rows = new Map<string, Record<string, unknown>>()
       for await (const wf of session.client.workflow.list({ query: `WorkflowType = '${CAMPAIGN_WORKFLOW}'` })) {
         if (rows.has(wf.workflowId)) continue
@@ -133,9 +123,7 @@ const campaignList = (log: Logger): Command => ({
       if (args.values.json) printJson(list)
       else printTable(list, ["campaignId", "dataset", "status", "startTime"])
       return 0
-    } finally {
-      await session.close()
-    }
+    })
   }
 })
 
@@ -147,15 +135,12 @@ const campaignCancel = (log: Logger): Command => ({
   positionals: { min: 1, max: 1 },
   run: async (args) => {
     const config = readCliConfig(process.env)
-    const session = await openSession(config, log, false)
-    try {
+    return withSession(config, log, false, async (session) => {
       await session.client.workflow.getHandle(args.positionals[0]!).cancel()
       if (args.values.json) printJson({ campaignId: args.positionals[0], cancelled: true })
       else process.stdout.write(`cancellation requested: ${args.positionals[0]}\n`)
       return 0
-    } finally {
-      await session.close()
-    }
+    })
   }
 })
 
