@@ -16,6 +16,8 @@ export interface GenerationRequest {
   readonly padId: number
   /** Returns the index where a stop string begins in the decoded tokens, or -1; omit when there are no stop strings. */
   readonly findStop?: (tokens: readonly number[]) => Promise<number>
+  /** Called once with the time the first token of every row was sampled (after the shared prefill). */
+  readonly onFirstToken?: () => void
 }
 
 /** Why a sample ended. */
@@ -36,105 +38,107 @@ export interface GeneratedSample {
 interface Row {
   readonly out: GeneratedSample
   readonly rng: Rng
-  readonly seen: Set<number>
-  readonly mask: number[]
+  readonly seen: Set<number> | undefined
+  /** left padding of this row's prompt inside the batch. */
+  readonly pad: number
   position: number
 }
 
 /**
  * Samples every group's N responses as one batch: one left-padded prefill for all prompts,
  * the prompt cache fanned out to its samples, then batched decode steps that drop rows as they
- * finish. Each row's draws come only from its own seed, so results do not depend on batching.
+ * finish (compacting the cache in place). Each row's draws come only from its own seed, so
+ * results do not depend on batching.
  */
 export const generateBatch = async (model: DecoderSession, request: GenerationRequest): Promise<GeneratedSample[]> => {
   const { layout } = model
   const { groups, params } = request
+  if (groups.length === 0) return []
   const width = Math.max(...groups.map((g) => g.ids.length))
-  const inputIds: number[] = []
-  const masks: number[][] = []
-  const positions: number[] = []
-  for (const group of groups) {
+  const inputIds = new BigInt64Array(groups.length * width).fill(BigInt(request.padId))
+  const mask = new BigInt64Array(groups.length * width)
+  const positions = new BigInt64Array(groups.length * width).fill(1n)
+  groups.forEach((group, g) => {
     const pad = width - group.ids.length
-    inputIds.push(...new Array<number>(pad).fill(request.padId), ...group.ids)
-    const mask = [...new Array<number>(pad).fill(0), ...new Array<number>(group.ids.length).fill(1)]
-    masks.push(mask)
-    positions.push(...mask.map((m, i) => (m ? i - pad : 1)))
-  }
-  const prefill = await model.forward({
-    batch: groups.length,
-    inputIds,
-    attentionMask: masks.flat(),
-    positionIds: positions,
-    past: undefined,
-    lastOnly: true
+    for (let i = 0; i < group.ids.length; i++) {
+      inputIds[g * width + pad + i] = BigInt(group.ids[i]!)
+      positions[g * width + pad + i] = BigInt(i)
+    }
+    mask.fill(1n, g * width + pad, (g + 1) * width)
   })
+  const prefill = await model.forward({ batch: groups.length, inputIds, attentionMask: mask, positionIds: positions, past: undefined, lastOnly: true })
+  const penalise = params.repetition_penalty !== 1
   const rowOf: number[] = []
   const rows: Row[] = []
-  const finished: GeneratedSample[] = []
   groups.forEach((group, g) => {
     group.seeds.forEach((seed, s) => {
       rowOf.push(g)
       rows.push({
         out: { group: g, sample: s, tokens: [], logprobs: [], entropies: [], finish: "length" },
         rng: new Rng(seed),
-        seen: new Set(group.ids),
-        mask: [...masks[g]!],
+        seen: penalise ? new Set(group.ids) : undefined,
+        pad: width - group.ids.length,
         position: group.ids.length
       })
     })
   })
   if (rows.length === 0) return []
-  let cache: KvCache = selectRows(prefill.cache, rowOf)
+  const identity = rowOf.length === groups.length
+  let cache: KvCache = identity ? prefill.cache : selectRows(prefill.cache, rowOf)
   let logits = prefill.logits
   let stride = prefill.seq
   let source = rowOf
   let active = rows
-  for (let step = 0; active.length > 0; step++) {
+  const finished: GeneratedSample[] = []
+  for (let step = 0; ; step++) {
     const keep: number[] = []
+    const stopChecks: Array<Promise<void>> = []
     for (let r = 0; r < active.length; r++) {
       const row = active[r]!
       const offset = (source[r]! * stride + stride - 1) * layout.vocab
       const pick = sampleToken(logits, offset, layout.vocab, params, row.rng, row.seen)
       if (request.eos.has(pick.token)) {
         row.out.finish = "eos"
-        finished.push(row.out)
         continue
       }
       row.out.tokens.push(pick.token)
       row.out.logprobs.push(pick.logprob)
       row.out.entropies.push(pick.entropy)
-      row.seen.add(pick.token)
+      row.seen?.add(pick.token)
       if (request.findStop) {
-        const at = await request.findStop(row.out.tokens)
-        if (at >= 0) {
+        stopChecks.push(request.findStop(row.out.tokens).then((at) => {
+          if (at < 0) return
           row.out.finish = "stop"
           row.out.stopAt = at
-          finished.push(row.out)
-          continue
-        }
-      }
-      if (row.out.tokens.length >= params.max_new_tokens) {
-        finished.push(row.out)
-        continue
+        }))
       }
       keep.push(r)
     }
-    if (keep.length === 0) break
-    if (keep.length < active.length) cache = selectRows(cache, keep)
-    active = keep.map((r) => active[r]!)
-    for (const row of active) row.mask.push(1)
-    const step1 = await model.forward({
-      batch: active.length,
-      inputIds: active.map((row) => row.out.tokens[row.out.tokens.length - 1]!),
-      attentionMask: active.flatMap((row) => row.mask),
-      positionIds: active.map((row) => row.position++),
-      past: cache,
-      lastOnly: true
+    if (step === 0) request.onFirstToken?.()
+    await Promise.all(stopChecks)
+    const alive = keep.filter((r) => active[r]!.out.finish === "length" && active[r]!.out.tokens.length < params.max_new_tokens)
+    const living = new Set(alive)
+    active.forEach((row, r) => living.has(r) || finished.push(row.out))
+    if (alive.length === 0) break
+    if (alive.length < active.length) cache = selectRows(cache, alive, true)
+    active = alive.map((r) => active[r]!)
+    const total = cache.length + 1
+    const batch = active.length
+    const stepMask = new BigInt64Array(batch * total).fill(1n)
+    const stepIds = new BigInt64Array(batch)
+    const stepPositions = new BigInt64Array(batch)
+    active.forEach((row, i) => {
+      stepMask.fill(0n, i * total, i * total + row.pad)
+      stepIds[i] = BigInt(row.out.tokens[row.out.tokens.length - 1]!)
+      stepPositions[i] = BigInt(row.position++)
     })
-    cache = step1.cache
-    logits = step1.logits
-    stride = step1.seq
-    source = active.map((_, i) => i)
+    const next = await model.forward({ batch, inputIds: stepIds, attentionMask: stepMask, positionIds: stepPositions, past: cache, lastOnly: true })
+    cache = next.cache
+    logits = next.logits
+    stride = next.seq
+    source = identityRows(batch)
   }
   return finished.sort((a, b) => a.group - b.group || a.sample - b.sample)
 }
+
+const identityRows = (n: number): number[] => Array.from({ length: n }, (_, i) => i)

@@ -1,6 +1,8 @@
+import { type BatchBudget, DEFAULT_BATCH_BUDGET, type PlannedGroup, planBatches } from "./batchPlan.js"
 import { type ModelDir, readModelDir, tokenIdList } from "./modelDir.js"
 import { DecoderSession } from "./decoderSession.js"
 import { generateBatch, type FinishReason } from "./generate.js"
+import { stopFinder } from "./stopStrings.js"
 import type { SessionSettings } from "./onnxSession.js"
 import type { SamplingParams } from "./sampling.js"
 import { type ChatMessage, TextTokenizer } from "./tokenizer.js"
@@ -29,8 +31,8 @@ export interface SampleText {
   readonly finish: FinishReason
 }
 
-/** How many sequences one batched decode may hold. */
-const MAX_BATCH_ROWS = 32
+/** Most KV-cache bytes one batch may hold; with the model's bytes per token it caps the batch's KV tokens. */
+const MAX_KV_BYTES = 512 * 1024 * 1024
 
 /**
  * A local ONNX chat model: chat template, tokenizer, batched KV-cache sampling. Use inside a
@@ -42,11 +44,12 @@ export class LocalGenerator {
     private readonly decoder: DecoderSession,
     private readonly tokenizer: TextTokenizer,
     private readonly eos: Set<number>,
-    private readonly padId: number
+    private readonly padId: number,
+    private readonly budget: BatchBudget
   ) {}
 
   /** Loads a model directory; throws `InputInvalid` or `ModelUnsupported` naming what is wrong. */
-  static async load(path: string, settings: SessionSettings, variant?: string): Promise<LocalGenerator> {
+  static async load(path: string, settings: SessionSettings, variant?: string, budget: BatchBudget = DEFAULT_BATCH_BUDGET): Promise<LocalGenerator> {
     const dir = readModelDir(path, "generator.model", path, variant)
     const tokenizer = TextTokenizer.load(dir)
     const decoder = await DecoderSession.open(dir, settings)
@@ -57,60 +60,73 @@ export class LocalGenerator {
     const eosToken = tokenizer.special("eos_token")
     const eosId = eosToken ? tokenizer.tokenId(eosToken) : undefined
     if (eosId !== undefined) eos.add(eosId)
-    const pad = tokenIdList(dir.generationConfig.pad_token_id)[0] ?? tokenIdList(dir.config.pad_token_id)[0] ?? [...eos][0] ?? 0
-    return new LocalGenerator(dir, decoder, tokenizer, eos, pad)
+    const padToken = tokenizer.special("pad_token")
+    const pad =
+      tokenIdList(dir.generationConfig.pad_token_id)[0] ??
+      tokenIdList(dir.config.pad_token_id)[0] ??
+      (padToken ? tokenizer.tokenId(padToken) : undefined) ??
+      [...eos][0] ??
+      0
+    const maxKvTokens = Math.max(1, Math.min(budget.maxKvTokens, Math.floor(MAX_KV_BYTES / decoder.layout.kvBytesPerToken)))
+    return new LocalGenerator(dir, decoder, tokenizer, eos, pad, { ...budget, maxKvTokens })
   }
 
-  /** Samples every prompt's responses, batching prompts together up to a row budget. */
+  /** The decoder's layout (sizes, dtypes, optional inputs), for callers that budget memory. */
+  get layout(): DecoderSession["layout"] {
+    return this.decoder.layout
+  }
+
+  /** Token ids of a conversation rendered with the model's chat template and a generation prompt. */
+  encodeChat(messages: readonly ChatMessage[]): Promise<number[]> {
+    return this.tokenizer.encode(this.tokenizer.renderChat(messages, true))
+  }
+
+  /** Samples every prompt's responses, batching prompts together up to the token budget. */
   async generate(prompts: readonly GenerationPrompt[], params: GenerationParams): Promise<SampleText[]> {
-    const encoded = await Promise.all(prompts.map((p) => this.tokenizer.encode(this.tokenizer.renderChat(p.messages, true))))
-    const order = prompts.map((_, i) => i).sort((a, b) => encoded[a]!.length - encoded[b]!.length || a - b)
+    const encoded = await Promise.all(prompts.map((p) => this.encodeChat(p.messages)))
+    return this.generateIds(encoded, prompts.map((p) => p.seeds), params)
+  }
+
+  /** Like `generate`, for prompts that are already token ids. */
+  async generateIds(
+    encoded: readonly (readonly number[])[],
+    seeds: ReadonlyArray<GenerationPrompt["seeds"]>,
+    params: GenerationParams,
+    onFirstToken?: () => void
+  ): Promise<SampleText[]> {
+    const plan = planBatches(encoded.map((e) => e.length), seeds.map((s) => s.length), params.max_new_tokens, this.budget)
     const results: SampleText[] = []
-    let chunk: number[] = []
-    let rows = 0
-    const flush = async () => {
-      if (chunk.length === 0) return
-      results.push(...(await this.generateChunk(chunk, encoded, prompts, params)))
-      chunk = []
-      rows = 0
-    }
-    for (const i of order) {
-      const n = prompts[i]!.seeds.length
-      if (rows + n > MAX_BATCH_ROWS) await flush()
-      chunk.push(i)
-      rows += n
-    }
-    await flush()
+    for (const batch of plan) results.push(...(await this.generateChunk(batch, encoded, seeds, params, onFirstToken)))
     return results.sort((a, b) => a.prompt - b.prompt || a.sample - b.sample)
   }
 
   private async generateChunk(
-    chunk: readonly number[],
-    encoded: readonly number[][],
-    prompts: readonly GenerationPrompt[],
-    params: GenerationParams
+    batch: readonly PlannedGroup[],
+    encoded: readonly (readonly number[])[],
+    seeds: ReadonlyArray<GenerationPrompt["seeds"]>,
+    params: GenerationParams,
+    onFirstToken?: () => void
   ): Promise<SampleText[]> {
-    const stop = params.stop?.filter((s) => s.length > 0) ?? []
-    const findStop = stop.length === 0
-      ? undefined
-      : async (tokens: readonly number[]) => firstIndexOf(await this.tokenizer.decode(tokens), stop)
+    const findStop = stopFinder(this.tokenizer, params.stop ?? [])
     const samples = await generateBatch(this.decoder, {
-      groups: chunk.map((i) => ({ ids: encoded[i]!, seeds: prompts[i]!.seeds })),
+      groups: batch.map((g) => ({ ids: encoded[g.prompt]!, seeds: seeds[g.prompt]!.slice(g.firstSample, g.firstSample + g.samples) })),
       params,
       eos: this.eos,
       padId: this.padId,
-      ...(findStop ? { findStop } : {})
+      ...(findStop ? { findStop } : {}),
+      ...(onFirstToken ? { onFirstToken } : {})
     })
     return Promise.all(
       samples.map(async (s): Promise<SampleText> => {
+        const group = batch[s.group]!
         const full = await this.tokenizer.decode(s.tokens)
         const text = s.finish === "stop" && s.stopAt !== undefined ? full.slice(0, s.stopAt) : full
         return {
-          prompt: chunk[s.group]!,
-          sample: s.sample,
+          prompt: group.prompt,
+          sample: group.firstSample + s.sample,
           text,
           tokenCount: s.tokens.length,
-          promptTokens: encoded[chunk[s.group]!]!.length,
+          promptTokens: encoded[group.prompt]!.length,
           logprobs: s.logprobs,
           entropies: s.entropies,
           finish: s.finish
@@ -124,10 +140,3 @@ export class LocalGenerator {
     return this.decoder.close()
   }
 }
-
-/** Earliest position at which any of `needles` occurs in `text`, or -1. */
-export const firstIndexOf = (text: string, needles: readonly string[]): number =>
-  needles.reduce((best, needle) => {
-    const at = text.indexOf(needle)
-    return at >= 0 && (best < 0 || at < best) ? at : best
-  }, -1)

@@ -36,8 +36,12 @@ export const tensorMeta = (
   return meta && meta.isTensor ? meta : undefined
 }
 
-/** int64 tensor from plain numbers. */
-export const int64Tensor = (values: ArrayLike<number>, dims: readonly number[]): ort.Tensor => {
+/** int64 values as plain numbers or already as a BigInt64Array (used as is, no conversion). */
+export type Int64Input = ArrayLike<number> | BigInt64Array
+
+/** int64 tensor from plain numbers or a ready BigInt64Array. */
+export const int64Tensor = (values: Int64Input, dims: readonly number[]): ort.Tensor => {
+  if (values instanceof BigInt64Array) return new ort.Tensor("int64", values, dims)
   const data = new BigInt64Array(values.length)
   for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]!)
   return new ort.Tensor("int64", data, dims)

@@ -1,0 +1,81 @@
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import { LocalGenerator } from "../models/localGenerator.js"
+import { sampleSeed } from "../models/rng.js"
+import { decoderFiles, decoderGraph, describeDecoder, TINY_CHAT_OPTIONS, writeModelDir } from "./fixtures/index.js"
+import type { GraphBuilder } from "./fixtures/onnx/graph.js"
+import { tempDir } from "./support/harness.js"
+
+const SETTINGS = { intraOpThreads: 1 }
+
+/** Writes the tiny chat decoder with its graph changed by `edit` (to make models winnow must refuse). */
+const editedDecoder = (edit: (g: GraphBuilder) => void): string => {
+  const dir = join(tempDir("unsupported"), "model")
+  const info = describeDecoder(TINY_CHAT_OPTIONS)
+  const graph = decoderGraph(info, TINY_CHAT_OPTIONS)
+  edit(graph)
+  writeModelDir(dir, { ...decoderFiles(TINY_CHAT_OPTIONS), "onnx/model.onnx": graph.toModel().model })
+  return dir
+}
+
+const loadError = async (dir: string): Promise<Error> => {
+  const error = await LocalGenerator.load(dir, SETTINGS).then(
+    () => undefined,
+    (e: Error) => e
+  )
+  expect(error).toBeDefined()
+  return error!
+}
+
+describe("models winnow does not understand", () => {
+  it("names an input it does not know", async () => {
+    const error = await loadError(editedDecoder((g) => void g.input("pixel_values", "float32", [1, 3])))
+    expect(error).toMatchObject({ _tag: "ModelUnsupported" })
+    expect(error.message).toContain('input "pixel_values" is not understood')
+  })
+
+  it("names a KV input of a type it cannot feed", async () => {
+    const error = await loadError(editedDecoder((g) => void g.input("past_key_values.2.key", "int64", ["batch_size", 2, "past_sequence_length", 16])))
+    expect(error.message).toMatch(/input "past_key_values\.2\.(key|value)"/)
+  })
+
+  it("names a missing present output", async () => {
+    const dir = join(tempDir("unsupported"), "model")
+    const info = describeDecoder(TINY_CHAT_OPTIONS)
+    const graph = decoderGraph(info, TINY_CHAT_OPTIONS)
+    const model = graph.toModel().model
+    // Renaming the output in the serialized graph leaves present.1.value undeclared.
+    const bytes = Buffer.from(model)
+    const from = Buffer.from("present.1.value")
+    const to = Buffer.from("present.1.extra")
+    for (let at = bytes.indexOf(from); at >= 0; at = bytes.indexOf(from, at + 1)) to.copy(bytes, at)
+    writeModelDir(dir, { ...decoderFiles(TINY_CHAT_OPTIONS), "onnx/model.onnx": bytes })
+    const error = await loadError(dir)
+    expect(error.message).toContain('output "present.1.value" is missing')
+  })
+})
+
+describe("batching under a token budget", () => {
+  it("gives every sample the same tokens whatever the batch limits (split groups, many batches)", async () => {
+    const dir = join(tempDir("budget"), "model")
+    writeModelDir(dir, decoderFiles(TINY_CHAT_OPTIONS))
+    const prompts = ["你好", "Tell me a story about a cat.", "二加三等于几？请用中文回答。", "Hi"].map((content, p) => ({
+      messages: [{ role: "user" as const, content }],
+      seeds: Array.from({ length: p === 1 ? 7 : 3 }, (_, i) => sampleSeed({ seed: 3, round: 1, promptId: String(p), sampleIndex: i }))
+    }))
+    const params = { temperature: 0.9, top_k: 40, top_p: 0.95, min_p: 0.02, repetition_penalty: 1.1, max_new_tokens: 24 }
+    const roomy = await LocalGenerator.load(dir, SETTINGS)
+    const tight = await LocalGenerator.load(dir, SETTINGS, undefined, { maxRows: 4, maxKvTokens: 200, maxPrefillTokens: 64, maxPaddingRatio: 1.1 })
+    try {
+      const a = await roomy.generate(prompts, params)
+      const b = await tight.generate(prompts, params)
+      expect(a.map((s) => [s.prompt, s.sample])).toEqual(prompts.flatMap((p, i) => p.seeds.map((_, s) => [i, s])))
+      expect(b.map((s) => [s.prompt, s.sample, s.text, s.finish])).toEqual(a.map((s) => [s.prompt, s.sample, s.text, s.finish]))
+      b.forEach((s, i) => s.logprobs.forEach((lp, t) => expect(lp).toBeCloseTo(a[i]!.logprobs[t]!, 4)))
+      expect(new Set(a.filter((s) => s.prompt === 1).map((s) => s.text)).size).toBeGreaterThan(1)
+    } finally {
+      await roomy.close()
+      await tight.close()
+    }
+  })
+})
