@@ -4,24 +4,30 @@ import {
   CommitConflict, NotFound, StoreCorrupt,
   type InputInvalid, type StoreIoFailed
 } from "../core/errors.js"
+import { buildAddition, formatOf, type Addition, type DedupPlan } from "./addition.js"
+import { loadEvalSet } from "./decontaminate.js"
+import { decodeDedupOptions, resolveNearParams, type DedupOptions } from "./dedupParams.js"
 import { storeIo, storeIoOrCorrupt, writeFileAtomic } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
 import {
   Lineage, MANIFEST_FORMAT, manifestText, SegmentRef, versionIdOf,
-  type Manifest, type ManifestSegment, type Version
+  type DedupLineage, type Manifest, type ManifestSegment, type Version
 } from "./manifest.js"
-import { mergeSorted } from "./merge.js"
+import { BandKeyer } from "./nearDup.js"
 import { compareAndSwapHead, defaultLockOptions, readHead, type LockOptions } from "./refs.js"
-import { compareStrings, openSegmentWriter, parseRecordLine, readSegmentLines, segmentExists } from "./segments.js"
-import { ScoreAccumulator } from "./stats.js"
+import { segmentExists } from "./segments.js"
 import { decodeInput, validateDatasetName } from "./validate.js"
 import { readChain } from "./versions.js"
 
-/** What the round-end commit activity passes: target dataset, staged segments, lineage. */
+/**
+ * What the round-end commit activity passes: target dataset, staged segments, lineage, and how
+ * to deduplicate beyond exact ids (`dedup`; omitted = exact ids only).
+ */
 export interface CommitInput {
   readonly dataset: string
   readonly segments: ReadonlyArray<SegmentRef>
   readonly lineage: Lineage
+  readonly dedup?: DedupOptions
 }
 
 /** The committed version; `created: false` when `lineage.commit_key` was already in the chain. */
@@ -44,10 +50,11 @@ const decodeLineage = decodeInput(Lineage, SOURCE, "lineage")
 
 /**
  * Commits staged segments as the next version of a dataset. The new version holds the parent's
- * segments plus one new segment with the records not already present (by record id; the best
- * scored copy wins among new duplicates). Idempotent by `lineage.commit_key`. HEAD moves by
- * compare-and-swap: when another commit lands first, the manifest is recomputed on top of it.
- * A commit with no new records still creates a version (`counts.added = 0`).
+ * segments plus one new Parquet segment with the records not already present (by record id;
+ * the best scored copy wins among new duplicates), minus near-duplicates (within the batch and
+ * of earlier versions) and contaminated prompts when `dedup` asks. Idempotent by
+ * `lineage.commit_key`. HEAD moves by compare-and-swap: when another commit lands first, the
+ * manifest is recomputed on top of it. A commit with no new records still creates a version.
  */
 export const commitVersion = Effect.fn("datasets.commit")(function*(
   layout: StoreLayout,
@@ -57,8 +64,10 @@ export const commitVersion = Effect.fn("datasets.commit")(function*(
   const name = yield* validateDatasetName(SOURCE, "dataset", input.dataset)
   const segments = uniqueByHash(yield* decodeSegments(input.segments))
   const lineage = yield* decodeLineage(input.lineage)
+  const { plan, record } = yield* dedupPlan(yield* decodeDedupOptions(SOURCE, input.dedup))
   for (const segment of segments) {
-    if (!(yield* storeIo(layout.objectPath(segment.hash), () => segmentExists(layout, segment.hash)))) {
+    const format = formatOf(segment)
+    if (!(yield* storeIo(layout.objectPath(segment.hash, format), () => segmentExists(layout, segment.hash, format)))) {
       return yield* new NotFound({
         kind: "segment",
         name: segment.hash,
@@ -77,9 +86,9 @@ export const commitVersion = Effect.fn("datasets.commit")(function*(
     if (existing) return { ...existing, created: false }
     const parent = chain[0]
     const addition = yield* storeIoOrCorrupt(layout.objectsDir, () =>
-      buildAddition(layout, parent?.manifest.segments ?? [], segments))
+      buildAddition(layout, parent?.manifest.segments ?? [], segments, plan))
     const now = yield* Clock.currentTimeMillis
-    const manifest = assembleManifest(name, parent, segments, lineage, addition, new Date(now).toISOString())
+    const manifest = assembleManifest(name, parent, segments, { ...lineage, dedup: record }, addition, new Date(now).toISOString())
     const id = versionIdOf(manifest)
     const path = layout.versionPath(name, id)
     yield* storeIo(path, () => writeFileAtomic(path, manifestText(manifest)))
@@ -93,105 +102,31 @@ export const commitVersion = Effect.fn("datasets.commit")(function*(
 /** Deletes a manifest that lost its race; only called once it is known not to be in the chain. */
 const discard = (path: string) => Effect.promise(() => unlink(path).catch(() => undefined))
 
+/** Resolves dedup options into the plan the commit runs and the record lineage keeps. */
+const dedupPlan = Effect.fn("datasets.dedupPlan")(function*(options: DedupOptions) {
+  const near = options.near ? resolveNearParams(options.near) : null
+  const hashing = near ?? resolveNearParams({})
+  const loaded = options.decontaminate === undefined
+    ? null
+    : yield* Effect.promise(() => loadEvalSet(options.decontaminate!, new BandKeyer(hashing), SOURCE))
+  if (loaded !== null && "_tag" in loaded) return yield* loaded
+  const plan: DedupPlan = { near, hashing, evalSet: loaded }
+  const record: DedupLineage = {
+    exact: "record id = sha256 of content",
+    near,
+    decontamination: loaded === null ? null : { file: loaded.file, file_hash: loaded.fileHash, prompts: loaded.prompts }
+  }
+  return { plan, record }
+})
+
 const uniqueByHash = (segments: ReadonlyArray<SegmentRef>): ReadonlyArray<SegmentRef> =>
   [...new Map(segments.map((segment) => [segment.hash, segment] as const)).values()]
-
-interface Addition {
-  readonly segment: { readonly hash: string; readonly bytes: number; readonly records: number } | null
-  readonly sft: number
-  readonly dpo: number
-  readonly duplicatesDropped: number
-  readonly scores: ScoreAccumulator | null
-}
-
-interface Entry {
-  readonly id: string
-  readonly score: number
-  readonly kind: "sft" | "dpo"
-  readonly line: string
-}
-
-const byId = (a: Entry, b: Entry) => compareStrings(a.id, b.id)
-
-const betterCopy = (a: Entry, b: Entry): Entry =>
-  b.score > a.score || (b.score === a.score && compareStrings(b.line, a.line) < 0) ? b : a
-
-/**
- * Walks the parent's segments and the new segments as two id-sorted streams (both verified
- * against their hashes), writes the new ids into one segment, and collects scores for stats.
- */
-const buildAddition = async (
-  layout: StoreLayout,
-  parentSegments: ReadonlyArray<ManifestSegment>,
-  newSegments: ReadonlyArray<SegmentRef>
-): Promise<Addition> => {
-  if (newSegments.length === 0) return { segment: null, sft: 0, dpo: 0, duplicatesDropped: 0, scores: null }
-  const scores = new ScoreAccumulator()
-  const kinds = { sft: 0, dpo: 0 }
-  let duplicatesDropped = 0
-  const parent = mergeSorted(parentSegments.map((s) => readEntries(layout, s.hash)), byId)
-  const writer = await openSegmentWriter(layout)
-  try {
-    let current = await parent.next()
-    for await (const group of groupById(mergeSorted(newSegments.map((s) => readEntries(layout, s.hash)), byId))) {
-      duplicatesDropped += group.length - 1
-      const best = group.reduce(betterCopy)
-      while (!current.done && current.value.id < best.id) {
-        scores.add(current.value.score)
-        current = await parent.next()
-      }
-      if (!current.done && current.value.id === best.id) {
-        duplicatesDropped += 1
-        continue
-      }
-      await writer.write(best.line)
-      kinds[best.kind] += 1
-      scores.add(best.score)
-    }
-    for (; !current.done; current = await parent.next()) scores.add(current.value.score)
-  } catch (error) {
-    await writer.abort()
-    await parent.return(undefined)
-    throw error
-  }
-  const added = kinds.sft + kinds.dpo
-  if (added === 0) await writer.abort()
-  const segment = added === 0 ? null : await writer.finish()
-  return { segment, ...kinds, duplicatesDropped, scores }
-}
-
-async function* readEntries(layout: StoreLayout, hash: string): AsyncGenerator<Entry> {
-  const path = layout.objectPath(hash)
-  let lineNumber = 0
-  let previous: string | undefined
-  for await (const line of readSegmentLines(layout, hash, { verify: true })) {
-    lineNumber += 1
-    const record = parseRecordLine(line, path, lineNumber)
-    if (previous !== undefined && record.id < previous) {
-      throw new StoreCorrupt({ path, reason: `line ${lineNumber} is out of id order` })
-    }
-    previous = record.id
-    yield { id: record.id, score: record.score, kind: record.kind, line }
-  }
-}
-
-async function* groupById(entries: AsyncIterable<Entry>): AsyncGenerator<Array<Entry>> {
-  let group: Array<Entry> = []
-  for await (const entry of entries) {
-    if (group.length > 0 && group[0].id !== entry.id) {
-      yield group
-      group = []
-    }
-    group.push(entry)
-  }
-  if (group.length > 0) yield group
-}
 
 const assembleManifest = (
   dataset: string,
   parent: Version | undefined,
   newSegments: ReadonlyArray<SegmentRef>,
-  lineage: Lineage,
+  lineage: Manifest["lineage"],
   addition: Addition,
   createdAt: string
 ): Manifest => {
@@ -214,10 +149,13 @@ const assembleManifest = (
       records: (base?.counts.records ?? 0) + addedCount,
       sft: (base?.counts.sft ?? 0) + addition.sft,
       dpo: (base?.counts.dpo ?? 0) + addition.dpo,
+      staged: addition.staged,
       added: addedCount,
-      duplicates_dropped: addition.duplicatesDropped
+      duplicates_dropped: addition.duplicates,
+      near_duplicates_dropped: addition.nearDuplicates,
+      contaminated_dropped: addition.contaminated
     },
-    score_stats: addition.scores === null ? base?.score_stats ?? null : addition.scores.summary(),
+    score_stats: addition.scoreStats,
     lineage
   }
 }

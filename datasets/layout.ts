@@ -1,12 +1,16 @@
 import { join } from "node:path"
+import type { SegmentFormat } from "./segmentFormat.js"
 
 /**
  * Where everything lives under a store root. The only module that knows paths; every
  * name passed in here must already be validated (see `validate.ts`).
  *
  * ```
- * <root>/objects/<hh>/<sha256>.jsonl              segments (content-addressed, shared by all datasets)
- * <root>/objects/tmp/                             partial segment writes, renamed into place when done
+ * <root>/objects/<hh>/<sha256>.parquet            segments: zstd Parquet, content-addressed, shared by all datasets
+ * <root>/objects/<hh>/<sha256>.jsonl              segments written by the first cut (read only)
+ * <root>/objects/<hh>/<sha256>.ids                sorted record ids of a segment (derived, rebuilt when bad)
+ * <root>/objects/<hh>/<sha256>.lsh-<params>       MinHash LSH band keys of a segment (derived, rebuilt when bad)
+ * <root>/objects/tmp/                             partial writes, renamed into place when done
  * <root>/staging/<campaign>/r<round>/s<shard>.json  pointers to staged segments
  * <root>/datasets/<name>/versions/<id>.json       immutable manifests
  * <root>/datasets/<name>/refs/HEAD                head version id (+ HEAD.lock while it moves)
@@ -18,7 +22,9 @@ export interface StoreLayout {
   readonly objectsDir: string
   readonly objectTempDir: string
   readonly datasetsDir: string
-  readonly objectPath: (hash: string) => string
+  readonly objectPath: (hash: string, format: SegmentFormat) => string
+  readonly idsPath: (hash: string) => string
+  readonly lshPath: (hash: string, paramsKey: string) => string
   readonly stagingRoundDir: (campaignId: string, round: number) => string
   readonly stagingPointer: (campaignId: string, round: number, shard: number) => string
   readonly datasetDir: (name: string) => string
@@ -41,7 +47,9 @@ export const storeLayout = (root: string): StoreLayout => {
     objectsDir,
     objectTempDir: join(objectsDir, "tmp"),
     datasetsDir,
-    objectPath: (hash) => join(objectsDir, hash.slice(0, 2), `${hash}.jsonl`),
+    objectPath: (hash, format) => join(objectsDir, hash.slice(0, 2), `${hash}.${format}`),
+    idsPath: (hash) => join(objectsDir, hash.slice(0, 2), `${hash}.ids`),
+    lshPath: (hash, paramsKey) => join(objectsDir, hash.slice(0, 2), `${hash}.lsh-${paramsKey}`),
     stagingRoundDir,
     stagingPointer: (campaignId, round, shard) => join(stagingRoundDir(campaignId, round), `s${shard}.json`),
     datasetDir,

@@ -4,13 +4,16 @@ import { canonicalJson, sha256 } from "../core/hash.js"
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const Sha256Hex = Schema.String.check(Schema.isPattern(/^[0-9a-f]{64}$/))
 const VersionIdString = Schema.String.check(Schema.isPattern(/^[0-9a-f]{16}$/))
+const Format = Schema.Literals(["parquet", "jsonl"])
 
 /**
- * A staged segment as returned by `stageSegment`/`listStaged`: the content hash of a JSONL
- * object, how many records and bytes it holds, and the (campaign, round, shard) it came from.
+ * A staged segment as returned by `stageSegment`/`listStaged`: the content hash of a segment
+ * object (`format` absent means a JSONL segment staged by the first cut), how many records and
+ * bytes it holds, and the (campaign, round, shard) it came from.
  */
 export const SegmentRef = Schema.Struct({
   hash: Sha256Hex,
+  format: Schema.optionalKey(Format),
   records: NonNegativeInt,
   bytes: NonNegativeInt,
   round: NonNegativeInt,
@@ -26,6 +29,7 @@ export type SegmentRef = typeof SegmentRef.Type
  */
 export const ManifestSegment = Schema.Struct({
   ...SegmentRef.fields,
+  format: Format,
   shard: Schema.NullOr(NonNegativeInt)
 })
 /** A segment inside a manifest (see the schema of the same name). */
@@ -39,9 +43,18 @@ export const ScorerLineage = Schema.Struct({
   config: Schema.Record(Schema.String, Schema.Unknown)
 })
 
+/** What a round produced before the store saw it, when the caller knows (for acceptance rates). */
+export const RoundStats = Schema.Struct({
+  prompts: NonNegativeInt,
+  generated: NonNegativeInt,
+  accepted: NonNegativeInt
+})
+/** What a round produced (see the schema of the same name). */
+export type RoundStats = typeof RoundStats.Type
+
 /**
- * Where a version came from. `commit_key` (e.g. `campaignId/round`) makes commits idempotent:
- * committing a key already present in the dataset's chain returns that version.
+ * Where a version came from, as the committer passes it. `commit_key` (e.g. `campaignId/round`)
+ * makes commits idempotent: committing a key already present in the chain returns that version.
  */
 export const Lineage = Schema.Struct({
   campaign_id: Schema.String,
@@ -56,10 +69,37 @@ export const Lineage = Schema.Struct({
   }),
   scorers: Schema.Array(ScorerLineage),
   selection: Schema.Record(Schema.String, Schema.Unknown),
-  winnow_version: Schema.String
+  winnow_version: Schema.String,
+  round_stats: Schema.optionalKey(RoundStats)
 })
 /** Where a version came from (see the schema of the same name). */
 export type Lineage = typeof Lineage.Type
+
+/** The near-duplicate parameters a commit applied (see `dedupParams.ts`). */
+export const NearDupLineage = Schema.Struct({
+  threshold: Schema.Finite,
+  num_perm: NonNegativeInt,
+  bands: NonNegativeInt,
+  rows: NonNegativeInt,
+  ngram: NonNegativeInt,
+  scope: Schema.Literals(["response", "conversation"]),
+  seed: NonNegativeInt,
+  params_key: Schema.String
+})
+
+/** How a commit deduplicated: exact ids always; near-duplicates and decontamination when asked. */
+export const DedupLineage = Schema.Struct({
+  exact: Schema.Literal("record id = sha256 of content"),
+  near: Schema.NullOr(NearDupLineage),
+  decontamination: Schema.NullOr(Schema.Struct({ file: Schema.String, file_hash: Sha256Hex, prompts: NonNegativeInt }))
+})
+/** How a commit deduplicated (see the schema of the same name). */
+export type DedupLineage = typeof DedupLineage.Type
+
+/** Lineage as stored in a manifest: what the committer passed plus the dedup the store applied. */
+export const ManifestLineage = Schema.Struct({ ...Lineage.fields, dedup: DedupLineage })
+/** Lineage as stored in a manifest (see the schema of the same name). */
+export type ManifestLineage = typeof ManifestLineage.Type
 
 /** Summary of the combined score over all records of a version (nearest-rank percentiles). */
 export const ScoreStats = Schema.Struct({
@@ -72,19 +112,27 @@ export const ScoreStats = Schema.Struct({
 /** Summary of the combined score (see the schema of the same name). */
 export type ScoreStats = typeof ScoreStats.Type
 
-/** Record counts of a version; `added` and `duplicates_dropped` describe this commit only. */
+/**
+ * Record counts of a version. `records`, `sft`, `dpo` cover the whole version; the rest describe
+ * this commit: `staged` rows offered, `added` kept, and why the others were dropped.
+ */
 export const ManifestCounts = Schema.Struct({
   records: NonNegativeInt,
   sft: NonNegativeInt,
   dpo: NonNegativeInt,
+  staged: NonNegativeInt,
   added: NonNegativeInt,
-  duplicates_dropped: NonNegativeInt
+  duplicates_dropped: NonNegativeInt,
+  near_duplicates_dropped: NonNegativeInt,
+  contaminated_dropped: NonNegativeInt
 })
 /** Record counts of a version (see the schema of the same name). */
 export type ManifestCounts = typeof ManifestCounts.Type
 
-/** The manifest format this code writes and reads. */
-export const MANIFEST_FORMAT = "winnow.manifest/1"
+/** The manifest format this code writes. */
+export const MANIFEST_FORMAT = "winnow.manifest/2"
+/** The first cut's manifest format (JSONL segments, no dedup lineage); read and upgraded in memory. */
+export const MANIFEST_FORMAT_V1 = "winnow.manifest/1"
 
 /**
  * An immutable dataset version: its segments (parent's plus at most one new one), counts,
@@ -99,10 +147,45 @@ export const Manifest = Schema.Struct({
   segments: Schema.Array(ManifestSegment),
   counts: ManifestCounts,
   score_stats: Schema.NullOr(ScoreStats),
-  lineage: Lineage
+  lineage: ManifestLineage
 })
 /** An immutable dataset version (see the schema of the same name). */
 export type Manifest = typeof Manifest.Type
+
+const ManifestV1 = Schema.Struct({
+  format: Schema.Literal(MANIFEST_FORMAT_V1),
+  dataset: Schema.String,
+  sequence: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  parent: Schema.NullOr(VersionIdString),
+  created_at: Schema.String,
+  segments: Schema.Array(Schema.Struct({ ...SegmentRef.fields, shard: Schema.NullOr(NonNegativeInt) })),
+  counts: Schema.Struct({ records: NonNegativeInt, sft: NonNegativeInt, dpo: NonNegativeInt, added: NonNegativeInt, duplicates_dropped: NonNegativeInt }),
+  score_stats: Schema.NullOr(ScoreStats),
+  lineage: Lineage
+})
+
+/** Either manifest format, decoded; format 1 is upgraded to the current shape (see `upgradeV1`). */
+export const AnyManifest = Schema.Union([Manifest, ManifestV1])
+
+/**
+ * A format-1 manifest in the current shape: its segments are JSONL, nothing was near-deduplicated,
+ * `staged` = added + duplicates. The file and its id stay as they are.
+ */
+export const upgradeManifest = (manifest: typeof AnyManifest.Type): Manifest => {
+  if (manifest.format === MANIFEST_FORMAT) return manifest
+  return {
+    ...manifest,
+    format: MANIFEST_FORMAT,
+    segments: manifest.segments.map((segment) => ({ ...segment, format: "jsonl" as const })),
+    counts: {
+      ...manifest.counts,
+      staged: manifest.counts.added + manifest.counts.duplicates_dropped,
+      near_duplicates_dropped: 0,
+      contaminated_dropped: 0
+    },
+    lineage: { ...manifest.lineage, dedup: { exact: "record id = sha256 of content", near: null, decontamination: null } }
+  }
+}
 
 /** A manifest together with its id; what `resolve`, `log` and `commit` return. */
 export interface Version {

@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { mergeSorted } from "./merge.js"
 import { recordId } from "./record.js"
-import { encodeSegment } from "./segments.js"
-import { ScoreAccumulator } from "./stats.js"
+import { canonicalRecords } from "./segments.js"
 import { dpo, sft } from "./test-fixtures.js"
 
 describe("recordId", () => {
@@ -25,32 +23,13 @@ describe("recordId", () => {
   })
 })
 
-describe("segment encoding", () => {
-  it("sorts by id and gives the same bytes for any input order", () => {
+describe("canonicalRecords", () => {
+  it("keeps one best copy per id, sorted by id, whatever the input order", () => {
     const records = [sft("a", "1", 1), sft("b", "2", 2), sft("c", "3", 3)]
-    const forward = encodeSegment(records)
-    expect(encodeSegment([...records].reverse()).equals(forward)).toBe(true)
-    const ids = forward.toString("utf8").trimEnd().split("\n").map((line) => JSON.parse(line).id)
-    expect(ids).toEqual(records.map((r) => r.id).sort())
-  })
-})
-
-describe("mergeSorted", () => {
-  it("merges sorted async sources into one sorted stream", async () => {
-    const source = async function*(values: Array<number>) { yield* values }
-    const merged: Array<number> = []
-    for await (const value of mergeSorted([source([1, 4, 9]), source([]), source([2, 3, 10]), source([4])], (a, b) => a - b)) {
-      merged.push(value)
-    }
-    expect(merged).toEqual([1, 2, 3, 4, 4, 9, 10])
-  })
-})
-
-describe("ScoreAccumulator", () => {
-  it("computes nearest-rank percentiles and null for no scores", () => {
-    const acc = new ScoreAccumulator()
-    expect(acc.summary()).toBeNull()
-    for (let i = 1; i <= 2000; i++) acc.add(i)
-    expect(acc.summary()).toEqual({ mean: 1000.5, min: 1, max: 2000, p50: 1000, p90: 1800 })
+    const better = { ...records[1], score: 5 }
+    const forward = canonicalRecords([...records, better])
+    expect(canonicalRecords([better, ...records].reverse())).toEqual(forward)
+    expect(forward.map((r) => r.id)).toEqual(records.map((r) => r.id).sort())
+    expect(forward.find((r) => r.id === better.id)?.score).toBe(5)
   })
 })

@@ -1,171 +1,163 @@
 import { createHash, randomUUID } from "node:crypto"
 import { createReadStream } from "node:fs"
-import { access, mkdir, open, rename, stat, unlink } from "node:fs/promises"
+import { access, mkdir, open, rename, stat, unlink, writeFile } from "node:fs/promises"
 import { dirname, join } from "node:path"
-import { Schema } from "effect"
+import { JSDuckDBValueConverter, type DuckDBConnection } from "@duckdb/node-api"
 import { StoreCorrupt } from "../core/errors.js"
-import { sha256 } from "../core/hash.js"
-import { fsyncDir, isMissing, writeFileAtomic } from "./fsio.js"
+import { canonicalJson } from "../core/hash.js"
+import { openConnection, sqlString, withConnection } from "./duck.js"
+import { fsyncDir, isMissing } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
-import { DatasetRecord, recordLine } from "./record.js"
+import { readLegacyRecords } from "./legacySegments.js"
+import type { DatasetRecord } from "./record.js"
+import { readJsonRows, recordRow, rowRecord, SEGMENT_COLUMN_LIST, segmentRelation, type SegmentFormat } from "./segmentFormat.js"
 
-/** A segment object as written: its content hash, byte size and line count. */
+/** A segment object as written: its content hash, format, byte size and record count. */
 export interface WrittenSegment {
   readonly hash: string
+  readonly format: SegmentFormat
   readonly bytes: number
   readonly records: number
 }
 
-/**
- * Encodes records as a segment: one canonical-JSON record per line, sorted by id (ties by
- * line, so equal input always gives equal bytes). Use for segments small enough to sort in memory.
- */
-export const encodeSegment = (records: ReadonlyArray<DatasetRecord>): Buffer => {
-  const lines = records
-    .map((record) => ({ id: record.id, line: recordLine(record) }))
-    .sort((a, b) => compareStrings(a.id, b.id) || compareStrings(a.line, b.line))
-  return Buffer.from(lines.map(({ line }) => `${line}\n`).join(""), "utf8")
+/** Where a segment lives and what it should hash to; enough to read or check it. */
+export interface SegmentObject {
+  readonly hash: string
+  readonly format: SegmentFormat
+  readonly bytes: number
 }
 
 /** Byte-order string comparison (code units), the order records take inside a segment. */
 export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
-/** Writes an in-memory segment to its content address; a no-op when the object exists. */
-export const writeSegmentObject = async (layout: StoreLayout, bytes: Uint8Array): Promise<WrittenSegment> => {
-  const hash = sha256(bytes)
-  const path = layout.objectPath(hash)
-  if (!(await exists(path))) await writeFileAtomic(path, bytes)
-  return { hash, bytes: bytes.byteLength, records: countLines(bytes) }
-}
+/** Parquet options of every segment: zstd, DuckDB's default row groups. Part of the byte format. */
+export const PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd"
 
-/** Streams lines into a new segment object; the hash is known only at `finish`. */
-export interface SegmentWriter {
-  readonly write: (line: string) => Promise<void>
-  readonly finish: () => Promise<WrittenSegment>
-  readonly abort: () => Promise<void>
+const newTempPath = async (layout: StoreLayout, suffix: string): Promise<string> => {
+  await mkdir(layout.objectTempDir, { recursive: true })
+  return join(layout.objectTempDir, `${process.pid}.${randomUUID()}.${suffix}`)
 }
-
-const FLUSH_BYTES = 1 << 20
 
 /**
- * Opens a streaming segment writer: lines go to a temp file under `objects/tmp/` while being
- * hashed; `finish` fsyncs and renames it to its content address (idempotent if it exists).
- * The caller writes lines already in segment order.
+ * One copy per id, the best: highest score, then the smallest canonical JSON (so the choice
+ * never depends on input order), sorted by id. The order and content of a staged segment.
  */
-export const openSegmentWriter = async (layout: StoreLayout): Promise<SegmentWriter> => {
-  await mkdir(layout.objectTempDir, { recursive: true })
-  const temp = join(layout.objectTempDir, `${process.pid}.${randomUUID()}.partial`)
-  const handle = await open(temp, "wx")
-  const hash = createHash("sha256")
-  let pending: Array<Buffer> = []
-  let pendingBytes = 0
-  let bytes = 0
-  let records = 0
-  const flush = async () => {
-    if (pendingBytes === 0) return
-    const chunk = Buffer.concat(pending, pendingBytes)
-    pending = []
-    pendingBytes = 0
-    await handle.write(chunk)
+export const canonicalRecords = (records: ReadonlyArray<DatasetRecord>): Array<DatasetRecord> => {
+  const best = new Map<string, { record: DatasetRecord; line: string }>()
+  for (const record of records) {
+    const line = canonicalJson(record)
+    const current = best.get(record.id)
+    if (!current || record.score > current.record.score || (record.score === current.record.score && line < current.line)) {
+      best.set(record.id, { record, line })
+    }
   }
-  const abort = async () => {
-    await handle.close().catch(() => undefined)
+  return [...best.values()].map((entry) => entry.record).sort((a, b) => compareStrings(a.id, b.id))
+}
+
+/**
+ * Writes records (already canonical: unique ids, sorted) as a zstd Parquet segment object.
+ * DuckDB's Parquet writer gives the same bytes for the same rows in the same order (checked by
+ * a test), so re-staging identical records yields the identical object.
+ */
+export const writeRecordsSegment = async (layout: StoreLayout, records: ReadonlyArray<DatasetRecord>): Promise<WrittenSegment> => {
+  const jsonPath = await newTempPath(layout, "rows.jsonl")
+  try {
+    await writeFile(jsonPath, records.map((record) => `${JSON.stringify(recordRow(record))}\n`).join(""))
+    return await withConnection((connection) =>
+      copyToSegment(connection, layout, `SELECT ${SEGMENT_COLUMN_LIST} FROM ${readJsonRows(jsonPath)}`, records.length))
+  } finally {
+    await unlink(jsonPath).catch(() => undefined)
+  }
+}
+
+/**
+ * Runs `select` (rows in segment column order and id order) into a new Parquet segment object:
+ * temp file, fsync, hash, rename to its content address (a no-op when it exists).
+ */
+export const copyToSegment = async (
+  connection: DuckDBConnection,
+  layout: StoreLayout,
+  select: string,
+  records: number
+): Promise<WrittenSegment> => {
+  const temp = await newTempPath(layout, "parquet")
+  try {
+    await connection.run(`COPY (${select}) TO ${sqlString(temp)} (${PARQUET_OPTIONS})`)
+    const { hash, bytes } = await placeObject(layout, temp, "parquet")
+    return { hash, format: "parquet", bytes, records }
+  } finally {
     await unlink(temp).catch(() => undefined)
   }
-  return {
-    write: async (line) => {
-      const chunk = Buffer.from(`${line}\n`, "utf8")
-      hash.update(chunk)
-      pending.push(chunk)
-      pendingBytes += chunk.byteLength
-      bytes += chunk.byteLength
-      records += 1
-      if (pendingBytes >= FLUSH_BYTES) await flush()
-    },
-    finish: async () => {
-      try {
-        await flush()
-        await handle.sync()
-      } catch (error) {
-        await abort()
-        throw error
-      }
-      await handle.close()
-      const digest = hash.digest("hex")
-      const path = layout.objectPath(digest)
-      if (await exists(path)) {
-        await unlink(temp)
-      } else {
-        await mkdir(dirname(path), { recursive: true })
-        await rename(temp, path)
-        await fsyncDir(dirname(path))
-      }
-      return { hash: digest, bytes, records }
-    },
-    abort
+}
+
+/** fsyncs a finished temp file, hashes it and renames it to its content address. */
+const placeObject = async (layout: StoreLayout, temp: string, format: SegmentFormat): Promise<{ hash: string; bytes: number }> => {
+  const handle = await open(temp, "r+")
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
   }
+  const hash = await hashFile(temp)
+  const bytes = (await stat(temp)).size
+  const path = layout.objectPath(hash, format)
+  if (await exists(path)) return { hash, bytes }
+  await mkdir(dirname(path), { recursive: true })
+  await rename(temp, path)
+  await fsyncDir(dirname(path))
+  return { hash, bytes }
+}
+
+const hashFile = async (path: string): Promise<string> => {
+  const hasher = createHash("sha256")
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) hasher.update(chunk)
+  return hasher.digest("hex")
 }
 
 /**
- * Streams the UTF-8 lines of a segment without loading it. With `expectedHash`, hashes the
- * bytes on the way and throws `StoreCorrupt` after the last line if they do not match; a
- * missing object is `StoreCorrupt` too (a manifest points at it).
+ * Streams the records of one segment in id order. With `verify`, the object is re-hashed
+ * first and a mismatch throws `StoreCorrupt` before any record is yielded.
  */
-export async function* readSegmentLines(
-  layout: StoreLayout,
-  hash: string,
-  options: { readonly verify?: boolean } = {}
-): AsyncGenerator<string> {
-  const path = layout.objectPath(hash)
-  const hasher = options.verify ? createHash("sha256") : undefined
-  let carry: Buffer | undefined
-  try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      hasher?.update(chunk)
-      const data = carry ? Buffer.concat([carry, chunk]) : chunk
-      let start = 0
-      for (let newline = data.indexOf(10, start); newline !== -1; newline = data.indexOf(10, start)) {
-        yield data.toString("utf8", start, newline)
-        start = newline + 1
-      }
-      carry = start < data.length ? data.subarray(start) : undefined
-    }
-  } catch (error) {
-    if (isMissing(error)) throw new StoreCorrupt({ path, reason: "segment object is missing" })
-    throw error
-  }
-  if (carry) yield carry.toString("utf8")
-  if (hasher) {
-    const actual = hasher.digest("hex")
-    if (actual !== hash) throw new StoreCorrupt({ path, reason: `content hash is ${actual}` })
-  }
-}
-
-const isDatasetRecord = Schema.is(DatasetRecord)
-
-/** Parses one segment line; a line that is not a record means the object is corrupt. */
-export const parseRecordLine = (line: string, path: string, lineNumber: number): DatasetRecord => {
-  let value: unknown
-  try {
-    value = JSON.parse(line)
-  } catch {
-    throw new StoreCorrupt({ path, reason: `line ${lineNumber} is not JSON` })
-  }
-  if (!isDatasetRecord(value)) throw new StoreCorrupt({ path, reason: `line ${lineNumber} is not a record` })
-  return value
-}
-
-/** Streams the records of one segment, in id order. */
 export async function* readSegmentRecords(
   layout: StoreLayout,
-  hash: string,
+  segment: SegmentObject,
   options: { readonly verify?: boolean } = {}
 ): AsyncGenerator<DatasetRecord> {
-  const path = layout.objectPath(hash)
-  let lineNumber = 0
-  for await (const line of readSegmentLines(layout, hash, options)) {
-    lineNumber += 1
-    yield parseRecordLine(line, path, lineNumber)
+  if (segment.format === "jsonl") {
+    yield* readLegacyRecords(layout.objectPath(segment.hash, "jsonl"), segment.hash, options)
+    return
+  }
+  if (options.verify) {
+    const problem = await checkSegment(layout, segment)
+    if (problem) throw problem
+  }
+  const path = layout.objectPath(segment.hash, "parquet")
+  if (!options.verify && !(await exists(path))) throw new StoreCorrupt({ path, reason: "segment object is missing" })
+  yield* streamRecords(path, segment.format)
+}
+
+/** Streams the records a segment relation yields, one DuckDB chunk at a time. */
+export async function* streamRecords(path: string, format: SegmentFormat): AsyncGenerator<DatasetRecord> {
+  const names = SEGMENT_COLUMN_LIST.split(", ")
+  const connection = await openConnection()
+  const unreadable = (error: unknown) => new StoreCorrupt({ path, reason: `unreadable: ${(error as Error).message}` })
+  try {
+    const result = await connection.stream(`SELECT ${SEGMENT_COLUMN_LIST} FROM ${segmentRelation(path, format)}`).catch((error) => {
+      throw unreadable(error)
+    })
+    for (;;) {
+      const chunk = await result.fetchChunk().catch((error) => {
+        throw unreadable(error)
+      })
+      if (chunk === null || chunk.rowCount === 0) return
+      for (const row of chunk.convertRows(JSDuckDBValueConverter)) {
+        const object: Record<string, unknown> = {}
+        names.forEach((name, i) => { object[name] = row[i] })
+        yield rowRecord(object)
+      }
+    }
+  } finally {
+    connection.closeSync()
   }
 }
 
@@ -173,19 +165,14 @@ export async function* readSegmentRecords(
  * Re-hashes one segment object and checks its size; returns the problem as `StoreCorrupt`,
  * or `undefined` when the bytes match. Never throws for a missing or altered object.
  */
-export const checkSegment = async (
-  layout: StoreLayout,
-  segment: { readonly hash: string; readonly bytes: number }
-): Promise<StoreCorrupt | undefined> => {
-  const path = layout.objectPath(segment.hash)
+export const checkSegment = async (layout: StoreLayout, segment: SegmentObject): Promise<StoreCorrupt | undefined> => {
+  const path = layout.objectPath(segment.hash, segment.format)
   try {
     const info = await stat(path)
     if (info.size !== segment.bytes) {
       return new StoreCorrupt({ path, reason: `size is ${info.size} bytes, manifest says ${segment.bytes}` })
     }
-    const hasher = createHash("sha256")
-    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) hasher.update(chunk)
-    const actual = hasher.digest("hex")
+    const actual = await hashFile(path)
     return actual === segment.hash ? undefined : new StoreCorrupt({ path, reason: `content hash is ${actual}` })
   } catch (error) {
     if (isMissing(error)) return new StoreCorrupt({ path, reason: "segment object is missing" })
@@ -194,9 +181,11 @@ export const checkSegment = async (
 }
 
 /** True when a segment object exists (used to reject commits of segments never staged). */
-export const segmentExists = (layout: StoreLayout, hash: string): Promise<boolean> => exists(layout.objectPath(hash))
+export const segmentExists = (layout: StoreLayout, hash: string, format: SegmentFormat): Promise<boolean> =>
+  exists(layout.objectPath(hash, format))
 
-const exists = async (path: string): Promise<boolean> => {
+/** True when a file exists. */
+export const exists = async (path: string): Promise<boolean> => {
   try {
     await access(path)
     return true
@@ -204,10 +193,4 @@ const exists = async (path: string): Promise<boolean> => {
     if (isMissing(error)) return false
     throw error
   }
-}
-
-const countLines = (bytes: Uint8Array): number => {
-  let count = 0
-  for (const byte of bytes) if (byte === 10) count += 1
-  return count
 }

@@ -6,7 +6,7 @@ import { listDir, readTextIfExists, storeIo, writeFileAtomic } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
 import { SegmentRef } from "./manifest.js"
 import { DatasetRecord, recordId } from "./record.js"
-import { encodeSegment, writeSegmentObject } from "./segments.js"
+import { canonicalRecords, writeRecordsSegment } from "./segments.js"
 import { decodeInput, validateCampaignId, validateIndex } from "./validate.js"
 
 /** What a stage activity hands over: the key (campaign, round, shard) and the selected records. */
@@ -21,10 +21,10 @@ const SOURCE = "datasets.stage"
 const decodeRecords = decodeInput(Schema.Array(DatasetRecord), SOURCE, "records")
 
 /**
- * Writes one shard's records as a segment and points `staging/<campaign>/r<round>/s<shard>.json`
- * at it. Idempotent: the same records give the same bytes, hash and pointer. Re-staging a key
- * with different records moves the pointer (last write wins). Every record must carry the id
- * `recordId` computes from its content.
+ * Writes one shard's records as a zstd Parquet segment (one best copy per id, sorted by id) and
+ * points `staging/<campaign>/r<round>/s<shard>.json` at it. Idempotent: the same records give
+ * the same bytes, hash and pointer. Re-staging a key with different records moves the pointer
+ * (last write wins). Every record must carry the id `recordId` computes from its content.
  */
 export const stageSegment = Effect.fn("datasets.stageSegment")(function*(
   layout: StoreLayout,
@@ -39,8 +39,7 @@ export const stageSegment = Effect.fn("datasets.stageSegment")(function*(
     return yield* inputInvalid(SOURCE, `records[${badId}].id`, records[badId].id,
       `recordId(content) = ${recordId(records[badId])} (build records with makeRecord)`)
   }
-  const bytes = encodeSegment(records)
-  const written = yield* storeIo(layout.objectsDir, () => writeSegmentObject(layout, bytes))
+  const written = yield* storeIo(layout.objectsDir, () => writeRecordsSegment(layout, canonicalRecords(records)))
   const ref: SegmentRef = { ...written, round, campaign_id: campaignId, shard }
   const pointer = layout.stagingPointer(campaignId, round, shard)
   yield* storeIo(pointer, () => writeFileAtomic(pointer, `${canonicalJson(ref)}\n`))

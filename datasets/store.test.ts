@@ -3,6 +3,7 @@ import { join } from "node:path"
 import { Stream } from "effect"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { DatasetStoreApi } from "./store.js"
+import { sha256 } from "../core/hash.js"
 import { collect, dpo, failure, lineage, run, sft, tempStore } from "./test-fixtures.js"
 
 let root: string
@@ -28,10 +29,11 @@ describe("stage + commit + resolve + readRecords", () => {
     expect(committed.created).toBe(true)
     expect(committed.id).toMatch(/^[0-9a-f]{16}$/)
     const { manifest } = committed
-    expect(manifest).toMatchObject({ format: "winnow.manifest/1", dataset: "math", sequence: 1, parent: null })
-    expect(manifest.counts).toEqual({ records: 3, sft: 3, dpo: 0, added: 3, duplicates_dropped: 0 })
+    expect(manifest).toMatchObject({ format: "winnow.manifest/2", dataset: "math", sequence: 1, parent: null })
+    expect(manifest.counts).toEqual({ records: 3, sft: 3, dpo: 0, staged: 3, added: 3, duplicates_dropped: 0, near_duplicates_dropped: 0, contaminated_dropped: 0 })
     expect(manifest.segments).toHaveLength(1)
-    expect(manifest.segments[0]).toMatchObject({ records: 3, round: 1, campaign_id: "camp1", shard: null })
+    expect(manifest.segments[0]).toMatchObject({ format: "parquet", records: 3, round: 1, campaign_id: "camp1", shard: null })
+    expect(manifest.lineage.dedup).toEqual({ exact: "record id = sha256 of content", near: null, decontamination: null })
     expect(manifest.score_stats).toMatchObject({ min: 0.7, max: 0.9, p50: 0.8, p90: 0.9 })
     expect(manifest.score_stats?.mean).toBeCloseTo(0.8, 12)
     expect(manifest.lineage.commit_key).toBe("camp1/1")
@@ -55,10 +57,21 @@ describe("stage + commit + resolve + readRecords", () => {
     const first = await run(store.stageSegment({ campaignId: "c", round: 0, shard: 3, records: round1 }))
     const again = await run(store.stageSegment({ campaignId: "c", round: 0, shard: 3, records: [...round1].reverse() }))
     expect(again).toEqual(first)
-    const path = join(root, "objects", first.hash.slice(0, 2), `${first.hash}.jsonl`)
-    const lines = (await readFile(path, "utf8")).trimEnd().split("\n")
-    expect(lines).toHaveLength(3)
-    expect(lines.map((l) => JSON.parse(l).id)).toEqual(round1.map((r) => r.id).sort())
+    expect(first.format).toBe("parquet")
+    const path = join(root, "objects", first.hash.slice(0, 2), `${first.hash}.parquet`)
+    const bytes = await readFile(path)
+    expect(bytes.subarray(0, 4).toString()).toBe("PAR1")
+    expect(sha256(bytes)).toBe(first.hash)
+    const elsewhere = await tempStore()
+    try {
+      const copy = await run(elsewhere.store.stageSegment({ campaignId: "other", round: 5, shard: 1, records: [round1[2], round1[0], round1[1], round1[0]] }))
+      expect(copy.hash).toBe(first.hash)
+      expect((await readFile(join(elsewhere.root, "objects", first.hash.slice(0, 2), `${first.hash}.parquet`))).equals(bytes)).toBe(true)
+    } finally {
+      await elsewhere.cleanup()
+    }
+    const v = await run(store.commit({ dataset: "ds", segments: [first], lineage: lineage("c", 0) }))
+    expect((await collect(store.readRecords(v.manifest))).map((r) => r.id)).toEqual(round1.map((r) => r.id).sort())
     expect(await run(store.listStaged("c", 0))).toEqual([first])
     expect(await run(store.listStaged("c", 9))).toEqual([])
   })
@@ -102,7 +115,7 @@ describe("commit rules", () => {
     const s2b = await run(store.stageSegment({ campaignId: "c", round: 2, shard: 1, records: [better] }))
     const v2 = await run(store.commit({ dataset: "ds", segments: [s2a, s2b], lineage: lineage("c", 2) }))
     expect(v2.manifest).toMatchObject({ sequence: 2, parent: v1.id })
-    expect(v2.manifest.counts).toEqual({ records: 5, sft: 5, dpo: 0, added: 2, duplicates_dropped: 2 })
+    expect(v2.manifest.counts).toEqual({ records: 5, sft: 5, dpo: 0, staged: 4, added: 2, duplicates_dropped: 2, near_duplicates_dropped: 0, contaminated_dropped: 0 })
     expect(v2.manifest.segments.map((s) => s.hash).slice(0, 1)).toEqual(v1.manifest.segments.map((s) => s.hash))
     const records = await collect(store.readRecords(v2.manifest))
     expect(records).toHaveLength(5)
@@ -117,7 +130,7 @@ describe("commit rules", () => {
     const v1 = await run(store.commit({ dataset: "ds", segments: [s1], lineage: lineage("c", 1) }))
     const s2 = await run(store.stageSegment({ campaignId: "c", round: 2, shard: 0, records: round1 }))
     const v2 = await run(store.commit({ dataset: "ds", segments: [s2], lineage: lineage("c", 2) }))
-    expect(v2.manifest.counts).toEqual({ ...v1.manifest.counts, added: 0, duplicates_dropped: 3 })
+    expect(v2.manifest.counts).toEqual({ ...v1.manifest.counts, staged: 3, added: 0, duplicates_dropped: 3 })
     expect(v2.manifest.segments).toEqual(v1.manifest.segments)
     expect(v2.manifest.score_stats).toEqual(v1.manifest.score_stats)
   })
@@ -202,13 +215,15 @@ describe("refs, names and lookup", () => {
 })
 
 describe("failed commits", () => {
-  it("leave the previous version intact and no partial files", async () => {
+  it("leave the previous version intact and no partial files when a staged segment is corrupt", async () => {
     const s1 = await run(store.stageSegment({ campaignId: "c", round: 1, shard: 0, records: round1 }))
     const v1 = await run(store.commit({ dataset: "ds", segments: [s1], lineage: lineage("c", 1) }))
-    const object = join(root, "objects", s1.hash.slice(0, 2), `${s1.hash}.jsonl`)
-    const original = await readFile(object)
-    await writeFile(object, Buffer.concat([original.subarray(0, original.length - 3), Buffer.from("xx\n")]))
     const s2 = await run(store.stageSegment({ campaignId: "c", round: 2, shard: 0, records: [sft("new", "x", 1, 2)] }))
+    const object = join(root, "objects", s2.hash.slice(0, 2), `${s2.hash}.parquet`)
+    const original = await readFile(object)
+    const damaged = Buffer.from(original)
+    damaged[20] ^= 0xff
+    await writeFile(object, damaged)
     expect(await failure(store.commit({ dataset: "ds", segments: [s2], lineage: lineage("c", 2) })))
       .toMatchObject({ _tag: "StoreCorrupt", path: object })
     expect((await run(store.resolve("ds"))).id).toBe(v1.id)
@@ -217,5 +232,18 @@ describe("failed commits", () => {
     await writeFile(object, original)
     const v2 = await run(store.commit({ dataset: "ds", segments: [s2, s2], lineage: lineage("c", 2) }))
     expect(v2.manifest).toMatchObject({ parent: v1.id, counts: { added: 1, duplicates_dropped: 0 } })
+  })
+
+  it("rebuild a damaged id index from its segment instead of trusting it", async () => {
+    const s1 = await run(store.stageSegment({ campaignId: "c", round: 1, shard: 0, records: round1 }))
+    const v1 = await run(store.commit({ dataset: "ds", segments: [s1], lineage: lineage("c", 1) }))
+    const committed = v1.manifest.segments[0].hash
+    const ids = join(root, "objects", committed.slice(0, 2), `${committed}.ids`)
+    const good = await readFile(ids)
+    await writeFile(ids, Buffer.concat([good.subarray(0, good.length - 32), Buffer.alloc(32)]))
+    const s2 = await run(store.stageSegment({ campaignId: "c", round: 2, shard: 0, records: [round1[0], sft("new", "x", 1, 2)] }))
+    const v2 = await run(store.commit({ dataset: "ds", segments: [s2], lineage: lineage("c", 2) }))
+    expect(v2.manifest.counts).toMatchObject({ added: 1, duplicates_dropped: 1, records: 4 })
+    expect((await readFile(ids)).equals(good)).toBe(true)
   })
 })

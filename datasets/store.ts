@@ -3,7 +3,8 @@ import {
   inputInvalid, type CommitConflict, type InputInvalid, type NotFound, type StoreCorrupt, type StoreIoFailed
 } from "../core/errors.js"
 import { commitVersion, defaultCommitOptions, type CommitInput, type CommitOptions, type CommitResult } from "./commit.js"
-import { pull, type PullOptions, type PullResult } from "./export.js"
+import { diffVersions, type VersionDiff } from "./diff.js"
+import { pull, type PullOptions, type PullResult } from "./export/pull.js"
 import { isStoreError, toStoreIoFailed } from "./fsio.js"
 import { storeLayout, type StoreLayout } from "./layout.js"
 import type { Manifest, SegmentRef, Version } from "./manifest.js"
@@ -30,11 +31,11 @@ type ReadError = StoreIoFailed | StoreCorrupt
 export interface DatasetStoreApi {
   /** The store root this instance reads and writes. */
   readonly root: string
-  /** Stages one shard's records (idempotent per campaign, round, shard); returns the segment ref. */
+  /** Stages one shard's records as a Parquet segment (idempotent per campaign, round, shard); returns its ref. */
   readonly stageSegment: (input: StageInput) => Effect.Effect<SegmentRef, InputInvalid | StoreIoFailed>
   /** The staged segments of a campaign round, sorted by shard. */
   readonly listStaged: (campaignId: string, round: number) => Effect.Effect<ReadonlyArray<SegmentRef>, InputInvalid | ReadError>
-  /** Commits staged segments as the next version (idempotent by `lineage.commit_key`). */
+  /** Commits staged segments as the next version, deduplicated (idempotent by `lineage.commit_key`). */
   readonly commit: (input: CommitInput) => Effect.Effect<CommitResult, InputInvalid | NotFound | CommitConflict | ReadError>
   /** Resolves `NAME`, `NAME@latest`, `NAME@<seq>`, `NAME@<id prefix>` or `NAME@<tag>` to a version. */
   readonly resolve: (ref: string) => Effect.Effect<Version, InputInvalid | NotFound | ReadError>
@@ -50,8 +51,13 @@ export interface DatasetStoreApi {
   readonly readRecords: (manifest: Manifest, options?: { readonly verify?: boolean }) => Stream.Stream<DatasetRecord, ReadError>
   /** Points `tag` of dataset `name` at the version `versionRef` resolves to (creating or moving it). */
   readonly tag: (name: string, tag: string, versionRef: string) => Effect.Effect<Version, InputInvalid | NotFound | ReadError>
-  /** Exports a version as JSONL rows (`sft` or `dpo` schema) to `out`, atomically. */
+  /**
+   * Exports a version (schema `sft`, `dpo`, `raw`, `sharegpt`, `alpaca`) as JSONL, Parquet or a
+   * Hugging Face dataset-repo folder with its card, atomically; refuses corrupt segments.
+   */
   readonly pull: (options: PullOptions) => Effect.Effect<PullResult, InputInvalid | NotFound | ReadError>
+  /** Compares two versions: records added and removed, score shift overall and per scorer. */
+  readonly diff: (from: string, to: string) => Effect.Effect<VersionDiff, InputInvalid | NotFound | ReadError>
   /** Re-hashes the segments of one version (`NAME@...`) or of every version (`NAME`). */
   readonly verify: (ref: string) => Effect.Effect<VerifyReport, InputInvalid | NotFound | ReadError>
 }
@@ -86,11 +92,12 @@ const makeDatasetStore = (layout: StoreLayout, commitOptions: CommitOptions): Da
       isStoreError(cause) ? cause : toStoreIoFailed(layout.objectsDir, cause)),
   tag: (name, tag, versionRef) => tagVersion(layout, name, tag, versionRef),
   pull: (options) => pull(layout, options),
+  diff: (from, to) => diffVersions(layout, from, to),
   verify: (ref) => verify(layout, ref)
 })
 
 async function* recordsOf(layout: StoreLayout, manifest: Manifest, verifyHashes: boolean): AsyncGenerator<DatasetRecord> {
-  for (const segment of manifest.segments) yield* readSegmentRecords(layout, segment.hash, { verify: verifyHashes })
+  for (const segment of manifest.segments) yield* readSegmentRecords(layout, segment, { verify: verifyHashes })
 }
 
 const tagVersion = Effect.fn("datasets.tag")(function*(

@@ -3,7 +3,7 @@ import type { InputInvalid, NotFound, StoreCorrupt, StoreIoFailed } from "../cor
 import { storeIo } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
 import type { Version } from "./manifest.js"
-import { checkSegment } from "./segments.js"
+import { checkSegment, type SegmentObject } from "./segments.js"
 import { datasetChain, parseRef, resolveRef } from "./versions.js"
 
 /** Outcome of a verify run: what was checked and every corrupt segment found. */
@@ -30,13 +30,13 @@ export const verify = Effect.fn("datasets.verify")(function*(
   const versions: ReadonlyArray<Version> = ref.includes("@")
     ? [yield* resolveRef(layout, SOURCE, ref)]
     : yield* datasetChain(layout, SOURCE, name)
-  const segments = new Map<string, number>()
+  const segments = new Map<string, SegmentObject>()
   for (const version of versions) {
-    for (const segment of version.manifest.segments) segments.set(segment.hash, segment.bytes)
+    for (const segment of version.manifest.segments) segments.set(segment.hash, segment)
   }
   const problems = yield* Effect.forEach(
-    [...segments],
-    ([hash, bytes]) => storeIo(layout.objectPath(hash), () => checkSegment(layout, { hash, bytes })),
+    [...segments.values()],
+    (segment) => storeIo(layout.objectPath(segment.hash, segment.format), () => checkSegment(layout, segment)),
     { concurrency: 2 }
   )
   const corrupt = problems.filter((problem): problem is StoreCorrupt => problem !== undefined)

@@ -2,17 +2,18 @@ import { Effect, Schema } from "effect"
 import { inputInvalid, NotFound, StoreCorrupt, type InputInvalid, type StoreIoFailed } from "../core/errors.js"
 import { listDir, readTextIfExists, storeIo } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
-import { Manifest, versionIdOf, type Version } from "./manifest.js"
+import { AnyManifest, upgradeManifest, versionIdOf, type Version } from "./manifest.js"
 import { listTags, readHead, readTag } from "./refs.js"
 import { DATASET_NAME, validateDatasetName } from "./validate.js"
 
 type ReadError = StoreIoFailed | StoreCorrupt
 
-const decodeManifest = Schema.decodeUnknownEffect(Manifest)
+const decodeManifest = Schema.decodeUnknownEffect(AnyManifest)
 
 /**
  * Reads one manifest and checks it: parses, matches the schema, hashes to its id, and names
  * this dataset. Any mismatch is `StoreCorrupt`; a missing file too (a ref points at it).
+ * Format-1 manifests (first cut) come back upgraded to the current shape.
  */
 export const readVersion = Effect.fn("datasets.readVersion")(function*(
   layout: StoreLayout,
@@ -25,7 +26,7 @@ export const readVersion = Effect.fn("datasets.readVersion")(function*(
   if (text === null) return yield* corrupt("manifest file is missing")
   const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => corrupt("not JSON") })
   if (versionIdOf(json) !== id) return yield* corrupt(`content hashes to ${versionIdOf(json)}`)
-  const manifest = yield* decodeManifest(json).pipe(Effect.mapError((error) => corrupt(error.message)))
+  const manifest = upgradeManifest(yield* decodeManifest(json).pipe(Effect.mapError((error) => corrupt(error.message))))
   if (manifest.dataset !== name) return yield* corrupt(`manifest belongs to dataset ${manifest.dataset}`)
   return { id, manifest }
 })
@@ -86,6 +87,10 @@ export const existingHead = Effect.fn("datasets.existingHead")(function*(
 /** The chain of an existing dataset, newest first; `NotFound` (listing the datasets) when unknown. */
 export const datasetChain = (layout: StoreLayout, source: string, name: string) =>
   existingHead(layout, source, name).pipe(Effect.flatMap((head) => readChain(layout, name, head)))
+
+/** The chain ending at `version` (it first), back to the dataset's first version. */
+export const datasetChainFrom = (layout: StoreLayout, version: Version) =>
+  readChain(layout, version.manifest.dataset, version.id)
 
 /** What follows `@` in a ref, parsed. */
 export type VersionSelector =

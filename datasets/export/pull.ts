@@ -1,0 +1,140 @@
+import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises"
+import { basename, dirname, resolve as resolvePath } from "node:path"
+import type { DuckDBConnection } from "@duckdb/node-api"
+import { Effect } from "effect"
+import { inputInvalid, type InputInvalid, type NotFound, type StoreCorrupt, type StoreIoFailed } from "../../core/errors.js"
+import { queryObjects, sqlString, toNumber, withConnection } from "../duck.js"
+import { fsyncDir, isMissing, storeIo, storeIoOrCorrupt, tempPathFor } from "../fsio.js"
+import type { StoreLayout } from "../layout.js"
+import { segmentsRelation } from "../segmentFormat.js"
+import { checkSegment, PARQUET_OPTIONS } from "../segments.js"
+import { validateDatasetName } from "../validate.js"
+import { datasetChainFrom, resolveRef } from "../versions.js"
+import { writeDatasetRepo } from "./hfRepo.js"
+import { updateDatasetInfo } from "./llamaFactory.js"
+import { EXPORT_FORMATS, EXPORT_SCHEMAS, kindOf, projection, type ExportFormat, type ExportSchema } from "./schemas.js"
+
+/** What to export, in which layout and form, to which path. */
+export interface PullOptions {
+  readonly ref: string
+  readonly format: string
+  readonly schema: string
+  readonly out: string
+  /** Entry name in LLaMA-Factory's `dataset_info.json` (default: the dataset name). */
+  readonly name?: string
+  /** Replace an existing non-empty folder (format `hf`). */
+  readonly force?: boolean
+  /** Rows per Parquet shard in a dataset-repo folder (default 500,000). */
+  readonly rowsPerShard?: number
+}
+
+/** What `pull` wrote: rows written, records of other kinds left out, the files. */
+export interface PullResult {
+  readonly versionId: string
+  readonly records: number
+  readonly skipped: number
+  readonly path: string
+  readonly files: ReadonlyArray<string>
+}
+
+const SOURCE = "datasets.pull"
+
+const oneOf = <T extends string>(values: ReadonlyArray<T>, field: string, value: unknown): Effect.Effect<T, InputInvalid> =>
+  (values as ReadonlyArray<unknown>).includes(value)
+    ? Effect.succeed(value as T)
+    : Effect.fail(inputInvalid(SOURCE, field, value, `one of ${values.join(", ")}`))
+
+/**
+ * Exports one version. Every segment is re-hashed first and a corrupt one refuses the pull
+ * (`StoreCorrupt`) before anything is written. Files appear only complete (temp, fsync,
+ * rename); a dataset-repo folder is built beside its target and renamed into place, and an
+ * existing non-empty folder is kept unless `force`.
+ */
+export const pull = Effect.fn("datasets.pull")(function*(
+  layout: StoreLayout,
+  options: PullOptions
+): Effect.fn.Return<PullResult, InputInvalid | NotFound | StoreIoFailed | StoreCorrupt> {
+  const format = yield* oneOf(EXPORT_FORMATS, "format", options.format)
+  const schema = yield* oneOf(EXPORT_SCHEMAS, "schema", options.schema)
+  if (typeof options.out !== "string" || options.out.length === 0) return yield* inputInvalid(SOURCE, "out", options.out, "a path")
+  if (options.name !== undefined) yield* validateDatasetName(SOURCE, "name", options.name)
+  const rowsPerShard = options.rowsPerShard ?? 500_000
+  if (!Number.isSafeInteger(rowsPerShard) || rowsPerShard < 1) {
+    return yield* inputInvalid(SOURCE, "rowsPerShard", options.rowsPerShard, "a positive integer")
+  }
+  const version = yield* resolveRef(layout, SOURCE, options.ref)
+  const path = resolvePath(options.out)
+  if (format === "hf") yield* checkFolderTarget(path, options.force === true)
+  for (const segment of version.manifest.segments) {
+    const problem = yield* storeIo(layout.objectsDir, () => checkSegment(layout, segment))
+    if (problem) return yield* problem
+  }
+  const chain = format === "hf" ? yield* datasetChainFrom(layout, version) : [version]
+  const written = yield* storeIoOrCorrupt(path, () => withConnection(async (db) => {
+    const relation = segmentsRelation(version.manifest.segments.map((s) => ({ path: layout.objectPath(s.hash, s.format), format: s.format })))
+    const rows = await exportRows(db, relation, schema)
+    if (format === "hf") {
+      const files = await writeDatasetRepo(db, { dir: path, force: options.force === true, relation, rows, schema, version, chain, rowsPerShard })
+      return { ...rows, files }
+    }
+    await copyAtomic(db, rows.select, format, path)
+    const files = [path]
+    if (schema === "sharegpt" || schema === "alpaca") {
+      files.push(await updateDatasetInfo(dirname(path), options.name ?? version.manifest.dataset, schema, basename(path)))
+    }
+    return { ...rows, files }
+  }))
+  return { versionId: version.id, records: written.records, skipped: written.skipped, path, files: written.files }
+})
+
+/** The select for a schema over a relation, with how many rows it yields and leaves out. */
+export interface ExportRows {
+  readonly select: string
+  readonly records: number
+  readonly skipped: number
+  readonly scorers: ReadonlyArray<string>
+}
+
+const exportRows = async (db: DuckDBConnection, relation: string, schema: ExportSchema): Promise<ExportRows> => {
+  const kind = kindOf(schema)
+  const where = kind === null ? "" : ` WHERE kind = ${sqlString(kind)}`
+  const scorerRows = await queryObjects(db, `SELECT DISTINCT unnest(map_keys(scores)) AS name FROM ${relation} ORDER BY name`)
+  const scorers = scorerRows.map((row) => row.name as string)
+  const [counts] = await queryObjects(db, `SELECT count(*) AS total, count(*) FILTER (WHERE ${kind === null ? "true" : `kind = ${sqlString(kind)}`}) AS kept FROM ${relation}`)
+  const records = toNumber(counts.kept)
+  return { select: `SELECT ${projection(schema, scorers)} FROM ${relation}${where}`, records, skipped: toNumber(counts.total) - records, scorers }
+}
+
+/** Runs `select` into `path` as JSONL or zstd Parquet: temp file beside it, fsync, rename. */
+export const copyAtomic = async (db: DuckDBConnection, select: string, format: Exclude<ExportFormat, "hf">, path: string): Promise<void> => {
+  await mkdir(dirname(path), { recursive: true })
+  const temp = tempPathFor(path)
+  try {
+    const options = format === "parquet" ? PARQUET_OPTIONS : "FORMAT json"
+    await db.run(`COPY (${select}) TO ${sqlString(temp)} (${options})`)
+    const handle = await open(temp, "r+")
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temp, path)
+  } finally {
+    await rm(temp, { force: true })
+  }
+  await fsyncDir(dirname(path))
+}
+
+const checkFolderTarget = (path: string, force: boolean) =>
+  storeIo(path, async () => {
+    try {
+      const info = await stat(path)
+      if (!info.isDirectory()) return inputInvalid(SOURCE, "out", path, "a folder path (a file is there)")
+      if (!force && (await readdir(path)).length > 0) {
+        return inputInvalid(SOURCE, "out", path, "a new or empty folder (pass --force to replace it)")
+      }
+    } catch (error) {
+      if (!isMissing(error)) throw error
+    }
+    return null
+  }).pipe(Effect.flatMap((problem) => (problem === null ? Effect.void : Effect.fail(problem))))
