@@ -30,7 +30,7 @@ describe("pull", () => {
     const v2 = await commitTwoRounds()
     const out = join(root, "exports", "train.jsonl")
     const result = await run(store.pull({ ref: "ds", format: "jsonl", schema: "sft", out }))
-    expect(result).toEqual({ versionId: v2.id, records: 3, skipped: 1, path: out })
+    expect(result).toEqual({ versionId: v2.id, records: 3, skipped: 1, path: out, files: [out] })
     const rows = await readJsonl(out)
     expect(rows).toHaveLength(v2.manifest.counts.sft)
     const chinese = rows.find((row) => row.prompt_id === "p-问题二")
@@ -41,7 +41,7 @@ describe("pull", () => {
         { role: "assistant", content: "答案二" }
       ],
       score: 0.7,
-      scores: { reward: 0.7, length: 3 },
+      scores: { length: 3, reward: 0.7 },
       id: chinese.id,
       prompt_id: "p-问题二",
       round: 0
@@ -58,40 +58,54 @@ describe("pull", () => {
     expect(result.records).toBe(manifest.counts.records)
   })
 
-  it("writes preference rows for dpo records", async () => {
+  it("writes preference rows for dpo records (ultrafeedback_binarized layout)", async () => {
     await commitTwoRounds()
     const out = join(root, "pairs.jsonl")
     await run(store.pull({ ref: "ds@latest", format: "jsonl", schema: "dpo", out }))
     const [row, ...rest] = await readJsonl(out)
     expect(rest).toEqual([])
     expect(row).toMatchObject({
-      prompt: [{ role: "user", content: "q4" }],
-      chosen: [{ role: "assistant", content: "good" }],
-      rejected: [{ role: "assistant", content: "bad" }],
+      prompt: "q4",
+      chosen: [{ role: "user", content: "q4" }, { role: "assistant", content: "good" }],
+      rejected: [{ role: "user", content: "q4" }, { role: "assistant", content: "bad" }],
       score_chosen: 0.9,
-      score_rejected: 0.1
+      score_rejected: 0.1,
+      prompt_id: "p-q4"
     })
   })
 
-  it("refuses unknown formats and schemas, naming the field", async () => {
+  it("refuses unknown formats, schemas and names, naming the field", async () => {
     await commitTwoRounds()
     const out = join(root, "x.jsonl")
-    expect(await failure(store.pull({ ref: "ds", format: "parquet", schema: "sft", out })))
-      .toMatchObject({ _tag: "InputInvalid", issues: [{ path: "format", value: "parquet" }] })
+    expect(await failure(store.pull({ ref: "ds", format: "csv", schema: "sft", out })))
+      .toMatchObject({ _tag: "InputInvalid", issues: [{ path: "format", value: "csv" }] })
     expect(await failure(store.pull({ ref: "ds", format: "jsonl", schema: "kto", out })))
       .toMatchObject({ _tag: "InputInvalid", issues: [{ path: "schema", value: "kto" }] })
+    expect(await failure(store.pull({ ref: "ds", format: "jsonl", schema: "alpaca", out, name: "../evil" })))
+      .toMatchObject({ _tag: "InputInvalid", issues: [{ path: "name", value: "../evil" }] })
     expect((await failure(store.pull({ ref: "nope", format: "jsonl", schema: "sft", out })))._tag).toBe("NotFound")
+    expect((await failure(store.pull({ ref: "../../etc", format: "jsonl", schema: "sft", out })))._tag).toBe("InputInvalid")
+    expect(await readdir(root)).not.toContain("x.jsonl")
   })
 
-  it("leaves no file behind when a segment turns out corrupt", async () => {
+  it("refuses a corrupt segment and leaves an existing export untouched", async () => {
     const v2 = await commitTwoRounds()
+    const out = join(root, "out", "train.jsonl")
+    await run(store.pull({ ref: "ds", format: "jsonl", schema: "sft", out }))
+    const before = await readFile(out, "utf8")
     const hash = v2.manifest.segments[1].hash
-    const object = join(root, "objects", hash.slice(0, 2), `${hash}.jsonl`)
-    const text = await readFile(object, "utf8")
-    await writeFile(object, text.replace("a3", "a4"))
-    const out = join(root, "out", "broken.jsonl")
-    expect(await failure(store.pull({ ref: "ds", format: "jsonl", schema: "sft", out })))
+    const object = join(root, "objects", hash.slice(0, 2), `${hash}.parquet`)
+    const bytes = await readFile(object)
+    bytes[bytes.length - 40] ^= 0x5a
+    await writeFile(object, bytes)
+    for (const format of ["jsonl", "parquet"] as const) {
+      expect(await failure(store.pull({ ref: "ds", format, schema: "sft", out })))
+        .toMatchObject({ _tag: "StoreCorrupt", path: object })
+    }
+    expect(await failure(store.pull({ ref: "ds", format: "hf", schema: "sft", out: join(root, "repo") })))
       .toMatchObject({ _tag: "StoreCorrupt", path: object })
-    expect(await readdir(join(root, "out"))).toEqual([])
+    expect(await readFile(out, "utf8")).toBe(before)
+    expect(await readdir(join(root, "out"))).toEqual(["train.jsonl"])
+    expect(await readdir(root)).not.toContain("repo")
   })
 })
