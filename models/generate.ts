@@ -45,9 +45,10 @@ interface Row {
 }
 
 /**
- * Samples every group's N responses as one batch: one left-padded prefill for all prompts,
- * the prompt cache fanned out to its samples, then batched decode steps that drop rows as they
- * finish (compacting the cache in place). Each row's draws come only from its own seed, so
+ * Samples every group's N responses as one batch: one left-padded prefill for all prompts, the
+ * first token of every sample drawn from the prefill's logits, the prompt cache fanned out to the
+ * samples still running (one copy), then batched decode steps that drop rows as they finish
+ * (compacting the cache in place, moving only rows whose position changes). Each row's draws come only from its own seed, so
  * results do not depend on batching.
  */
 export const generateBatch = async (model: DecoderSession, request: GenerationRequest): Promise<GeneratedSample[]> => {
@@ -83,8 +84,9 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
     })
   })
   if (rows.length === 0) return []
-  const identity = rowOf.length === groups.length
-  let cache: KvCache = identity ? prefill.cache : selectRows(prefill.cache, rowOf)
+  let cache: KvCache = prefill.cache
+  /** For each active row, its row in `cache`: the prompt's row until the first decode step fans it out. */
+  let cacheRows = rowOf
   let logits = prefill.logits
   let stride = prefill.seq
   let source = rowOf
@@ -120,7 +122,8 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
     const living = new Set(alive)
     active.forEach((row, r) => living.has(r) || finished.push(row.out))
     if (alive.length === 0) break
-    if (alive.length < active.length) cache = selectRows(cache, alive, true)
+    cacheRows = alive.map((r) => cacheRows[r]!)
+    if (!isIdentity(cacheRows)) cache = selectRows(cache, cacheRows, true)
     active = alive.map((r) => active[r]!)
     const total = cache.length + 1
     const batch = active.length
@@ -137,8 +140,11 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
     logits = next.logits
     stride = next.seq
     source = identityRows(batch)
+    cacheRows = source
   }
   return finished.sort((a, b) => a.group - b.group || a.sample - b.sample)
 }
 
 const identityRows = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
+
+const isIdentity = (rows: readonly number[]): boolean => rows.every((r, i) => r === i)

@@ -17,6 +17,8 @@ export interface GenerationPrompt {
 export interface GenerationParams extends SamplingParams {
   readonly max_new_tokens: number
   readonly stop?: readonly string[]
+  /** Keep sampling past EOS tokens until max_new_tokens (fixed-length benchmarks, throughput tests). */
+  readonly ignore_eos?: boolean
 }
 
 /** One finished sample as text plus what was recorded while sampling it. */
@@ -29,6 +31,8 @@ export interface SampleText {
   readonly logprobs: number[]
   readonly entropies: number[]
   readonly finish: FinishReason
+  /** The sampled token ids (what `winnow serve` reports as logprobs tokens); absent from HTTP backends. */
+  readonly tokens?: readonly number[]
 }
 
 /** Most KV-cache bytes one batch may hold; with the model's bytes per token it caps the batch's KV tokens. */
@@ -111,7 +115,7 @@ export class LocalGenerator {
     const samples = await generateBatch(this.decoder, {
       groups: batch.map((g) => ({ ids: encoded[g.prompt]!, seeds: seeds[g.prompt]!.slice(g.firstSample, g.firstSample + g.samples) })),
       params,
-      eos: this.eos,
+      eos: params.ignore_eos ? new Set<number>() : this.eos,
       padId: this.padId,
       ...(findStop ? { findStop } : {}),
       ...(onFirstToken ? { onFirstToken } : {})
@@ -129,7 +133,8 @@ export class LocalGenerator {
           promptTokens: encoded[group.prompt]!.length,
           logprobs: s.logprobs,
           entropies: s.entropies,
-          finish: s.finish
+          finish: s.finish,
+          tokens: s.tokens
         }
       })
     )

@@ -1,0 +1,50 @@
+import { existsSync, renameSync, rmSync } from "node:fs"
+import { join } from "node:path"
+import { sha256 } from "../../core/hash.js"
+import { toolCache } from "../../core/home.js"
+import { buildDecoder, type DecoderOptions, describeDecoder, readCorpus } from "../../tests/fixtures/index.js"
+
+/**
+ * The generate benchmark's model: a Llama-style decoder of about 37 M parameters (768 hidden,
+ * 4 layers, 12 heads / 2 KV heads of 64, 3072 MLP) with random weights; its KV cache per token
+ * relative to its weights is a few times a real small model's (4 KiB per token). Its EOS logit is
+ * `eosBias + eosBiasRamp × position`, which makes EOS likely about 64 tokens after a 512-token
+ * prompt, so best-of-N samples end at different lengths as real ones do.
+ */
+export const BENCH_MODEL_OPTIONS: DecoderOptions = {
+  hidden: 768,
+  layers: 4,
+  heads: 12,
+  kvHeads: 2,
+  intermediate: 3072,
+  maxPositions: 1024,
+  seed: 11,
+  logitStd: 1.5,
+  eosBias: -25.6,
+  eosBiasRamp: 0.05
+}
+
+/** Builds the bench model once into the tool cache (keyed by its options) and returns its directory. */
+export const benchModelDir = (): string => {
+  const key = sha256(JSON.stringify(BENCH_MODEL_OPTIONS)).slice(0, 12)
+  const dir = join(toolCache(), "bench-models", `generate-${key}`)
+  if (existsSync(join(dir, "onnx", "model.onnx"))) return dir
+  const staging = `${dir}.partial-${process.pid}`
+  rmSync(staging, { recursive: true, force: true })
+  buildDecoder(staging, BENCH_MODEL_OPTIONS)
+  renameSync(staging, dir)
+  return dir
+}
+
+/**
+ * `count` prompts of exactly `length` token ids, cut from the bundled corpus at different
+ * offsets (real text, so the byte-level BPE ids look like real prompts). Every peer gets these ids.
+ */
+export const benchPrompts = (count: number, length: number): number[][] => {
+  const info = describeDecoder(BENCH_MODEL_OPTIONS)
+  const ids = info.tokenizer.encoder.encode(readCorpus())
+  return Array.from({ length: count }, (_, i) => {
+    const start = (i * 997) % Math.max(1, ids.length - length)
+    return ids.slice(start, start + length)
+  })
+}

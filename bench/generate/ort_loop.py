@@ -1,0 +1,102 @@
+"""Peer (a) of the generate benchmark: a straightforward ONNX Runtime for Python KV-cache loop.
+
+Reads one JSON job on stdin and prints one JSON result per line on stdout:
+  {"model": ".../onnx/model.onnx", "threads": 2, "runs": [
+     {"name": ..., "prompts": [[ids...]], "n": 8, "max_new_tokens": 64, "stop_at_eos": false, "eos": [..], "seed": 0}]}
+Each prompt is repeated n times along the batch, prefilled in one call, then decoded one token per
+step for every row until all rows ended (rows that hit EOS keep being fed, as simple loops do).
+Sampling is top-k 50 at temperature 1 with numpy.
+"""
+
+import json
+import sys
+import time
+
+import numpy as np
+import onnxruntime as ort
+
+TOP_K = 50
+
+
+def sample(logits, rng):
+    top = np.argpartition(-logits, TOP_K, axis=-1)[:, :TOP_K]
+    vals = np.take_along_axis(logits, top, axis=-1)
+    probs = np.exp(vals - vals.max(axis=-1, keepdims=True))
+    probs /= probs.sum(axis=-1, keepdims=True)
+    u = rng.random((logits.shape[0], 1))
+    pick = (probs.cumsum(axis=-1) < u).sum(axis=-1).clip(0, TOP_K - 1)
+    return top[np.arange(logits.shape[0]), pick]
+
+
+def generate(sess, layout, prompt, n, max_new_tokens, eos, stop_at_eos, rng):
+    ids = np.tile(np.asarray(prompt, dtype=np.int64), (n, 1))
+    length = ids.shape[1]
+    feeds = {
+        "input_ids": ids,
+        "attention_mask": np.ones((n, length), dtype=np.int64),
+        "position_ids": np.tile(np.arange(length, dtype=np.int64), (n, 1)),
+    }
+    for name in layout["past"]:
+        feeds[name] = np.zeros((n, layout["kv_heads"], 0, layout["head_dim"]), dtype=np.float32)
+    done = np.zeros(n, dtype=bool)
+    produced = np.zeros(n, dtype=np.int64)
+    first = None
+    start = time.perf_counter()
+    for step in range(max_new_tokens):
+        outputs = sess.run(None, {k: v for k, v in feeds.items() if k in layout["inputs"]})
+        logits = outputs[0][:, -1, :]
+        token = sample(logits, rng)
+        if first is None:
+            first = time.perf_counter() - start
+        if stop_at_eos:
+            hit = np.isin(token, eos)
+            produced += ~done & ~hit
+            done |= hit
+            token = np.where(done, eos[0], token)
+            if done.all():
+                break
+        else:
+            produced += 1
+        total = length + step + 1
+        feeds["input_ids"] = token.reshape(n, 1).astype(np.int64)
+        feeds["attention_mask"] = np.ones((n, total), dtype=np.int64)
+        feeds["position_ids"] = np.full((n, 1), total - 1, dtype=np.int64)
+        for name, value in zip(layout["present"], outputs[1:]):
+            feeds[name.replace("present.", "past_key_values.")] = value
+    return time.perf_counter() - start, int(produced.sum()), first
+
+
+def main():
+    job = json.load(sys.stdin)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = job["threads"]
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    sess = ort.InferenceSession(job["model"], options, providers=["CPUExecutionProvider"])
+    meta = {i.name: i for i in sess.get_inputs()}
+    past = [name for name in meta if name.startswith("past_key_values.")]
+    layout = {
+        "inputs": set(meta),
+        "past": past,
+        "present": [o.name for o in sess.get_outputs()][1:],
+        "kv_heads": meta[past[0]].shape[1],
+        "head_dim": meta[past[0]].shape[3],
+    }
+    for run in job["runs"]:
+        rng = np.random.default_rng(run.get("seed", 0))
+        seconds = tokens = 0
+        firsts = []
+        per_prompt = []
+        for prompt in run["prompts"]:
+            s, t, f = generate(sess, layout, prompt, run["n"], run["max_new_tokens"], np.asarray(run["eos"]),
+                               run["stop_at_eos"], rng)
+            seconds += s
+            tokens += t
+            per_prompt.append(s)
+            firsts.append(f)
+        print(json.dumps({"name": run["name"], "seconds": seconds, "tokens": tokens, "first_token_seconds": firsts, "per_prompt": per_prompt,
+                          "prompts": len(run["prompts"])}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
