@@ -1,6 +1,7 @@
 import { Effect, Stream } from "effect"
 import type { Logger } from "pino"
 import { storeRoot } from "../../core/home.js"
+import { EXPORT_FORMATS, EXPORT_SCHEMAS } from "../../datasets/export/schemas.js"
 import { DatasetStore } from "../../datasets/store.js"
 import { type Command, helpOf, UsageError } from "../args.js"
 import { readCliConfig } from "../config.js"
@@ -9,6 +10,8 @@ import { printFields, printJson, printTable } from "../output.js"
 const store = () => DatasetStore.make(storeRoot(readCliConfig(process.env).home))
 const run = <A>(effect: Effect.Effect<A, unknown>): Promise<A> => Effect.runPromise(effect.pipe(Effect.mapError((e) => e as Error)))
 const JSON_OPTION = { json: { type: "boolean" } } as const
+const short = (hash: string) => hash.slice(0, 12)
+const fixed = (value: number | null | undefined) => (value === null || value === undefined ? "-" : Number(value.toFixed(4)))
 
 const list: Command = {
   name: "list",
@@ -26,7 +29,7 @@ const list: Command = {
 
 const show: Command = {
   name: "show",
-  summary: "Show a version's manifest: counts, score statistics, lineage. Without --json, a first record too.",
+  summary: "Show a version's manifest: counts (with what dedup dropped), score statistics, lineage. Without --json, a first record too.",
   usage: "dataset show <name[@version]> [--json]",
   options: JSON_OPTION,
   positionals: { min: 1, max: 1 },
@@ -38,13 +41,20 @@ const show: Command = {
       return 0
     }
     const m = version.manifest
+    const l = m.lineage
     printFields({
       dataset: m.dataset, version: version.id, sequence: m.sequence, parent: m.parent ?? "-", created: m.created_at,
-      records: m.counts.records, added: m.counts.added, duplicates_dropped: m.counts.duplicates_dropped,
-      score: m.score_stats, campaign: m.lineage.campaign_id, round: m.lineage.round,
-      generator: `${m.lineage.generator.model} (${m.lineage.generator.model_hash.slice(0, 12)})`,
-      sampling: m.lineage.generator.sampling,
-      scorers: m.lineage.scorers.map((sc) => `${sc.name}@${sc.version}#${sc.config_hash}`).join(", ")
+      records: m.counts.records, sft: m.counts.sft, dpo: m.counts.dpo,
+      "this commit": `staged ${m.counts.staged}, added ${m.counts.added}, exact dups ${m.counts.duplicates_dropped}, near dups ${m.counts.near_duplicates_dropped}, contaminated ${m.counts.contaminated_dropped}`,
+      score: m.score_stats, campaign: l.campaign_id, "workflow/run": `${l.workflow_id} / ${l.run_id}`, round: l.round,
+      generator: `${l.generator.model} (${short(l.generator.model_hash)})`,
+      sampling: l.generator.sampling,
+      scorers: l.scorers.map((sc) => `${sc.name}@${sc.version}#${sc.config_hash}`).join(", "),
+      selection: l.selection,
+      dedup: l.dedup.near ? `near ≥ ${l.dedup.near.threshold} (${l.dedup.near.scope}, ${l.dedup.near.bands}×${l.dedup.near.rows} bands, ${l.dedup.near.ngram}-grams)` : "exact ids only",
+      decontamination: l.dedup.decontamination ?? "-",
+      winnow: l.winnow_version,
+      segments: m.segments.map((seg) => `${short(seg.hash)}.${seg.format} (${seg.records})`).join(", ")
     })
     const first = await run(Stream.runHead(s.readRecords(m)))
     if (first._tag === "Some") process.stdout.write(`\nfirst record:\n${JSON.stringify(first.value, null, 2)}\n`)
@@ -54,36 +64,98 @@ const show: Command = {
 
 const log: Command = {
   name: "log",
-  summary: "Show a dataset's version chain, newest first.",
+  summary: "Show a dataset's lineage chain, newest first: each version with its campaign, run, generator and what it added.",
   usage: "dataset log <name> [--json]",
   options: JSON_OPTION,
   positionals: { min: 1, max: 1 },
   run: async (args) => {
     const chain = await run(store().log(args.positionals[0]!))
-    const rows = chain.map((v) => ({
-      version: v.id, sequence: v.manifest.sequence, parent: v.manifest.parent ?? "-", records: v.manifest.counts.records,
-      added: v.manifest.counts.added, campaign: v.manifest.lineage.campaign_id, round: v.manifest.lineage.round, created: v.manifest.created_at
-    }))
-    if (args.values.json) printJson(rows)
-    else printTable(rows, ["version", "sequence", "records", "added", "campaign", "round", "created"])
+    if (args.values.json) {
+      printJson(chain.map((v) => ({ id: v.id, ...v.manifest })))
+      return 0
+    }
+    const rows = chain.map((v) => {
+      const { counts, lineage } = v.manifest
+      return {
+        version: v.id, sequence: v.manifest.sequence, records: counts.records, added: counts.added,
+        dropped: counts.duplicates_dropped + counts.near_duplicates_dropped + counts.contaminated_dropped,
+        campaign: lineage.campaign_id, round: lineage.round, run: lineage.run_id,
+        generator: `${lineage.generator.model.split("/").pop()} ${short(lineage.generator.model_hash)}`,
+        created: v.manifest.created_at
+      }
+    })
+    printTable(rows, ["version", "sequence", "records", "added", "dropped", "campaign", "round", "run", "generator", "created"])
+    return 0
+  }
+}
+
+const diff: Command = {
+  name: "diff",
+  summary: "Compare two versions: records added and removed (by id) and the score shift, overall and per scorer. B may be @<version> of A's dataset.",
+  usage: "dataset diff <name@versionA> <name@versionB | @versionB> [--json]",
+  options: JSON_OPTION,
+  positionals: { min: 2, max: 2 },
+  run: async (args) => {
+    const [from, toArg] = args.positionals as [string, string]
+    const to = toArg.startsWith("@") ? `${from.split("@")[0]}${toArg}` : toArg
+    const result = await run(store().diff(from, to))
+    if (args.values.json) {
+      printJson(result)
+      return 0
+    }
+    printFields({
+      from: `${result.from.ref} (${result.from.id}, ${result.from.records} records)`,
+      to: `${result.to.ref} (${result.to.id}, ${result.to.records} records)`,
+      added: result.added, removed: result.removed, common: result.common,
+      "score mean": `${fixed(result.from.score?.mean)} → ${fixed(result.to.score?.mean)} (${fixed(result.scoreShift?.mean)})`,
+      "score p50": `${fixed(result.from.score?.p50)} → ${fixed(result.to.score?.p50)} (${fixed(result.scoreShift?.p50)})`,
+      "score p90": `${fixed(result.from.score?.p90)} → ${fixed(result.to.score?.p90)} (${fixed(result.scoreShift?.p90)})`
+    })
+    if (result.scorers.length > 0) {
+      process.stdout.write("\n")
+      printTable(result.scorers.map((s) => ({ scorer: s.name, from: fixed(s.from), to: fixed(s.to), shift: fixed(s.shift) })), ["scorer", "from", "to", "shift"])
+    }
     return 0
   }
 }
 
 const pull: Command = {
   name: "pull",
-  summary: "Write a version's records to a file (TRL SFT `messages` rows with scores, or DPO pairs).",
-  usage: "dataset pull <name[@version]> --out <file> [--format jsonl] [--schema sft|dpo] [--json]",
-  options: { ...JSON_OPTION, out: { type: "string", short: "o" }, format: { type: "string" }, schema: { type: "string" } },
+  summary: "Export a version: TRL SFT `messages` rows, DPO pairs (ultrafeedback_binarized layout), raw records, or LLaMA-Factory sharegpt/alpaca (plus a dataset_info.json entry), as JSONL, Parquet or a Hugging Face dataset-repo folder with its card.",
+  usage: "dataset pull <name[@version]> --out <path> [--format jsonl|parquet|hf] [--schema sft|dpo|raw|sharegpt|alpaca] [--name N] [--force] [--rows-per-shard N] [--json]",
+  options: {
+    ...JSON_OPTION,
+    out: { type: "string", short: "o" },
+    format: { type: "string" },
+    schema: { type: "string" },
+    name: { type: "string" },
+    force: { type: "boolean" },
+    "rows-per-shard": { type: "string" }
+  },
+  descriptions: {
+    out: "output file, or folder with --format hf",
+    format: `${EXPORT_FORMATS.join(" | ")} (default jsonl; hf = Hugging Face dataset-repo folder)`,
+    schema: `${EXPORT_SCHEMAS.join(" | ")} (default sft)`,
+    name: "entry name in LLaMA-Factory's dataset_info.json (default: the dataset name)",
+    force: "replace a non-empty --out folder (format hf)",
+    "rows-per-shard": "rows per data/train-*.parquet shard (format hf, default 500000)"
+  },
   positionals: { min: 1, max: 1 },
   run: async (args) => {
     const out = args.values.out as string | undefined
-    if (!out) throw new UsageError("missing --out <file>", helpOf(pull))
+    if (!out) throw new UsageError("missing --out <path>", helpOf(pull))
+    const rowsPerShard = args.values["rows-per-shard"] as string | undefined
     const result = await run(store().pull({
-      ref: args.positionals[0]!, out, format: (args.values.format as string | undefined) ?? "jsonl", schema: (args.values.schema as string | undefined) ?? "sft"
+      ref: args.positionals[0]!,
+      out,
+      format: (args.values.format as string | undefined) ?? "jsonl",
+      schema: (args.values.schema as string | undefined) ?? "sft",
+      ...(args.values.name !== undefined ? { name: args.values.name as string } : {}),
+      force: args.values.force === true,
+      ...(rowsPerShard !== undefined ? { rowsPerShard: /^\d+$/.test(rowsPerShard) ? Number(rowsPerShard) : Number.NaN } : {})
     }))
     if (args.values.json) printJson(result)
-    else printFields({ ...result })
+    else printFields({ ...result, files: result.files.join(", ") })
     return 0
   }
 }
@@ -118,5 +190,5 @@ const verify: Command = {
   }
 }
 
-/** `winnow dataset <list|show|log|pull|tag|verify>`. */
-export const datasetCommands = (_log: Logger): Command[] => [list, show, log, pull, tag, verify]
+/** `winnow dataset <list|show|log|diff|pull|tag|verify>`. */
+export const datasetCommands = (_log: Logger): Command[] => [list, show, log, diff, pull, tag, verify]
