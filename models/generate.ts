@@ -123,7 +123,7 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
     active.forEach((row, r) => living.has(r) || finished.push(row.out))
     if (alive.length === 0) break
     cacheRows = alive.map((r) => cacheRows[r]!)
-    if (!isIdentity(cacheRows)) cache = selectRows(cache, cacheRows, true)
+    if (!isIdentity(cacheRows) || cacheRows.length !== batchOf(cache)) cache = selectRows(cache, cacheRows, true)
     active = alive.map((r) => active[r]!)
     const total = cache.length + 1
     const batch = active.length
@@ -148,3 +148,5 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
 const identityRows = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
 
 const isIdentity = (rows: readonly number[]): boolean => rows.every((r, i) => r === i)
+
+const batchOf = (cache: KvCache): number => Number(Object.values(cache.tensors)[0]!.dims[0])

@@ -34,12 +34,12 @@ export const sampleToken = (
   const row = logits.subarray(offset, offset + vocab)
   const stats = distributionStats(row)
   const penalised = params.repetition_penalty !== 1 && seen && seen.size > 0 ? applyPenalty(row, seen, params.repetition_penalty) : row
-  const token = params.temperature === 0 ? argmax(penalised) : drawToken(penalised, params, rng)
+  const token = params.temperature === 0 ? argmax(penalised) : drawToken(penalised, params, rng, penalised === row ? stats : undefined)
   return { token, logprob: row[token]! - stats.logZ, entropy: stats.entropy }
 }
 
 /** log-partition and entropy of softmax(row), in one pass over the vocabulary. */
-export const distributionStats = (row: Float32Array): { logZ: number; entropy: number } => {
+export const distributionStats = (row: Float32Array): DistributionStats => {
   let max = -Infinity
   for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!
   let sum = 0
@@ -51,7 +51,15 @@ export const distributionStats = (row: Float32Array): { logZ: number; entropy: n
     weighted += e * x
   }
   const logZ = max + Math.log(sum)
-  return { logZ, entropy: logZ - weighted / sum }
+  return { logZ, entropy: logZ - weighted / sum, max, sumExp: sum }
+}
+
+/** Summary of softmax(row): log-partition, entropy, and the max and Σ exp(x − max) they came from. */
+export interface DistributionStats {
+  readonly logZ: number
+  readonly entropy: number
+  readonly max: number
+  readonly sumExp: number
 }
 
 const applyPenalty = (row: Float32Array, seen: ReadonlySet<number>, penalty: number): Float32Array => {
@@ -69,13 +77,13 @@ const argmax = (row: Float32Array): number => {
   return best
 }
 
-const drawToken = (row: Float32Array, params: SamplingParams, rng: Rng): number => {
+const drawToken = (row: Float32Array, params: SamplingParams, rng: Rng, stats?: DistributionStats): number => {
   const vocab = row.length
   const invT = 1 / params.temperature
   let k = params.top_k > 0 ? Math.min(params.top_k, vocab) : Math.min(64, vocab)
   for (;;) {
     const ids = topK(row, k)
-    const candidates = nucleus(row, ids, invT, params)
+    const candidates = nucleus(row, ids, invT, params, invT === 1 ? stats : undefined)
     const exhausted = params.top_k > 0 || k >= vocab || candidates.complete
     if (exhausted) return pick(candidates.ids, candidates.weights, rng)
     k = Math.min(vocab, k * 4)
@@ -119,16 +127,26 @@ export const topK = (row: Float32Array, k: number): Int32Array => {
   return Int32Array.from(out)
 }
 
+/**
+ * The top-p / min-p candidates among `ids` (sorted best first). Needs the softmax total only for
+ * top-p < 1, and reuses `stats` for it at temperature 1 instead of another pass over the vocabulary.
+ */
 const nucleus = (
   row: Float32Array,
   ids: Int32Array,
   invT: number,
-  params: SamplingParams
+  params: SamplingParams,
+  stats?: DistributionStats
 ): { ids: Int32Array; weights: Float64Array; complete: boolean } => {
-  let max = -Infinity
-  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!
-  let total = 0
-  for (let i = 0; i < row.length; i++) total += Math.exp((row[i]! - max) * invT)
+  const max = stats?.max ?? row[ids[0]!]!
+  let total = Infinity
+  if (params.top_p < 1) {
+    if (stats) total = stats.sumExp
+    else {
+      total = 0
+      for (let i = 0; i < row.length; i++) total += Math.exp((row[i]! - max) * invT)
+    }
+  }
   const weights = new Float64Array(ids.length)
   let mass = 0
   let count = 0

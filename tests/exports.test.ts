@@ -84,16 +84,17 @@ describe.each(CASES)("Optimum export %s (variant %s) against transformers", (nam
     for (const ref of entry.references) expect(await generator.encodeChat(ref.messages)).toEqual(ref.prompt_ids)
   })
 
-  it("decodes greedily token for token as transformers, all prompts in one left-padded batch", async () => {
+  it.each([["in order", false], ["in reverse order", true]])("decodes greedily token for token as transformers, all prompts in one left-padded batch (%s)", async (_, reverse) => {
+    const refs = reverse ? [...entry.references].reverse() : entry.references
     const samples = await generateBatch(session, {
-      groups: entry.references.map((ref, i) => ({ ids: ref.prompt_ids, seeds: [sampleSeed({ seed: 0, round: 0, promptId: String(i), sampleIndex: 0 })] })),
+      groups: refs.map((ref, i) => ({ ids: ref.prompt_ids, seeds: [sampleSeed({ seed: 0, round: 0, promptId: String(i), sampleIndex: 0 })] })),
       params: { ...GREEDY, max_new_tokens: entry.max_new_tokens },
       eos: new Set(entry.eos_token_id),
       padId: entry.pad_token_id
     })
-    expect(samples).toHaveLength(entry.references.length)
+    expect(samples).toHaveLength(refs.length)
     let compared = 0
-    entry.references.forEach((ref, i) => {
+    refs.forEach((ref, i) => {
       const n = trusted(ref, margin)
       expect(samples[i]!.tokens.slice(0, n)).toEqual(ref.tokens.slice(0, n))
       if (n === ref.tokens.length) expect(samples[i]!.finish).toBe(ref.finish)
