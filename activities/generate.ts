@@ -1,8 +1,10 @@
 import { Effect } from "effect"
 import type { ShardInput, WorkRef } from "../campaign/contracts.js"
 import type { PromptRecord } from "../campaign/prompts.js"
-import type { WinnowError } from "../core/errors.js"
+import { inputInvalid, type WinnowError } from "../core/errors.js"
 import type { FinishReason } from "../models/generate.js"
+import { OpenAIBackends } from "../models/openaiBackends.js"
+import { httpSeed } from "../models/openaiGenerator.js"
 import { sampleSeed } from "../models/rng.js"
 import type { ActivityDeps } from "./deps.js"
 import { readRows, writeRows } from "./workArea.js"
@@ -35,21 +37,21 @@ export const conversationOf = (input: ShardInput, prompt: PromptRecord): PromptR
 }
 
 /**
- * Samples N responses for every prompt of a shard on the local model, each draw seeded from
- * (campaign seed, round, prompt id, sample index), and writes them to the work area.
+ * Samples N responses for every prompt of a shard, each draw seeded from (campaign seed, round,
+ * prompt id, sample index), on the local model or on the OpenAI-compatible server the spec's
+ * `generator.backend` names, and writes them to the work area. HTTP samples carry logprobs when
+ * the server returns them and no entropies.
  */
-export const generate = (deps: ActivityDeps) => (input: ShardInput): Effect.Effect<WorkRef, WinnowError> =>
-  Effect.gen(function* () {
-    const { generator } = input.spec
-    const prompts = yield* readShardPrompts(deps, input)
-    const samples = yield* deps.pool.generate({
-      model: generator.model,
-      prompts: prompts.map((prompt) => ({
-        messages: conversationOf(input, prompt),
-        seeds: Array.from({ length: generator.n }, (_, sampleIndex) =>
+export const generate = (deps: ActivityDeps) => {
+  const servers = new OpenAIBackends(deps.logger)
+  return (input: ShardInput): Effect.Effect<WorkRef, WinnowError> =>
+    Effect.gen(function* () {
+      const { generator } = input.spec
+      const prompts = yield* readShardPrompts(deps, input)
+      const seedsOf = (prompt: PromptRecord) =>
+        Array.from({ length: generator.n }, (_, sampleIndex) =>
           sampleSeed({ seed: generator.seed, round: input.round, promptId: prompt.id, sampleIndex }))
-      })),
-      params: {
+      const params = {
         temperature: generator.temperature,
         top_k: generator.top_k,
         top_p: generator.top_p,
@@ -58,22 +60,34 @@ export const generate = (deps: ActivityDeps) => (input: ShardInput): Effect.Effe
         max_new_tokens: generator.max_new_tokens,
         ...(generator.stop ? { stop: generator.stop } : {})
       }
+      const { backend, model } = generator
+      if (backend.type === "local" && model === undefined) {
+        return yield* Effect.fail(inputInvalid("spec", "generator.model", undefined, "a value (this field is required)"))
+      }
+      const samples = backend.type === "openai"
+        ? yield* servers.get(backend).pipe(Effect.flatMap((server) =>
+            server.generate(prompts.map((prompt) => ({ messages: conversationOf(input, prompt), seeds: seedsOf(prompt).map(httpSeed) })), params)))
+        : yield* deps.pool.generate({
+            model: model!,
+            prompts: prompts.map((prompt) => ({ messages: conversationOf(input, prompt), seeds: seedsOf(prompt) })),
+            params
+          })
+      const rows: SampleRow[] = samples.map((s) => ({
+        prompt_index: input.shard.start + s.prompt,
+        prompt_id: prompts[s.prompt]!.id,
+        sample_index: s.sample,
+        text: s.text,
+        finish: s.finish,
+        token_count: s.tokenCount,
+        prompt_tokens: s.promptTokens,
+        logprobs: s.logprobs.map(round6),
+        entropies: s.entropies.map(round6)
+      }))
+      const path = deps.work.shardFile(input.campaignId, input.round, input.shard.index, "samples")
+      yield* writeRows(path, rows)
+      deps.logger.info({ campaignId: input.campaignId, round: input.round, shard: input.shard.index, samples: rows.length, backend: backend.type }, "generated")
+      return { path, rows: rows.length }
     })
-    const rows: SampleRow[] = samples.map((s) => ({
-      prompt_index: input.shard.start + s.prompt,
-      prompt_id: prompts[s.prompt]!.id,
-      sample_index: s.sample,
-      text: s.text,
-      finish: s.finish,
-      token_count: s.tokenCount,
-      prompt_tokens: s.promptTokens,
-      logprobs: s.logprobs.map(round6),
-      entropies: s.entropies.map(round6)
-    }))
-    const path = deps.work.shardFile(input.campaignId, input.round, input.shard.index, "samples")
-    yield* writeRows(path, rows)
-    deps.logger.info({ campaignId: input.campaignId, round: input.round, shard: input.shard.index, samples: rows.length }, "generated")
-    return { path, rows: rows.length }
-  })
+}
 
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6

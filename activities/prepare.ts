@@ -8,6 +8,7 @@ import { canonicalJson, configHash, sha256 } from "../core/hash.js"
 import { storeIo, writeFileAtomic } from "../datasets/fsio.js"
 import { readModelDir } from "../models/modelDir.js"
 import { modelWeightsHash } from "../models/modelHash.js"
+import { httpModelHash } from "../models/openaiGenerator.js"
 import { buildScorers } from "../scorers/registry.js"
 import type { ActivityDeps } from "./deps.js"
 
@@ -16,6 +17,19 @@ export const samplingOf = (spec: CampaignSpec): Record<string, unknown> => {
   const { model: _model, ...sampling } = spec.generator
   return sampling
 }
+
+/**
+ * The generator's lineage: a local model's path and weights hash, or for an HTTP backend the
+ * served model name and the hash of (base_url, model) — winnow cannot see remote weights.
+ */
+const generatorLineage = (spec: CampaignSpec): Effect.Effect<CampaignLineage["generator"], WinnowError> =>
+  Effect.gen(function* () {
+    const { backend, model: path } = spec.generator
+    if (backend.type === "openai") return { model: backend.model, model_hash: httpModelHash(backend), sampling: samplingOf(spec) }
+    const model = yield* Effect.try({ try: () => readModelDir(path ?? "", "generator.model", "spec"), catch: (e) => e as WinnowError })
+    const modelHash = yield* storeIo(model.onnxPath, () => modelWeightsHash(model.onnxPath, model.tokenizerPath))
+    return { model: path ?? model.path, model_hash: modelHash, sampling: samplingOf(spec) }
+  })
 
 /**
  * Snapshots the prompt file into the store (content-addressed, so every worker and every retry
@@ -32,11 +46,10 @@ export const prepare = (deps: ActivityDeps) => (input: { campaignId: string; spe
     const promptsRef = sha256(snapshot)
     const path = deps.work.promptsPath(promptsRef)
     yield* storeIo(path, () => writeFileAtomic(path, snapshot))
-    const model = yield* Effect.try({ try: () => readModelDir(spec.generator.model, "generator.model", "spec"), catch: (e) => e as WinnowError })
-    const modelHash = yield* storeIo(model.onnxPath, () => modelWeightsHash(model.onnxPath, model.tokenizerPath))
+    const generator = yield* generatorLineage(spec)
     const scorers = buildScorers(spec.scorers, deps.pool)
     const lineage: CampaignLineage = {
-      generator: { model: spec.generator.model, model_hash: modelHash, sampling: samplingOf(spec) },
+      generator,
       scorers: scorers.map((s) => ({ name: s.name, version: s.version, config_hash: configHash({ type: s.type, version: s.version, weight: s.weight, ...s.config }), config: { type: s.type, weight: s.weight, ...s.config } })),
       selection: { ...spec.selection },
       prompts: { ref: promptsRef, count: prompts.length },

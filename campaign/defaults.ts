@@ -11,7 +11,22 @@ export const DEFAULTS = {
     min_p: 0,
     repetition_penalty: 1,
     max_new_tokens: 128,
-    seed: 0
+    seed: 0,
+    backend: { type: "local" as const }
+  },
+  /** `generator.backend` with `type: openai`: an OpenAI-compatible chat-completions server. */
+  openaiBackend: {
+    concurrency: 8,
+    timeout_ms: 600_000,
+    max_retries: 5,
+    logprobs: true,
+    extended_sampling: true
+  },
+  /** `winnow serve`: the local generator behind an OpenAI-compatible HTTP API. */
+  serve: {
+    host: "127.0.0.1",
+    port: 8000,
+    max_tokens: 256
   },
   scorer: {
     weight: 1,
@@ -43,5 +58,6 @@ export const LIMITS = {
   maxNewTokens: 32768,
   maxRounds: 1000,
   maxPromptsPerShard: 10000,
-  maxConcurrentShards: 256
+  maxConcurrentShards: 256,
+  maxHttpConcurrency: 1024
 } as const

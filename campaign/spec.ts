@@ -11,9 +11,40 @@ const int = (min: number, max: number) =>
 const NonEmpty = Schema.String.pipe(Schema.check(Schema.isNonEmpty()))
 const Unit = Schema.Finite.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
 
-/** Sampling parameters of the generator; all but `model` have defaults in `campaign/defaults.ts`. */
-export const GeneratorSpec = Schema.Struct({
+/** The generator runs in this worker on the local ONNX model named by `generator.model` (the default). */
+export const LocalBackendSpec = Schema.Struct({ type: Schema.Literal("local") })
+
+/**
+ * The generator is an OpenAI-compatible chat-completions server (vLLM, SGLang, llama.cpp,
+ * Ollama, `winnow serve`). The API key is read on the worker from the variable `api_key_env`
+ * names, so it never enters the spec, Temporal payloads or lineage.
+ */
+export const OpenAIBackendSpec = Schema.Struct({
+  type: Schema.Literal("openai"),
+  base_url: NonEmpty.pipe(Schema.check(Schema.isPattern(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, { expected: "an http:// or https:// URL of an OpenAI-compatible API root, e.g. http://gpu-box:8000/v1" }))),
   model: NonEmpty,
+  api_key_env: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_]*$/, { expected: "the name of an environment variable (letters, digits, _)" })))),
+  concurrency: int(1, LIMITS.maxHttpConcurrency).pipe(withDefault(DEFAULTS.openaiBackend.concurrency)),
+  timeout_ms: int(100, 3_600_000).pipe(withDefault(DEFAULTS.openaiBackend.timeout_ms)),
+  max_retries: int(0, 100).pipe(withDefault(DEFAULTS.openaiBackend.max_retries)),
+  logprobs: Schema.Boolean.pipe(withDefault(DEFAULTS.openaiBackend.logprobs)),
+  extended_sampling: Schema.Boolean.pipe(withDefault(DEFAULTS.openaiBackend.extended_sampling))
+})
+export type OpenAIBackendSpec = typeof OpenAIBackendSpec.Type
+
+/** The generator backend types a spec can name. */
+export const BACKEND_TYPES = ["local", "openai"] as const
+
+/** Where generation runs: the local ONNX model or an OpenAI-compatible HTTP server. */
+export const GeneratorBackendSpec = Schema.Union([LocalBackendSpec, OpenAIBackendSpec])
+
+/**
+ * Sampling parameters of the generator; all have defaults in `campaign/defaults.ts`. `model`
+ * (a local model directory) is required with the local backend and absent with `openai`.
+ */
+export const GeneratorSpec = Schema.Struct({
+  model: Schema.optionalKey(NonEmpty),
+  backend: GeneratorBackendSpec.pipe(withDefault(DEFAULTS.generator.backend)),
   n: int(1, LIMITS.maxSamplesPerPrompt).pipe(withDefault(DEFAULTS.generator.n)),
   temperature: Schema.Finite.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 10 })), withDefault(DEFAULTS.generator.temperature)),
   top_p: Unit.pipe(withDefault(DEFAULTS.generator.top_p)),
@@ -102,15 +133,39 @@ const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
  * the error names every bad field, the value found and what was expected.
  */
 export const decodeSpec = (input: unknown, source: string): Result.Result<CampaignSpec, InputInvalid> => {
-  const discriminatorIssues = checkScorerTypes(input)
+  const discriminatorIssues = [...checkBackendType(input), ...checkScorerTypes(input)]
   if (discriminatorIssues.length > 0) return Result.fail(new InputInvalid({ source, issues: discriminatorIssues }))
+  const modelIssues = checkGeneratorModel(input)
   const decoded = decode(input)
-  if (Result.isSuccess(decoded)) return Result.succeed(decoded.success)
+  if (Result.isSuccess(decoded)) return modelIssues.length > 0 ? Result.fail(new InputInvalid({ source, issues: modelIssues })) : Result.succeed(decoded.success)
   const issues = formatter(decoded.failure.issue).issues.map((issue): InputIssue => {
     const path = issue.path ?? []
     return { path: renderPath(path), value: valueAt(input, path), expected: expectedFrom(issue.message) }
   })
-  return Result.fail(new InputInvalid({ source, issues: dedupeIssues(issues) }))
+  return Result.fail(new InputInvalid({ source, issues: dedupeIssues([...modelIssues, ...issues]) }))
+}
+
+const backendOf = (input: unknown): { model: unknown; type: unknown } | undefined => {
+  const generator = (input as { generator?: unknown } | null)?.generator
+  if (generator === null || typeof generator !== "object") return undefined
+  const { model, backend } = generator as { model?: unknown; backend?: unknown }
+  return { model, type: backend === undefined ? "local" : (backend as { type?: unknown } | null)?.type }
+}
+
+const checkBackendType = (input: unknown): InputIssue[] => {
+  const generator = backendOf(input)
+  return generator === undefined || (BACKEND_TYPES as readonly unknown[]).includes(generator.type)
+    ? []
+    : [{ path: "generator.backend.type", value: generator.type, expected: `one of ${BACKEND_TYPES.map((t) => JSON.stringify(t)).join(", ")}` }]
+}
+
+const checkGeneratorModel = (input: unknown): InputIssue[] => {
+  const generator = backendOf(input)
+  if (generator?.type === "local" && generator.model === undefined) return [{ path: "generator.model", value: undefined, expected: "a value (this field is required)" }]
+  if (generator?.type === "openai" && generator.model !== undefined) {
+    return [{ path: "generator.model", value: generator.model, expected: "no local model with generator.backend.type \"openai\" (name the served model in generator.backend.model)" }]
+  }
+  return []
 }
 
 const checkScorerTypes = (input: unknown): InputIssue[] => {

@@ -17,6 +17,8 @@ export interface Command {
   readonly usage: string
   readonly options: Options
   readonly positionals: { readonly min: number; readonly max: number }
+  /** Help text of options whose meaning differs from the shared descriptions (e.g. `--port`). */
+  readonly descriptions?: Readonly<Record<string, string>>
   run(args: ParsedArgs): Promise<number>
 }
 
@@ -36,7 +38,7 @@ export const helpOf = (command: Command): string => {
   const lines = [`Usage: winnow ${command.usage}`, "", command.summary, "", "Options:"]
   for (const [name, option] of Object.entries({ ...command.options, ...COMMON_OPTIONS })) {
     const flag = `${option.short ? `-${option.short}, ` : "    "}--${name}${option.type === "string" ? " <value>" : ""}`
-    lines.push(`  ${flag.padEnd(28)}${describe(name)}`)
+    lines.push(`  ${flag.padEnd(28)}${command.descriptions?.[name] ?? describe(name)}`)
   }
   return lines.join("\n")
 }

@@ -42,8 +42,8 @@ const abs = (base: string, p: string): string => (isAbsolute(p) ? p : resolve(ba
 const resolvePaths = (spec: CampaignSpec, base: string): CampaignSpec => ({
   ...spec,
   prompts: abs(base, spec.prompts),
-  generator: { ...spec.generator, model: abs(base, spec.generator.model) },
-  scorers: spec.scorers.map((s) => (s.type === "classifier" ? { ...s, model: abs(base, s.model) } : s))
+  generator: spec.generator.model === undefined ? spec.generator : { ...spec.generator, model: abs(base, spec.generator.model) },
+  scorers: spec.scorers.map((s) => ("model" in s && s.model !== undefined ? { ...s, model: abs(base, s.model) } : s))
 })
 
 const checkFiles = (spec: CampaignSpec, source: string): void => {
@@ -52,9 +52,9 @@ const checkFiles = (spec: CampaignSpec, source: string): void => {
   }
   const prompts = parsePrompts(readFileSync(spec.prompts, "utf8"), spec.prompts)
   if (Result.isFailure(prompts)) throw prompts.failure
-  readModelDir(spec.generator.model, "generator.model", source)
+  if (spec.generator.model !== undefined) readModelDir(spec.generator.model, "generator.model", source)
   spec.scorers.forEach((s, i) => {
-    if (s.type === "classifier") readModelDir(s.model, `scorers[${i}].model`, source)
+    if ("model" in s && s.model !== undefined) readModelDir(s.model, `scorers[${i}].model`, source)
   })
   const names = new Set<string>()
   spec.scorers.forEach((s, i) => {

@@ -1,0 +1,92 @@
+import { createHash, randomBytes } from "node:crypto"
+import type { SampleText } from "./localGenerator.js"
+import type { TokenPieces } from "./openaiTokens.js"
+import type { ServeRequest } from "./openaiRequest.js"
+
+/** A finished sample with the token ids it was sampled as (absent when the generator does not report them). */
+export type ServedSample = SampleText
+
+/**
+ * The per-choice seeds of a request: choice i draws from a hash of (request seed, i), so the
+ * same request with the same `seed` gives the same choices, whatever else the server is doing.
+ */
+export const choiceSeeds = (seed: number, n: number): Array<[number, number, number, number]> =>
+  Array.from({ length: n }, (_, i) => {
+    const digest = createHash("sha256").update(`winnow/serve/v1\0${seed}\0${i}`).digest()
+    return [digest.readUInt32LE(0), digest.readUInt32LE(4), digest.readUInt32LE(8), digest.readUInt32LE(12)]
+  })
+
+/** A seed for requests that bring none. */
+export const randomSeed = (): number => randomBytes(4).readUInt32LE(0)
+
+/** Everything one answer is made from. */
+export interface CompletionInput {
+  readonly id: string
+  readonly created: number
+  readonly model: string
+  readonly request: ServeRequest
+  readonly promptTokens: number
+  readonly samples: readonly ServedSample[]
+  /** The stop string each sample ended on (null when it ended otherwise), by sample. */
+  readonly stopReasons: ReadonlyArray<string | null>
+  readonly pieces: TokenPieces
+}
+
+/** A new completion id. */
+export const completionId = (): string => `chatcmpl-${randomBytes(12).toString("hex")}`
+
+const finishReason = (sample: SampleText): "stop" | "length" => (sample.finish === "length" ? "length" : "stop")
+
+const logprobsOf = (input: CompletionInput, sample: ServedSample) => {
+  if (!input.request.logprobs) return null
+  const content = sample.logprobs.map((logprob, i) => {
+    const id = sample.tokens?.[i]
+    const piece = id === undefined ? { token: "", bytes: [] as number[] } : input.pieces.piece(id)
+    return { token: piece.token, logprob: Number.isFinite(logprob) ? logprob : -9999, bytes: piece.bytes, top_logprobs: [] }
+  })
+  return { content, refusal: null }
+}
+
+const usageOf = (input: CompletionInput) => {
+  const completion = input.samples.reduce((sum, s) => sum + s.tokenCount, 0)
+  return { prompt_tokens: input.promptTokens, completion_tokens: completion, total_tokens: input.promptTokens + completion }
+}
+
+/** The `chat.completion` object of a non-streaming answer. */
+export const completionBody = (input: CompletionInput): Record<string, unknown> => ({
+  id: input.id,
+  object: "chat.completion",
+  created: input.created,
+  model: input.model,
+  choices: input.samples.map((sample, index) => ({
+    index,
+    message: { role: "assistant", content: sample.text, refusal: null },
+    logprobs: logprobsOf(input, sample),
+    finish_reason: finishReason(sample),
+    stop_reason: input.stopReasons[index] ?? null
+  })),
+  usage: usageOf(input)
+})
+
+/**
+ * The `chat.completion.chunk` objects of a streaming answer. Generation is not incremental, so
+ * each choice arrives as one role chunk, one content chunk and one finish chunk.
+ */
+export const completionChunks = (input: CompletionInput): Array<Record<string, unknown>> => {
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({
+    id: input.id,
+    object: "chat.completion.chunk",
+    created: input.created,
+    model: input.model,
+    choices,
+    ...(input.request.include_usage ? { usage: null } : {}),
+    ...extra
+  })
+  const chunks = input.samples.flatMap((sample, index) => [
+    chunk([{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]),
+    chunk([{ index, delta: { content: sample.text }, logprobs: logprobsOf(input, sample), finish_reason: null }]),
+    chunk([{ index, delta: {}, logprobs: null, finish_reason: finishReason(sample), stop_reason: input.stopReasons[index] ?? null }])
+  ])
+  if (input.request.include_usage) chunks.push(chunk([], { usage: usageOf(input) }))
+  return chunks
+}

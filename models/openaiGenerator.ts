@@ -1,0 +1,264 @@
+import { Effect, Result, Semaphore } from "effect"
+import type { OpenAIBackendSpec } from "../campaign/spec.js"
+import { InferenceFailed, inputInvalid, type WinnowError } from "../core/errors.js"
+import { canonicalJson, sha256 } from "../core/hash.js"
+import type { FinishReason } from "./generate.js"
+import type { GenerationParams, SampleText } from "./localGenerator.js"
+import { backoffMs, HttpAgents, type HttpReply, retryAfterMs, TransportError } from "./openaiHttp.js"
+import { type ChatChoice, type ChatCompletionBody, parseChatCompletion, parseServerError } from "./openaiWire.js"
+import type { ChatMessage } from "./tokenizer.js"
+
+/** One prompt for an HTTP backend: its conversation and one integer seed per sample (n = seeds.length). */
+export interface OpenAIPrompt {
+  readonly messages: readonly ChatMessage[]
+  readonly seeds: readonly number[]
+}
+
+/** What the client reports before each retry (the generate activity logs it). */
+export interface RetryNotice {
+  readonly attempt: number
+  readonly delayMs: number
+  readonly status: number | null
+  readonly reason: string
+}
+
+/** Hooks of an OpenAI-compatible generator. */
+export interface OpenAIGeneratorHooks {
+  readonly onRetry?: (notice: RetryNotice) => void
+  readonly onFallback?: (reason: string) => void
+}
+
+/** Lineage hash of a model behind an HTTP server: sha256 of canonical JSON {base_url, model}. */
+export const httpModelHash = (backend: Pick<OpenAIBackendSpec, "base_url" | "model">): string =>
+  sha256(canonicalJson({ base_url: normalizeBaseUrl(backend.base_url), model: backend.model }))
+
+const normalizeBaseUrl = (url: string): string => url.replace(/\/+$/, "")
+
+/** A failed exchange: a status the retry loop did not absorb, or a transport error after all retries. */
+type Exchange = { readonly ok: true; readonly body: ChatCompletionBody } | { readonly ok: false; readonly reply: HttpReply }
+
+/**
+ * Samples responses from an OpenAI-compatible chat-completions server (vLLM, SGLang, llama.cpp,
+ * Ollama, `winnow serve`): one request with `n` per prompt, or N requests with n = 1 and distinct
+ * seeds for servers that reject or ignore `n > 1` (remembered once seen). Bounded concurrency,
+ * per-attempt timeouts, retries with exponential back-off and jitter on 5xx and network errors,
+ * and back-off on 429 that honours `Retry-After`. Use one instance per configured server.
+ */
+export class OpenAIGenerator {
+  private readonly agents: HttpAgents
+  private readonly permits: Semaphore.Semaphore
+  private readonly endpoint: URL
+  private nUnsupported = false
+
+  constructor(
+    readonly config: OpenAIBackendSpec,
+    private readonly apiKey?: string,
+    private readonly hooks: OpenAIGeneratorHooks = {}
+  ) {
+    this.agents = new HttpAgents(config.concurrency)
+    this.permits = Semaphore.makeUnsafe(config.concurrency)
+    this.endpoint = new URL(`${normalizeBaseUrl(config.base_url)}/chat/completions`)
+  }
+
+  /** Builds a generator, reading the API key from the variable `api_key_env` names (bad config → InputInvalid). */
+  static fromSpec(config: OpenAIBackendSpec, env: NodeJS.ProcessEnv, hooks?: OpenAIGeneratorHooks): Effect.Effect<OpenAIGenerator, WinnowError> {
+    const name = config.api_key_env
+    const key = name === undefined ? undefined : env[name]
+    if (name !== undefined && !key) {
+      return Effect.fail(inputInvalid("generator.backend", "generator.backend.api_key_env", name, "the name of an environment variable that is set (and not empty) on the worker"))
+    }
+    return Effect.sync(() => new OpenAIGenerator(config, key, hooks))
+  }
+
+  /** True once the server has shown it does not give several choices per request. */
+  get splitsRequests(): boolean {
+    return this.nUnsupported
+  }
+
+  /** Samples every prompt's responses; results are ordered by prompt, then sample. */
+  generate(prompts: readonly OpenAIPrompt[], params: GenerationParams): Effect.Effect<SampleText[], WinnowError> {
+    return Effect.forEach(prompts, (prompt, index) => this.samplesOf(prompt, index, params), { concurrency: "unbounded" }).pipe(
+      Effect.map((groups) => groups.flat())
+    )
+  }
+
+  /** Closes pooled connections. */
+  close(): void {
+    this.agents.close()
+  }
+
+  private samplesOf(prompt: OpenAIPrompt, index: number, params: GenerationParams): Effect.Effect<SampleText[], WinnowError> {
+    const self = this
+    return Effect.gen(function* () {
+      const n = prompt.seeds.length
+      if (n === 0) return []
+      if (n === 1 || self.nUnsupported) return yield* self.oneByOne(prompt, index, params, 0)
+      const exchange = yield* self.complete(prompt.messages, n, prompt.seeds[0]!, params)
+      if (!exchange.ok) {
+        const error = parseServerError(exchange.reply.body)
+        if (exchange.reply.status === 400 && mentionsN(error.message, error.param)) {
+          self.rememberSplit(`the server rejected n=${n}: ${error.message}`)
+          return yield* self.oneByOne(prompt, index, params, 0)
+        }
+        return yield* Effect.fail(self.rejection(exchange.reply))
+      }
+      const choices = orderChoices(exchange.body.choices).slice(0, n)
+      const samples = choices.map((choice, sample) => self.toSample(choice, exchange.body, choices.length, index, sample))
+      if (choices.length >= n) return samples
+      self.rememberSplit(`the server answered n=${n} with ${choices.length} choice(s)`)
+      return [...samples, ...(yield* self.oneByOne(prompt, index, params, choices.length))]
+    })
+  }
+
+  private oneByOne(prompt: OpenAIPrompt, index: number, params: GenerationParams, from: number): Effect.Effect<SampleText[], WinnowError> {
+    return Effect.forEach(
+      prompt.seeds.slice(from),
+      (seed, i) =>
+        this.complete(prompt.messages, 1, seed, params).pipe(
+          Effect.flatMap((exchange) => {
+            if (!exchange.ok) return Effect.fail(this.rejection(exchange.reply))
+            const choice = orderChoices(exchange.body.choices)[0]
+            if (!choice) return Effect.fail(this.failed(`the server answered with no choices`))
+            return Effect.succeed(this.toSample(choice, exchange.body, 1, index, from + i))
+          })
+        ),
+      { concurrency: "unbounded" }
+    )
+  }
+
+  private rememberSplit(reason: string): void {
+    if (this.nUnsupported) return
+    this.nUnsupported = true
+    this.hooks.onFallback?.(`${reason}; sending one request per sample from now on`)
+  }
+
+  private requestBody(messages: readonly ChatMessage[], n: number, seed: number, params: GenerationParams): Record<string, unknown> {
+    const extended = this.config.extended_sampling
+    return {
+      model: this.config.model,
+      messages: messages.map((m) => ({ role: m.role, content: m.content })),
+      ...(n > 1 ? { n } : {}),
+      temperature: params.temperature,
+      top_p: params.top_p,
+      max_tokens: params.max_new_tokens,
+      seed,
+      ...(params.stop && params.stop.length > 0 ? { stop: [...params.stop] } : {}),
+      ...(this.config.logprobs ? { logprobs: true } : {}),
+      ...(extended && params.top_k > 0 ? { top_k: params.top_k } : {}),
+      ...(extended && params.min_p > 0 ? { min_p: params.min_p } : {}),
+      ...(extended && params.repetition_penalty !== 1 ? { repetition_penalty: params.repetition_penalty } : {})
+    }
+  }
+
+  /** One chat completion with retries; a status the loop does not retry comes back as `ok: false`. */
+  private complete(messages: readonly ChatMessage[], n: number, seed: number, params: GenerationParams): Effect.Effect<Exchange, WinnowError> {
+    const self = this
+    const body = this.requestBody(messages, n, seed, params)
+    const headers: Record<string, string> = this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}
+    return Effect.gen(function* () {
+      for (let attempt = 0; ; attempt++) {
+        const sent = yield* self.permits.withPermits(1)(
+          Effect.tryPromise({
+            try: (signal) => self.agents.send({ method: "POST", url: self.endpoint, headers, body, timeoutMs: self.config.timeout_ms, signal }),
+            catch: (e) => (e instanceof TransportError ? e : new TransportError(String(e), false))
+          }).pipe(Effect.result)
+        )
+        const outcome = classify(sent)
+        if (outcome.kind === "done") {
+          const parsed = parseChatCompletion(outcome.reply.body)
+          if (Result.isSuccess(parsed)) return { ok: true, body: parsed.success } as const
+          if (attempt >= self.config.max_retries) return yield* Effect.fail(self.failed(`${parsed.failure} (after ${attempt + 1} attempts)`))
+          self.hooks.onRetry?.({ attempt: attempt + 1, delayMs: 0, status: outcome.reply.status, reason: parsed.failure })
+          continue
+        }
+        if (outcome.kind === "final") return { ok: false, reply: outcome.reply } as const
+        if (attempt >= self.config.max_retries) {
+          return yield* Effect.fail(self.failed(`${outcome.reason} (gave up after ${attempt + 1} attempts)`))
+        }
+        const delayMs = outcome.retryAfterMs ?? backoffMs(attempt)
+        self.hooks.onRetry?.({ attempt: attempt + 1, delayMs, status: outcome.status, reason: outcome.reason })
+        yield* Effect.sleep(delayMs)
+      }
+    })
+  }
+
+  private toSample(choice: ChatChoice, body: ChatCompletionBody, choices: number, prompt: number, sample: number): SampleText {
+    const text = choice.message?.content ?? ""
+    const tokens = choice.logprobs?.content ?? null
+    const logprobs = tokens ? tokens.map((t) => (Number.isFinite(t.logprob) ? t.logprob : -9999)) : []
+    const completion = body.usage?.completion_tokens ?? null
+    const allText = body.choices.reduce((sum, c) => sum + (c.message?.content ?? "").length, 0)
+    const tokenCount = tokens
+      ? tokens.length
+      : completion === null
+        ? 0
+        : choices === 1
+          ? completion
+          : Math.round(completion * (allText > 0 ? text.length / allText : 1 / choices))
+    return {
+      prompt,
+      sample,
+      text,
+      tokenCount,
+      promptTokens: body.usage?.prompt_tokens ?? 0,
+      logprobs,
+      entropies: [],
+      finish: finishOf(choice)
+    }
+  }
+
+  private failed(reason: string): InferenceFailed {
+    return new InferenceFailed({ model: `${this.config.model} at ${this.config.base_url}`, reason })
+  }
+
+  /** A status that retrying cannot fix: bad credentials, unknown model or URL, a request the server refuses. */
+  private rejection(reply: HttpReply): WinnowError {
+    const { message } = parseServerError(reply.body)
+    const source = `openai backend ${this.config.base_url}`
+    const said = `HTTP ${reply.status}: ${message}`
+    if (reply.status === 401 || reply.status === 403) {
+      return inputInvalid(source, "generator.backend.api_key_env", this.config.api_key_env ?? said, `credentials the server accepts (it answered ${said})`)
+    }
+    if (reply.status === 404) {
+      return /model/i.test(message)
+        ? inputInvalid(source, "generator.backend.model", this.config.model, `a model the server serves (it answered ${said})`)
+        : inputInvalid(source, "generator.backend.base_url", this.config.base_url, `the root of an OpenAI-compatible API, usually ending in /v1 (it answered ${said})`)
+    }
+    if (reply.status >= 400 && reply.status < 500) {
+      return inputInvalid(source, "generator", said, "a request the server accepts")
+    }
+    return this.failed(said)
+  }
+}
+
+type Outcome =
+  | { readonly kind: "done"; readonly reply: HttpReply }
+  | { readonly kind: "final"; readonly reply: HttpReply }
+  | { readonly kind: "retry"; readonly status: number | null; readonly reason: string; readonly retryAfterMs?: number }
+
+const classify = (sent: Result.Result<HttpReply, TransportError>): Outcome => {
+  if (Result.isFailure(sent)) return { kind: "retry", status: null, reason: sent.failure.message }
+  const reply = sent.success
+  if (reply.status >= 200 && reply.status < 300) return { kind: "done", reply }
+  const wait = retryAfterMs(reply.headers["retry-after"])
+  if (reply.status === 429 || reply.status === 408 || reply.status >= 500) {
+    return { kind: "retry", status: reply.status, reason: `HTTP ${reply.status}: ${parseServerError(reply.body).message}`, ...(wait !== undefined ? { retryAfterMs: wait } : {}) }
+  }
+  return { kind: "final", reply }
+}
+
+/** Whether a 400 is about the `n` parameter (OpenAI/vLLM name it in `param`; llama.cpp says "one completion choice"). */
+const mentionsN = (message: string, param: string | undefined): boolean =>
+  param === "n" || /(^|[^A-Za-z_])n([^A-Za-z_]|$)|completion choice|num_return_sequences/i.test(message)
+
+const orderChoices = (choices: readonly ChatChoice[]): ChatChoice[] =>
+  choices.map((c, i) => ({ c, i: c.index ?? i })).sort((a, b) => a.i - b.i).map(({ c }) => c)
+
+/** `length` stays; `stop` is a stop string when the server names it in `stop_reason` (vLLM, SGLang, winnow serve), else the end-of-sequence token. */
+const finishOf = (choice: ChatChoice): FinishReason => {
+  if (choice.finish_reason === "length") return "length"
+  return typeof choice.stop_reason === "string" ? "stop" : "eos"
+}
+
+/** The integer seed an HTTP request carries for a winnow sample seed: 31 bits, accepted by every server. */
+export const httpSeed = (seed: readonly [number, number, number, number]): number => seed[0] >>> 1

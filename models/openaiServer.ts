@@ -1,0 +1,209 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import { Cause, Effect, Exit, ManagedRuntime, Result } from "effect"
+import { errorToPlain, isWinnowError, type WinnowError } from "../core/errors.js"
+import { InferencePool, type PoolOptions } from "./inferencePool.js"
+import { readModelDir } from "./modelDir.js"
+import { choiceSeeds, completionBody, completionChunks, completionId, randomSeed, type ServedSample } from "./openaiCompletion.js"
+import { parseServeRequest, type ServeRequest } from "./openaiRequest.js"
+import { TokenPieces } from "./openaiTokens.js"
+import type { OpenAIErrorBody } from "./openaiWire.js"
+import { TextTokenizer } from "./tokenizer.js"
+
+/** How `winnow serve` runs: which model, where it listens, how many inference threads. */
+export interface ServeOptions {
+  readonly modelDir: string
+  /** The model id clients send and `/v1/models` lists (default: the directory's name). */
+  readonly name: string
+  readonly host: string
+  readonly port: number
+  readonly pool: PoolOptions
+  /** `max_tokens` when a request gives none (bounded by the context left). */
+  readonly defaultMaxTokens: number
+  readonly log?: { info(details: Record<string, unknown>, message: string): void }
+}
+
+/** A listening server. */
+export interface RunningServe {
+  /** The API root clients use as base URL, e.g. `http://127.0.0.1:8000/v1`. */
+  readonly url: string
+  readonly model: string
+  close(): Promise<void>
+}
+
+/** Largest request body accepted. */
+const MAX_BODY_BYTES = 16 * 1024 * 1024
+
+class HttpProblem extends Error {
+  constructor(readonly status: number, readonly type: OpenAIErrorBody["error"]["type"], message: string, readonly param: string | null = null, readonly code: string | null = null) {
+    super(message)
+  }
+}
+
+/**
+ * Starts an OpenAI-compatible server over the local generator: `POST /v1/chat/completions`,
+ * `GET /v1/models`, `GET /health`. Generation runs in inference worker threads; the model is
+ * loaded (and a bad model directory reported) before the server listens.
+ */
+export const startServe = async (options: ServeOptions): Promise<RunningServe> => {
+  const dir = readModelDir(options.modelDir, "model-dir", "winnow serve")
+  const tokenizer = TextTokenizer.load(dir)
+  const pieces = TokenPieces.load(dir.tokenizerPath)
+  const context = contextLength(dir.config)
+  const runtime = ManagedRuntime.make(InferencePool.layer(options.pool))
+  const generate = async (messages: ServeRequest["messages"], seeds: ReturnType<typeof choiceSeeds>, params: Parameters<InferencePool["Service"]["generate"]>[0]["params"]) => {
+    const exit = await runtime.runPromiseExit(Effect.gen(function* () {
+      const pool = yield* InferencePool
+      return yield* pool.generate({ model: dir.path, prompts: [{ messages, seeds }], params })
+    }))
+    if (Exit.isSuccess(exit)) return exit.value as ServedSample[]
+    throw Cause.squash(exit.cause)
+  }
+  try {
+    await generate([{ role: "user", content: "hello" }], choiceSeeds(0, 1), { temperature: 0, top_k: 0, top_p: 1, min_p: 0, repetition_penalty: 1, max_new_tokens: 1 })
+  } catch (error) {
+    await runtime.dispose()
+    throw error
+  }
+  const created = Math.floor(Date.now() / 1000)
+
+  const chat = async (body: unknown, res: ServerResponse): Promise<void> => {
+    const parsed = parseServeRequest(body)
+    if (Result.isFailure(parsed)) throw new HttpProblem(400, "invalid_request_error", parsed.failure.message, parsed.failure.param)
+    const request = parsed.success
+    if (request.model !== options.name) {
+      throw new HttpProblem(404, "not_found_error", `The model \`${request.model}\` does not exist; this server serves \`${options.name}\``, "model", "model_not_found")
+    }
+    const promptTokens = (await tokenizer.encode(tokenizer.renderChat(request.messages, true))).length
+    const room = context === undefined ? Number.POSITIVE_INFINITY : context - promptTokens
+    if (room < 1) throw new HttpProblem(400, "invalid_request_error", `messages: ${promptTokens} prompt tokens leave no room in the model's context of ${context} tokens`, "messages", "context_length_exceeded")
+    const maxTokens = request.max_tokens ?? Math.min(options.defaultMaxTokens, room)
+    if (maxTokens > room) {
+      throw new HttpProblem(400, "invalid_request_error", `max_tokens: got ${maxTokens}, expected at most ${room} (context ${context} minus ${promptTokens} prompt tokens)`, request.max_tokens === undefined ? "max_tokens" : "max_tokens", "context_length_exceeded")
+    }
+    const started = Date.now()
+    const samples = await generate(request.messages, choiceSeeds(request.seed ?? randomSeed(), request.n), {
+      temperature: request.temperature,
+      top_k: request.top_k,
+      top_p: request.top_p,
+      min_p: request.min_p,
+      repetition_penalty: request.repetition_penalty,
+      max_new_tokens: maxTokens,
+      ...(request.stop.length > 0 ? { stop: request.stop } : {})
+    })
+    const stopReasons = await Promise.all(samples.map((s) => stopReasonOf(s, request.stop, tokenizer)))
+    const input = { id: completionId(), created: Math.floor(Date.now() / 1000), model: options.name, request, promptTokens, samples, stopReasons, pieces }
+    options.log?.info({ n: request.n, promptTokens, completionTokens: samples.reduce((a, s) => a + s.tokenCount, 0), ms: Date.now() - started }, "chat completion")
+    if (!request.stream) return sendJson(res, 200, completionBody(input))
+    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" })
+    for (const chunk of completionChunks(input)) res.write(`data: ${JSON.stringify(chunk)}\n\n`)
+    res.end("data: [DONE]\n\n")
+  }
+
+  const modelCard = { id: options.name, object: "model", created, owned_by: "winnow", ...(context !== undefined ? { max_model_len: context } : {}) }
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname.replace(/\/+$/, "") || "/"
+    const method = req.method ?? "GET"
+    const allow = (expected: string) => {
+      if (method !== expected) throw new HttpProblem(405, "invalid_request_error", `${path} takes ${expected}, not ${method}`)
+    }
+    if (path === "/health") return allow("GET"), sendJson(res, 200, { status: "ok", model: options.name })
+    if (path === "/v1/models") return allow("GET"), sendJson(res, 200, { object: "list", data: [modelCard] })
+    if (path.startsWith("/v1/models/")) {
+      allow("GET")
+      const id = decodeURIComponent(path.slice("/v1/models/".length))
+      if (id !== options.name) throw new HttpProblem(404, "not_found_error", `The model \`${id}\` does not exist`, "model", "model_not_found")
+      return sendJson(res, 200, modelCard)
+    }
+    if (path === "/v1/chat/completions") {
+      allow("POST")
+      return chat(await readJsonBody(req), res)
+    }
+    throw new HttpProblem(404, "not_found_error", `no route ${method} ${path}; this server answers POST /v1/chat/completions, GET /v1/models, GET /health`)
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => sendProblem(res, toProblem(error)))
+  })
+  server.keepAliveTimeout = 65_000
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(options.port, options.host, () => resolve())
+  })
+  const address = server.address() as AddressInfo
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address
+  return {
+    url: `http://${host}:${address.port}/v1`,
+    model: options.name,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+      await runtime.dispose()
+    }
+  }
+}
+
+const contextLength = (config: Record<string, unknown>): number | undefined => {
+  for (const key of ["max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"]) {
+    const value = config[key]
+    if (typeof value === "number" && Number.isInteger(value) && value > 0) return value
+  }
+  return undefined
+}
+
+/** The stop string a sample ended on: found in the full decoded text where the returned text ends. */
+const stopReasonOf = async (sample: ServedSample, stops: readonly string[], tokenizer: TextTokenizer): Promise<string | null> => {
+  if (sample.finish !== "stop" || stops.length === 0) return null
+  if (!sample.tokens) return stops[0]!
+  const full = await tokenizer.decode(sample.tokens)
+  return stops.find((s) => full.startsWith(s, sample.text.length)) ?? stops.find((s) => full.includes(s)) ?? stops[0]!
+}
+
+const readJsonBody = (req: IncomingMessage): Promise<unknown> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpProblem(413, "invalid_request_error", `the request body is larger than ${MAX_BODY_BYTES} bytes`))
+        req.destroy()
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on("error", reject)
+    req.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8")
+      try {
+        resolve(JSON.parse(text))
+      } catch (e) {
+        reject(new HttpProblem(400, "invalid_request_error", `the request body is not valid JSON: ${(e as Error).message}`))
+      }
+    })
+  })
+
+const toProblem = (error: unknown): HttpProblem => {
+  if (error instanceof HttpProblem) return error
+  if (isWinnowError(error)) {
+    const e = error as WinnowError
+    return e._tag === "InputInvalid"
+      ? new HttpProblem(400, "invalid_request_error", e.message)
+      : new HttpProblem(500, "server_error", e.message, null, String(errorToPlain(e)._tag))
+  }
+  return new HttpProblem(500, "server_error", error instanceof Error ? error.message : String(error))
+}
+
+const sendProblem = (res: ServerResponse, problem: HttpProblem): void => {
+  if (res.headersSent) return void res.destroy()
+  const body: OpenAIErrorBody = { error: { message: problem.message, type: problem.type, param: problem.param, code: problem.code } }
+  sendJson(res, problem.status, body)
+}
+
+const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
+  const payload = Buffer.from(JSON.stringify(body), "utf8")
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": String(payload.length) })
+  res.end(payload)
+}

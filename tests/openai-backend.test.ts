@@ -1,0 +1,305 @@
+import { createServer, type IncomingHttpHeaders } from "node:http"
+import type { AddressInfo } from "node:net"
+import { join } from "node:path"
+import { Cause, Effect, Exit } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import type { OpenAIBackendSpec } from "../campaign/spec.js"
+import { isRetryable, type WinnowError } from "../core/errors.js"
+import type { GenerationParams } from "../models/localGenerator.js"
+import { OpenAIGenerator, type RetryNotice } from "../models/openaiGenerator.js"
+import { MAX_RETRY_AFTER_MS, retryAfterMs } from "../models/openaiHttp.js"
+import { type RunningServe, startServe } from "../models/openaiServer.js"
+import { repoRoot } from "./support/harness.js"
+
+const params: GenerationParams = { temperature: 1, top_k: 0, top_p: 1, min_p: 0, repetition_penalty: 1, max_new_tokens: 12 }
+
+const backend = (base_url: string, extra: Partial<OpenAIBackendSpec> = {}): OpenAIBackendSpec => ({
+  type: "openai",
+  base_url,
+  model: "peer-model",
+  concurrency: 4,
+  timeout_ms: 10_000,
+  max_retries: 3,
+  logprobs: true,
+  extended_sampling: true,
+  ...extra
+})
+
+interface Seen {
+  readonly at: number
+  readonly body: { n?: number; seed?: number; logprobs?: boolean; [key: string]: unknown }
+  readonly headers: IncomingHttpHeaders
+}
+
+type Answer = { status: number; headers?: Record<string, string>; body?: unknown; delayMs?: number } | "hang" | "drop"
+
+/**
+ * A small real HTTP server that speaks the chat-completions format and misbehaves on purpose
+ * (rate limits, 5xx, dropped sockets, refusing n > 1) the way real servers do.
+ */
+const startPeer = async (answer: (seen: Seen, index: number) => Answer) => {
+  const seen: Seen[] = []
+  let inFlight = 0
+  let maxInFlight = 0
+  const server = createServer((req, res) => {
+    let text = ""
+    req.on("data", (d) => (text += d))
+    req.on("end", () => {
+      const entry: Seen = { at: Date.now(), body: JSON.parse(text || "{}"), headers: req.headers }
+      seen.push(entry)
+      const reply = answer(entry, seen.length - 1)
+      if (reply === "hang") return
+      if (reply === "drop") return void req.socket.destroy()
+      inFlight++
+      maxInFlight = Math.max(maxInFlight, inFlight)
+      setTimeout(() => {
+        inFlight--
+        res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers })
+        res.end(JSON.stringify(reply.body ?? {}))
+      }, reply.delayMs ?? 0)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    seen,
+    maxInFlight: () => maxInFlight,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) })
+  }
+}
+
+/** A well-formed completion whose choice texts name the request seed and the choice index. */
+const completion = (body: Seen["body"], choices = body.n ?? 1): Answer => ({
+  status: 200,
+  body: {
+    id: "chatcmpl-peer",
+    object: "chat.completion",
+    choices: Array.from({ length: choices }, (_, index) => ({
+      index,
+      message: { role: "assistant", content: `seed ${body.seed} choice ${index}` },
+      finish_reason: "stop",
+      logprobs: body.logprobs ? { content: [{ token: "seed", logprob: -0.25 }, { token: " x", logprob: -1.5 }] } : null
+    })),
+    usage: { prompt_tokens: 9, completion_tokens: 2 * choices, total_tokens: 9 + 2 * choices }
+  }
+})
+
+const prompts = [
+  { messages: [{ role: "user" as const, content: "你好" }], seeds: [101, 102, 103] },
+  { messages: [{ role: "user" as const, content: "hello" }], seeds: [201, 202, 203] }
+]
+
+const failureOf = async (effect: Effect.Effect<unknown, WinnowError>): Promise<WinnowError> => {
+  const exit = await Effect.runPromiseExit(effect)
+  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
+  return Cause.squash(exit.cause) as WinnowError
+}
+
+describe("Retry-After", () => {
+  it("reads delay-seconds and HTTP dates, caps long waits, ignores garbage", () => {
+    const now = Date.parse("2026-01-01T00:00:00Z")
+    expect(retryAfterMs("3", now)).toBe(3000)
+    expect(retryAfterMs("0.5", now)).toBe(500)
+    expect(retryAfterMs("Thu, 01 Jan 2026 00:00:07 GMT", now)).toBe(7000)
+    expect(retryAfterMs("Wed, 31 Dec 2025 23:59:00 GMT", now)).toBe(0)
+    expect(retryAfterMs("86400", now)).toBe(MAX_RETRY_AFTER_MS)
+    expect(retryAfterMs("soon", now)).toBeUndefined()
+    expect(retryAfterMs(undefined, now)).toBeUndefined()
+  })
+})
+
+describe("the OpenAI-compatible backend against misbehaving servers", () => {
+  it("backs off on 429 for as long as Retry-After says, in seconds or as an HTTP date", async () => {
+    const peer = await startPeer((seen, i) => {
+      if (i === 0) return { status: 429, headers: { "retry-after": "1" }, body: { error: { message: "slow down" } } }
+      if (i === 1) return { status: 429, headers: { "retry-after": new Date(Date.now() + 2000).toUTCString() }, body: { error: { message: "slow down" } } }
+      return completion(seen.body)
+    })
+    const notices: RetryNotice[] = []
+    const generator = new OpenAIGenerator(backend(peer.url), undefined, { onRetry: (n) => notices.push(n) })
+    const samples = await Effect.runPromise(generator.generate([prompts[0]!], params))
+    generator.close()
+    await peer.close()
+    expect(samples.map((s) => s.text)).toEqual(["seed 101 choice 0", "seed 101 choice 1", "seed 101 choice 2"])
+    expect(notices.map((n) => n.status)).toEqual([429, 429])
+    expect(notices[0]!.delayMs).toBe(1000)
+    expect(notices[1]!.delayMs).toBeGreaterThan(900)
+    expect(notices[1]!.delayMs).toBeLessThanOrEqual(2000)
+    expect(peer.seen[1]!.at - peer.seen[0]!.at).toBeGreaterThanOrEqual(990)
+    expect(peer.seen[2]!.at - peer.seen[1]!.at).toBeGreaterThanOrEqual(notices[1]!.delayMs - 10)
+  })
+
+  it("retries 5xx answers and dropped connections, and gives up with a retryable InferenceFailed", async () => {
+    const flaky = await startPeer((seen, i) => (i === 0 ? { status: 503, body: { error: { message: "overloaded" } } } : i === 1 ? "drop" : completion(seen.body)))
+    const notices: RetryNotice[] = []
+    const generator = new OpenAIGenerator(backend(flaky.url), undefined, { onRetry: (n) => notices.push(n) })
+    const samples = await Effect.runPromise(generator.generate([prompts[1]!], params))
+    generator.close()
+    await flaky.close()
+    expect(samples).toHaveLength(3)
+    expect(notices.map((n) => n.status)).toEqual([503, null])
+    expect(notices[0]!.reason).toContain("overloaded")
+
+    const broken = await startPeer(() => ({ status: 500, body: { error: { message: "boom" } } }))
+    const failing = new OpenAIGenerator(backend(broken.url, { max_retries: 2 }))
+    const error = await failureOf(failing.generate([prompts[1]!], params))
+    failing.close()
+    await broken.close()
+    expect(error._tag).toBe("InferenceFailed")
+    expect(isRetryable(error)).toBe(true)
+    expect(error.message).toContain("HTTP 500: boom (gave up after 3 attempts)")
+    expect(broken.seen).toHaveLength(3)
+  })
+
+  it("falls back to one request per sample when a server rejects n > 1, and remembers it", async () => {
+    const refusals = [
+      { error: { message: "n must be 1", type: "invalid_request_error", param: "n" } },
+      { error: { code: 400, message: "Only one completion choice is allowed", type: "invalid_request_error" } }
+    ]
+    for (const refusal of refusals) {
+      const peer = await startPeer((seen) => ((seen.body.n ?? 1) > 1 ? { status: 400, body: refusal } : completion(seen.body)))
+      const fallbacks: string[] = []
+      const generator = new OpenAIGenerator(backend(peer.url), undefined, { onFallback: (r) => fallbacks.push(r) })
+      const first = await Effect.runPromise(generator.generate(prompts, params))
+      const refused = peer.seen.filter((s) => (s.body.n ?? 1) > 1).length
+      const second = await Effect.runPromise(generator.generate(prompts, params))
+      generator.close()
+      await peer.close()
+      const expected = prompts.flatMap((p) => p.seeds.map((seed) => `seed ${seed} choice 0`))
+      expect(first.map((s) => s.text)).toEqual(expected)
+      expect(second.map((s) => s.text)).toEqual(expected)
+      expect(first.map((s) => [s.prompt, s.sample])).toEqual([[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2]])
+      expect(refused).toBeGreaterThanOrEqual(1)
+      expect(refused).toBeLessThanOrEqual(prompts.length)
+      expect(peer.seen.filter((s) => (s.body.n ?? 1) > 1)).toHaveLength(refused)
+      expect(peer.seen).toHaveLength(refused + 12)
+      expect(generator.splitsRequests).toBe(true)
+      expect(fallbacks).toHaveLength(1)
+    }
+  })
+
+  it("asks separately for the samples a server leaves out when it ignores n", async () => {
+    const peer = await startPeer((seen) => completion(seen.body, 1))
+    const generator = new OpenAIGenerator(backend(peer.url))
+    const samples = await Effect.runPromise(generator.generate([prompts[0]!], params))
+    generator.close()
+    await peer.close()
+    expect(samples.map((s) => s.text)).toEqual(["seed 101 choice 0", "seed 102 choice 0", "seed 103 choice 0"])
+    expect(samples.map((s) => s.tokenCount)).toEqual([2, 2, 2])
+    expect(samples[0]!.logprobs).toEqual([-0.25, -1.5])
+    expect(samples.every((s) => s.entropies.length === 0 && s.promptTokens === 9)).toBe(true)
+  })
+
+  it("maps finish reasons: length, a named stop string, and end of sequence", async () => {
+    const peer = await startPeer((seen) => ({
+      status: 200,
+      body: {
+        choices: [
+          { index: 2, message: { content: "c" }, finish_reason: "stop" },
+          { index: 0, message: { content: "a" }, finish_reason: "length" },
+          { index: 1, message: { content: "b" }, finish_reason: "stop", stop_reason: "###" }
+        ],
+        usage: { prompt_tokens: 4, completion_tokens: 6 }
+      }
+    }))
+    const generator = new OpenAIGenerator(backend(peer.url, { logprobs: false }))
+    const samples = await Effect.runPromise(generator.generate([prompts[0]!], params))
+    generator.close()
+    await peer.close()
+    expect(samples.map((s) => [s.text, s.finish, s.tokenCount])).toEqual([["a", "length", 2], ["b", "stop", 2], ["c", "eos", 2]])
+    expect(peer.seen[0]!.body).toMatchObject({ model: "peer-model", n: 3, seed: 101, temperature: 1, top_p: 1, max_tokens: 12 })
+    expect(peer.seen[0]!.body).not.toHaveProperty("logprobs")
+    expect(peer.seen[0]!.body).not.toHaveProperty("top_k")
+  })
+
+  it("keeps no more requests in flight than its concurrency", async () => {
+    const peer = await startPeer((seen) => ({ ...(completion(seen.body) as object), delayMs: 150 }) as Answer)
+    const generator = new OpenAIGenerator(backend(peer.url, { concurrency: 2 }))
+    const many = Array.from({ length: 6 }, (_, i) => ({ messages: [{ role: "user" as const, content: `q${i}` }], seeds: [i] }))
+    const samples = await Effect.runPromise(generator.generate(many, params))
+    generator.close()
+    await peer.close()
+    expect(samples).toHaveLength(6)
+    expect(peer.maxInFlight()).toBe(2)
+  })
+
+  it("sends the API key from the named variable and maps refusals to InputInvalid naming the field", async () => {
+    const peer = await startPeer((seen) => {
+      if (seen.headers.authorization !== "Bearer sekrit") return { status: 401, body: { error: { message: "Incorrect API key provided" } } }
+      if (seen.body.model !== "peer-model") return { status: 404, body: { error: { message: `The model \`${seen.body.model}\` does not exist.` } } }
+      return completion(seen.body)
+    })
+    const env = { PEER_KEY: "sekrit", WRONG_KEY: "nope" }
+    const ok = await Effect.runPromise(OpenAIGenerator.fromSpec(backend(peer.url, { api_key_env: "PEER_KEY" }), env).pipe(Effect.flatMap((g) => g.generate([prompts[0]!], params))))
+    expect(ok).toHaveLength(3)
+    const unset = await failureOf(OpenAIGenerator.fromSpec(backend(peer.url, { api_key_env: "NO_SUCH_KEY" }), env))
+    expect(unset.message).toContain("generator.backend.api_key_env: got \"NO_SUCH_KEY\"")
+    const wrong = await failureOf(OpenAIGenerator.fromSpec(backend(peer.url, { api_key_env: "WRONG_KEY" }), env).pipe(Effect.flatMap((g) => g.generate([prompts[0]!], params))))
+    expect(wrong._tag).toBe("InputInvalid")
+    expect(wrong.message).toContain("generator.backend.api_key_env")
+    expect(wrong.message).toContain("HTTP 401: Incorrect API key provided")
+    const model = await failureOf(OpenAIGenerator.fromSpec(backend(peer.url, { api_key_env: "PEER_KEY", model: "gpt-9" }), env).pipe(Effect.flatMap((g) => g.generate([prompts[0]!], params))))
+    expect(model._tag).toBe("InputInvalid")
+    expect(model.message).toContain("generator.backend.model: got \"gpt-9\"")
+    expect(isRetryable(model)).toBe(false)
+    await peer.close()
+  })
+
+  it("gives each attempt its time limit and reports an unreachable server as a retryable failure", async () => {
+    const silent = await startPeer(() => "hang")
+    const slow = await failureOf(new OpenAIGenerator(backend(silent.url, { timeout_ms: 300, max_retries: 1 })).generate([prompts[0]!], params))
+    expect(slow._tag).toBe("InferenceFailed")
+    expect(slow.message).toContain("no complete answer within 300 ms (gave up after 2 attempts)")
+    expect(silent.seen).toHaveLength(2)
+    await silent.close()
+    const closed = await startPeer(() => "hang")
+    await closed.close()
+    const refused = await failureOf(new OpenAIGenerator(backend(closed.url, { max_retries: 0 })).generate([prompts[0]!], params))
+    expect(refused._tag).toBe("InferenceFailed")
+    expect(refused.message).toContain("ECONNREFUSED")
+    expect(isRetryable(refused)).toBe(true)
+  })
+})
+
+describe("the OpenAI-compatible backend against winnow serve", () => {
+  let server: RunningServe
+  beforeAll(async () => {
+    server = await startServe({
+      modelDir: join(repoRoot, "examples/models/tiny-chat"),
+      name: "tiny-chat",
+      host: "127.0.0.1",
+      port: 0,
+      pool: { threads: 1, intraOpThreads: 1 },
+      defaultMaxTokens: 64
+    })
+  })
+  afterAll(async () => server?.close())
+
+  it("samples n responses per prompt with logprobs and usage, reproducibly", async () => {
+    const generator = new OpenAIGenerator(backend(server.url, { model: "tiny-chat", concurrency: 2 }))
+    const first = await Effect.runPromise(generator.generate(prompts, params))
+    const again = await Effect.runPromise(generator.generate(prompts, params))
+    generator.close()
+    expect(first.map((s) => [s.prompt, s.sample])).toEqual([[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2]])
+    expect(again).toEqual(first)
+    expect(generator.splitsRequests).toBe(false)
+    for (const sample of first) {
+      expect(sample.logprobs.length).toBe(sample.tokenCount)
+      expect(sample.tokenCount).toBeLessThanOrEqual(12)
+      expect(sample.promptTokens).toBeGreaterThan(3)
+      expect(sample.entropies).toEqual([])
+      expect(["eos", "length"]).toContain(sample.finish)
+    }
+    expect(new Set(first.map((s) => s.text)).size).toBeGreaterThan(3)
+  })
+
+  it("reports stop-string endings as finish stop", async () => {
+    const generator = new OpenAIGenerator(backend(server.url, { model: "tiny-chat" }))
+    const single = Array.from({ length: 4 }, (_, i) => ({ messages: [{ role: "user" as const, content: "Say something." }], seeds: [i + 1] }))
+    const samples = await Effect.runPromise(generator.generate(single, { ...params, max_new_tokens: 40, stop: [" "] }))
+    generator.close()
+    expect(samples.some((s) => s.finish === "stop")).toBe(true)
+    for (const sample of samples) expect(sample.text).not.toContain(" ")
+  })
+})

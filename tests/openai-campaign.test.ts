@@ -1,0 +1,87 @@
+import { readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { parse, stringify } from "yaml"
+import { httpModelHash } from "../models/openaiGenerator.js"
+import { type RunningServe, startServe } from "../models/openaiServer.js"
+import type { RunningWorker } from "../worker/temporalWorker.js"
+import { clusterEnv, repoRoot, runCli, startTestWorker, tempDir, uniqueQueue } from "./support/harness.js"
+
+/** The demo spec with its generator moved behind an OpenAI-compatible server. */
+const httpSpec = (dir: string, name: string, baseUrl: string): string => {
+  const spec = parse(readFileSync(join(repoRoot, "examples/demo.yaml"), "utf8"))
+  spec.prompts = join(repoRoot, "examples", spec.prompts)
+  delete spec.generator.model
+  spec.generator.backend = { type: "openai", base_url: baseUrl, model: "tiny-chat", concurrency: 4, timeout_ms: 60_000, max_retries: 2 }
+  for (const scorer of spec.scorers) if (scorer.model) scorer.model = join(repoRoot, "examples", scorer.model)
+  spec.rounds = 1
+  spec.output.dataset = name
+  const path = join(dir, `${name}.yaml`)
+  writeFileSync(path, stringify(spec))
+  return path
+}
+
+const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!)
+
+describe("a campaign whose generator is an OpenAI-compatible server (winnow serve)", () => {
+  let server: RunningServe
+  let worker: RunningWorker
+  let env: Record<string, string>
+
+  beforeAll(async () => {
+    server = await startServe({
+      modelDir: join(repoRoot, "examples/models/tiny-chat"),
+      name: "tiny-chat",
+      host: "127.0.0.1",
+      port: 0,
+      pool: { threads: 1, intraOpThreads: 1 },
+      defaultMaxTokens: 64
+    })
+    const home = tempDir("openai-campaign")
+    const queue = uniqueQueue("openai-campaign")
+    env = clusterEnv(queue, home)
+    worker = await startTestWorker(queue, home)
+  })
+  afterAll(async () => {
+    await worker?.shutdown()
+    await server?.close()
+  })
+
+  it("generates over HTTP, records the (base_url, model) hash in lineage, and repeats itself exactly", async () => {
+    const dir = tempDir("openai-spec")
+    const pulled: string[][] = []
+    for (const name of ["http-a", "http-b"]) {
+      const run = await runCli(["run", httpSpec(dir, name, server.url), "--json"], env)
+      expect(run.code, run.stderr).toBe(0)
+      expect(lastJson(run.stdout)).toMatchObject({ dataset: name, rounds: 1, generated: 40, accepted: 10 })
+      const show = await runCli(["dataset", "show", name, "--json"], env)
+      expect(show.code, show.stderr).toBe(0)
+      const lineage = JSON.parse(show.stdout).lineage
+      expect(lineage.generator.model).toBe("tiny-chat")
+      expect(lineage.generator.model_hash).toBe(httpModelHash({ base_url: server.url, model: "tiny-chat" }))
+      expect(lineage.generator.sampling.backend).toMatchObject({ type: "openai", base_url: server.url, model: "tiny-chat" })
+      const out = join(dir, `${name}.jsonl`)
+      expect((await runCli(["dataset", "pull", name, "--out", out], env)).code).toBe(0)
+      const rows = readFileSync(out, "utf8").trim().split("\n")
+      for (const row of rows.map((line) => JSON.parse(line))) {
+        expect(row.messages.at(-1).role).toBe("assistant")
+        expect(Object.keys(row.scores).sort()).toEqual(["quality", "reward"])
+      }
+      pulled.push(rows.sort())
+    }
+    expect(pulled[0]!.length).toBe(10)
+    expect(pulled[1]).toEqual(pulled[0])
+  })
+
+  it("rejects a spec that names both a local model and the openai backend, before anything starts", async () => {
+    const dir = tempDir("openai-bad")
+    const path = httpSpec(dir, "http-bad", server.url)
+    const spec = parse(readFileSync(path, "utf8"))
+    spec.generator.model = "models/tiny-chat"
+    spec.generator.backend.concurrency = 0
+    writeFileSync(path, stringify(spec))
+    const run = await runCli(["run", path], env)
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain("generator.model: got \"models/tiny-chat\", expected no local model with generator.backend.type \"openai\"")
+  })
+})

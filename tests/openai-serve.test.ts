@@ -1,0 +1,165 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { join } from "node:path"
+import OpenAI from "openai"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { repoRoot, runCli } from "./support/harness.js"
+
+/** `winnow serve` as users run it: the built CLI in a child process, on a free port. */
+const startServeProcess = (args: string[]): Promise<{ child: ChildProcess; url: string; model: string }> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, "bin/winnow.js"), "serve", ...args, "--port", "0", "--json"], {
+      env: { ...process.env, WINNOW_LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stderr!.on("data", (d) => (stderr += d))
+    child.stdout!.on("data", (d) => {
+      stdout += d
+      const line = stdout.split("\n")[0]!
+      if (stdout.includes("\n")) resolve({ child, ...(JSON.parse(line) as { url: string; model: string }) })
+    })
+    child.on("exit", (code) => reject(new Error(`winnow serve exited with ${code}: ${stderr}`)))
+  })
+
+const stopProcess = (child: ChildProcess): Promise<number | null> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode)
+    child.removeAllListeners("exit")
+    child.on("exit", (code) => resolve(code))
+    child.kill("SIGTERM")
+  })
+
+const bytesText = (content: ReadonlyArray<{ bytes: number[] | null }>): string =>
+  Buffer.from(content.flatMap((t) => t.bytes ?? [])).toString("utf8")
+
+describe("winnow serve, driven by the official openai client", () => {
+  let server: { child: ChildProcess; url: string; model: string }
+  let client: OpenAI
+
+  beforeAll(async () => {
+    server = await startServeProcess([join(repoRoot, "examples/models/tiny-chat")])
+    client = new OpenAI({ baseURL: server.url, apiKey: "not-checked", maxRetries: 0 })
+  })
+  afterAll(async () => {
+    if (server) expect(await stopProcess(server.child)).toBe(0)
+  })
+
+  it("lists its model and answers the health check", async () => {
+    const models = await client.models.list()
+    expect(models.data.map((m) => m.id)).toEqual(["tiny-chat"])
+    const health = await fetch(server.url.replace(/\/v1$/, "/health"))
+    expect(health.status).toBe(200)
+    expect(await health.json()).toMatchObject({ status: "ok", model: "tiny-chat" })
+  })
+
+  it("samples n choices with usage and per-token logprobs whose bytes spell the text", async () => {
+    const completion = await client.chat.completions.create({
+      model: "tiny-chat",
+      messages: [{ role: "system", content: "你是一个助手。" }, { role: "user", content: "写一句关于秋天的话。" }],
+      n: 4,
+      temperature: 1,
+      top_p: 0.95,
+      max_tokens: 12,
+      seed: 7,
+      logprobs: true
+    })
+    expect(completion.object).toBe("chat.completion")
+    expect(completion.model).toBe("tiny-chat")
+    expect(completion.choices.map((c) => c.index)).toEqual([0, 1, 2, 3])
+    let tokens = 0
+    for (const choice of completion.choices) {
+      expect(choice.message.role).toBe("assistant")
+      expect(["stop", "length"]).toContain(choice.finish_reason)
+      const content = choice.logprobs!.content!
+      expect(content.length).toBeGreaterThan(0)
+      expect(content.length).toBeLessThanOrEqual(12)
+      for (const t of content) {
+        expect(t.logprob).toBeLessThanOrEqual(0)
+        expect(t.bytes!.length).toBeGreaterThan(0)
+      }
+      if (choice.finish_reason === "length") expect(content.length).toBe(12)
+      expect(bytesText(content)).toBe(choice.message.content)
+      tokens += content.length
+    }
+    expect(new Set(completion.choices.map((c) => c.message.content)).size).toBeGreaterThan(1)
+    expect(completion.usage!.completion_tokens).toBe(tokens)
+    expect(completion.usage!.prompt_tokens).toBeGreaterThan(5)
+    expect(completion.usage!.total_tokens).toBe(completion.usage!.prompt_tokens + tokens)
+  })
+
+  it("gives the same choices for the same seed and other choices for another seed", async () => {
+    const ask = (seed: number) =>
+      client.chat.completions.create({ model: "tiny-chat", messages: [{ role: "user", content: "Tell me about rivers." }], n: 3, max_tokens: 10, seed, logprobs: true })
+    const [a, b, c] = await Promise.all([ask(11), ask(11), ask(12)])
+    const view = (r: OpenAI.ChatCompletion) => r.choices.map((ch) => [ch.message.content, ch.logprobs!.content!.map((t) => t.logprob)])
+    expect(view(b)).toEqual(view(a))
+    expect(view(c)).not.toEqual(view(a))
+  })
+
+  it("streams the same choices as server-sent events", async () => {
+    const request = { model: "tiny-chat", messages: [{ role: "user" as const, content: "早上好" }], n: 2, max_tokens: 8, seed: 5 }
+    const whole = await client.chat.completions.create(request)
+    const stream = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } })
+    const texts = ["", ""]
+    const finishes: Array<string | null> = [null, null]
+    let usage: OpenAI.CompletionUsage | null | undefined
+    for await (const chunk of stream) {
+      for (const choice of chunk.choices) {
+        texts[choice.index] += choice.delta.content ?? ""
+        if (choice.finish_reason) finishes[choice.index] = choice.finish_reason
+      }
+      if (chunk.usage) usage = chunk.usage
+    }
+    expect(texts).toEqual(whole.choices.map((c) => c.message.content))
+    expect(finishes).toEqual(whole.choices.map((c) => c.finish_reason))
+    expect(usage).toEqual(whole.usage)
+  })
+
+  it("ends a choice at a stop string, leaving the stop string out", async () => {
+    const choices = (await Promise.all([1, 2].map(async (seed) =>
+      (await client.chat.completions.create({ model: "tiny-chat", messages: [{ role: "user", content: "Say something." }], n: seed, max_tokens: 40, seed, stop: [" ", "\n\n"] })).choices))).flat()
+    const stopped = choices.filter((c) => c.finish_reason === "stop")
+    expect(stopped.length).toBeGreaterThan(0)
+    for (const choice of choices) expect(choice.message.content).not.toContain(" ")
+    expect(stopped.map((c) => (c as unknown as { stop_reason: unknown }).stop_reason)).toContain(" ")
+  })
+
+  it("refuses bad requests with 400 in OpenAI's error shape, naming the field", async () => {
+    const bad = async (body: Record<string, unknown>) => {
+      try {
+        await client.chat.completions.create({ model: "tiny-chat", messages: [{ role: "user", content: "hi" }], ...body } as never)
+      } catch (error) {
+        return error as InstanceType<typeof OpenAI.APIError>
+      }
+      throw new Error(`accepted ${JSON.stringify(body)}`)
+    }
+    const n = await bad({ n: 0 })
+    expect(n).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(n.status).toBe(400)
+    expect(n.param).toBe("n")
+    expect(n.type).toBe("invalid_request_error")
+    expect(n.message).toContain("n: got 0, expected a value between 1 and 256")
+    const temperature = await bad({ temperature: 7 })
+    expect(temperature.param).toBe("temperature")
+    const role = await bad({ messages: [{ role: "robot", content: "hi" }] })
+    expect(role.param).toBe("messages[0].role")
+    const tools = await bad({ tools: [{ type: "function", function: { name: "f" } }] })
+    expect([tools.status, tools.param]).toEqual([400, "tools"])
+    const long = await bad({ max_tokens: 5000 })
+    expect([long.status, long.param, long.code]).toEqual([400, "max_tokens", "context_length_exceeded"])
+    const model = await bad({ model: "gpt-4o" })
+    expect(model).toBeInstanceOf(OpenAI.NotFoundError)
+    expect(model.code).toBe("model_not_found")
+    const raw = await fetch(`${server.url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" })
+    expect(raw.status).toBe(400)
+    expect(((await raw.json()) as { error: unknown }).error).toMatchObject({ type: "invalid_request_error", param: null })
+  })
+
+  it("rejects a missing model directory with exit code 2 before listening", async () => {
+    const run = await runCli(["serve", join(repoRoot, "examples/models/no-such-model"), "--port", "0"], {})
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain("no-such-model")
+    expect(run.stdout).toBe("")
+  })
+})
