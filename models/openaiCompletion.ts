@@ -3,9 +3,6 @@ import type { SampleText } from "./localGenerator.js"
 import type { TokenPieces } from "./openaiTokens.js"
 import type { ServeRequest } from "./openaiRequest.js"
 
-/** A finished sample with the token ids it was sampled as (absent when the generator does not report them). */
-export type ServedSample = SampleText
-
 /**
  * The per-choice seeds of a request: choice i draws from a hash of (request seed, i), so the
  * same request with the same `seed` gives the same choices, whatever else the server is doing.
@@ -26,7 +23,7 @@ export interface CompletionInput {
   readonly model: string
   readonly request: ServeRequest
   readonly promptTokens: number
-  readonly samples: readonly ServedSample[]
+  readonly samples: readonly SampleText[]
   /** The stop string each sample ended on (null when it ended otherwise), by sample. */
   readonly stopReasons: ReadonlyArray<string | null>
   readonly pieces: TokenPieces
@@ -37,7 +34,7 @@ export const completionId = (): string => `chatcmpl-${randomBytes(12).toString("
 
 const finishReason = (sample: SampleText): "stop" | "length" => (sample.finish === "length" ? "length" : "stop")
 
-const logprobsOf = (input: CompletionInput, sample: ServedSample) => {
+const logprobsOf = (input: CompletionInput, sample: SampleText) => {
   if (!input.request.logprobs) return null
   const content = sample.logprobs.map((logprob, i) => {
     const id = sample.tokens?.[i]

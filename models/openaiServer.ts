@@ -4,7 +4,8 @@ import { Cause, Effect, Exit, ManagedRuntime, Result } from "effect"
 import { errorToPlain, isWinnowError, type WinnowError } from "../core/errors.js"
 import { InferencePool, type PoolOptions } from "./inferencePool.js"
 import { readModelDir } from "./modelDir.js"
-import { choiceSeeds, completionBody, completionChunks, completionId, randomSeed, type ServedSample } from "./openaiCompletion.js"
+import type { SampleText } from "./localGenerator.js"
+import { choiceSeeds, completionBody, completionChunks, completionId, randomSeed } from "./openaiCompletion.js"
 import { parseServeRequest, type ServeRequest } from "./openaiRequest.js"
 import { TokenPieces } from "./openaiTokens.js"
 import type { OpenAIErrorBody } from "./openaiWire.js"
@@ -56,7 +57,7 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
       const pool = yield* InferencePool
       return yield* pool.generate({ model: dir.path, prompts: [{ messages, seeds }], params })
     }))
-    if (Exit.isSuccess(exit)) return exit.value as ServedSample[]
+    if (Exit.isSuccess(exit)) return exit.value
     throw Cause.squash(exit.cause)
   }
   try {
@@ -79,7 +80,7 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
     if (room < 1) throw new HttpProblem(400, "invalid_request_error", `messages: ${promptTokens} prompt tokens leave no room in the model's context of ${context} tokens`, "messages", "context_length_exceeded")
     const maxTokens = request.max_tokens ?? Math.min(options.defaultMaxTokens, room)
     if (maxTokens > room) {
-      throw new HttpProblem(400, "invalid_request_error", `max_tokens: got ${maxTokens}, expected at most ${room} (context ${context} minus ${promptTokens} prompt tokens)`, request.max_tokens === undefined ? "max_tokens" : "max_tokens", "context_length_exceeded")
+      throw new HttpProblem(400, "invalid_request_error", `max_tokens: got ${maxTokens}, expected at most ${room} (context ${context} minus ${promptTokens} prompt tokens)`, "max_tokens", "context_length_exceeded")
     }
     const started = Date.now()
     const samples = await generate(request.messages, choiceSeeds(request.seed ?? randomSeed(), request.n), {
@@ -154,7 +155,7 @@ const contextLength = (config: Record<string, unknown>): number | undefined => {
 }
 
 /** The stop string a sample ended on: found in the full decoded text where the returned text ends. */
-const stopReasonOf = async (sample: ServedSample, stops: readonly string[], tokenizer: TextTokenizer): Promise<string | null> => {
+const stopReasonOf = async (sample: SampleText, stops: readonly string[], tokenizer: TextTokenizer): Promise<string | null> => {
   if (sample.finish !== "stop" || stops.length === 0) return null
   if (!sample.tokens) return stops[0]!
   const full = await tokenizer.decode(sample.tokens)
