@@ -167,8 +167,10 @@ export class OpenAIGenerator {
         if (outcome.kind === "done") {
           const parsed = parseChatCompletion(outcome.reply.body)
           if (Result.isSuccess(parsed)) return { ok: true, body: parsed.success } as const
-          if (attempt >= self.config.max_retries) return yield* Effect.fail(self.failed(`${parsed.failure} (after ${attempt + 1} attempts)`))
-          self.hooks.onRetry?.({ attempt: attempt + 1, delayMs: 0, status: outcome.reply.status, reason: parsed.failure })
+          if (attempt >= self.config.max_retries) return yield* Effect.fail(self.failed(`${parsed.failure} (gave up after ${attempt + 1} attempts)`))
+          const delayMs = backoffMs(attempt)
+          self.hooks.onRetry?.({ attempt: attempt + 1, delayMs, status: outcome.reply.status, reason: parsed.failure })
+          yield* Effect.sleep(delayMs)
           continue
         }
         if (outcome.kind === "final") return { ok: false, reply: outcome.reply } as const

@@ -130,16 +130,18 @@ describe("the OpenAI-compatible backend against misbehaving servers", () => {
     expect(peer.seen[2]!.at - peer.seen[1]!.at).toBeGreaterThanOrEqual(notices[1]!.delayMs - 10)
   })
 
-  it("retries 5xx answers and dropped connections, and gives up with a retryable InferenceFailed", async () => {
-    const flaky = await startPeer((seen, i) => (i === 0 ? { status: 503, body: { error: { message: "overloaded" } } } : i === 1 ? "drop" : completion(seen.body)))
+  it("retries 5xx answers, dropped connections and garbled bodies, and gives up with a retryable InferenceFailed", async () => {
+    const flaky = await startPeer((seen, i) =>
+      i === 0 ? { status: 503, body: { error: { message: "overloaded" } } } : i === 1 ? "drop" : i === 2 ? { status: 200, body: "<html>proxy</html>" } : completion(seen.body))
     const notices: RetryNotice[] = []
     const generator = new OpenAIGenerator(backend(flaky.url), undefined, { onRetry: (n) => notices.push(n) })
     const samples = await Effect.runPromise(generator.generate([prompts[1]!], params))
     generator.close()
     await flaky.close()
     expect(samples).toHaveLength(3)
-    expect(notices.map((n) => n.status)).toEqual([503, null])
+    expect(notices.map((n) => n.status)).toEqual([503, null, 200])
     expect(notices[0]!.reason).toContain("overloaded")
+    expect(notices[2]!.reason).toContain("not a chat completion")
 
     const broken = await startPeer(() => ({ status: 500, body: { error: { message: "boom" } } }))
     const failing = new OpenAIGenerator(backend(broken.url, { max_retries: 2 }))
