@@ -3,6 +3,7 @@ import { commit } from "./commit.js"
 import type { ActivityDeps } from "./deps.js"
 import { generate } from "./generate.js"
 import { prepare } from "./prepare.js"
+import { roundStats } from "./roundStats.js"
 import { score } from "./score.js"
 import { select, stage } from "./select.js"
 
@@ -21,6 +22,7 @@ export const createActivities = (deps: ActivityDeps) => {
     score: boundary(score),
     select: boundary(select),
     stage: boundary(stage),
+    roundStats: boundary(roundStats),
     commit: boundary(commit)
   }
 }

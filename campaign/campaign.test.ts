@@ -18,7 +18,7 @@ describe("campaign spec", () => {
   it("fills every default", () => {
     const spec = Result.getOrThrow(decodeSpec(minimal, "spec"))
     expect(spec.generator).toMatchObject({ n: 4, temperature: 0.8, top_p: 0.95, top_k: 50, max_new_tokens: 128, seed: 0 })
-    expect(spec.selection).toEqual({ policy: "best_of_n", k: 1 })
+    expect(spec.selection).toEqual({ policy: "best_of_n" })
     expect(spec.rounds).toBe(1)
     expect(spec.sharding).toEqual({ prompts_per_shard: 8, max_concurrent_shards: 4 })
     expect(spec.scorers[0]).toMatchObject({ metric: "quality", weight: 1 })
@@ -38,9 +38,9 @@ describe("campaign spec", () => {
   })
 
   it("requires fields and checks scorer types before their fields", () => {
-    const result = decodeSpec({ ...minimal, generator: {}, scorers: [{ name: "x", type: "judge" }] }, "s")
+    const result = decodeSpec({ ...minimal, generator: {}, scorers: [{ name: "x", type: "oracle" }] }, "s")
     const issues = Result.isFailure(result) ? result.failure.issues : []
-    expect(issues).toEqual([{ path: "scorers[0].type", value: "judge", expected: 'one of "classifier", "heuristic"' }])
+    expect(issues).toEqual([{ path: "scorers[0].type", value: "oracle", expected: 'one of "classifier", "heuristic", "lm_stats", "verifier", "judge"' }])
     const missing = decodeSpec({ ...minimal, generator: {} }, "s")
     expect(Result.isFailure(missing) && missing.failure.issues[0]).toMatchObject({ path: "generator.model", expected: "a value (this field is required)" })
   })

@@ -55,6 +55,60 @@ export interface CampaignProgress {
   readonly generated: number
   readonly accepted: number
   readonly versions: ReadonlyArray<{ readonly round: number; readonly version: string; readonly records: number }>
+  /** `selection.accept_until` when the spec sets it: the campaign stops once this many records are accepted. */
+  readonly acceptUntil?: number
+  /** Statistics of the most recent rounds (at most `STATS_ROUNDS_KEPT`), oldest first. */
+  readonly stats?: readonly RoundStats[]
+}
+
+/** How many rounds of statistics the progress query carries. */
+export const STATS_ROUNDS_KEPT = 20
+
+/** Distribution of one score over a set of samples or records. */
+export interface ScoreSummary {
+  readonly count: number
+  readonly mean: number
+  readonly min: number
+  readonly p10: number
+  readonly p50: number
+  readonly p90: number
+  readonly max: number
+}
+
+/** One score's statistics in a round: over all samples, over accepted records, and the best-of-N gain. */
+export interface ScoreColumnStats {
+  readonly all: ScoreSummary | null
+  readonly accepted: ScoreSummary | null
+  /** Mean over prompts of the best value minus the mean over all samples. */
+  readonly best_of_n_gain: number | null
+}
+
+/** What a round recorded about its scores and selection (computed by the `roundStats` activity). */
+export interface RoundStats {
+  readonly round: number
+  readonly samples: number
+  readonly prompts: number
+  readonly accepted: number
+  /** Accepted records over generated samples. */
+  readonly acceptance_rate: number
+  /** Share of samples that passed every hard filter. */
+  readonly filter_pass_rate: number
+  /** The combined ranking score (best-of-N gain over samples that passed the filters). */
+  readonly combined: ScoreColumnStats
+  readonly scores: Readonly<Record<string, ScoreColumnStats>>
+  /** Corpus distinct-1 and distinct-2 of the accepted responses (CJK characters / words). */
+  readonly distinct_1: number
+  readonly distinct_2: number
+  /** Samples whose input a scorer truncated, by scorer name. */
+  readonly truncated: Readonly<Record<string, number>>
+}
+
+/** Input of the `roundStats` activity: which shards of the round ran. */
+export interface RoundStatsInput {
+  readonly campaignId: string
+  readonly round: number
+  readonly shards: readonly number[]
+  readonly spec: CampaignSpec
 }
 
 /** What a finished campaign returns. */
@@ -74,6 +128,8 @@ export interface ShardInput {
   readonly shard: ShardPlan
   readonly promptsRef: string
   readonly spec: CampaignSpec
+  /** Under accept-until-K: the most records this shard may stage. */
+  readonly acceptLimit?: number
 }
 
 /** Reference to a work file in the store with the number of rows it holds. */

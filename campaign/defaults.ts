@@ -30,13 +30,42 @@ export const DEFAULTS = {
   },
   scorer: {
     weight: 1,
+    normalize: "raw" as const,
     max_length: 512,
-    batch_size: 16
+    batch_size: 16,
+    truncation: "right" as const
+  },
+  heuristic: {
+    metric: "quality" as const,
+    target_chars: 64,
+    /** n of distinct_n */
+    n: 2,
+    /** n of repetition: repeated 4-grams (characters for CJK, words elsewhere) */
+    repetition_n: 4
+  },
+  lmStats: {
+    metric: "nll" as const,
+    max_length: 2048,
+    batch_size: 4
+  },
+  verifier: {
+    match: "numeric" as const,
+    tolerance: 1e-6,
+    missing_reference: "fail" as const
+  },
+  judge: {
+    mode: "pointwise" as const,
+    ratings: ["1", "2", "3", "4", "5"],
+    verdicts: ["A", "B"],
+    max_length: 2048,
+    batch_size: 8
   },
   selection: {
     policy: "best_of_n" as const,
+    /** Records per prompt for best_of_n and preference_pairs; threshold keeps every passing sample. */
     k: 1,
-    min_score: Number.NEGATIVE_INFINITY
+    rejected: "worst" as const,
+    min_margin: 0
   },
   rounds: 1,
   sharding: {

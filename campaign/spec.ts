@@ -1,6 +1,8 @@
 import { Effect, Result, Schema, SchemaIssue } from "effect"
 import { InputInvalid, type InputIssue } from "../core/errors.js"
 import { DEFAULTS, LIMITS } from "./defaults.js"
+import { SCORER_TYPES, ScorerSpec, scorerIssues } from "./scorerSpec.js"
+import { SelectionSpec, selectionIssues } from "./selectionSpec.js"
 
 const withDefault = <S extends Schema.Top & { readonly Encoded: unknown }>(value: S["Encoded"]) =>
   Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
@@ -58,49 +60,11 @@ export const GeneratorSpec = Schema.Struct({
 })
 export type GeneratorSpec = typeof GeneratorSpec.Type
 
-const scorerCommon = {
-  name: NonEmpty.pipe(Schema.check(Schema.isPattern(/^[A-Za-z0-9_.-]+$/))),
-  weight: Schema.Finite.pipe(withDefault(DEFAULTS.scorer.weight))
-}
-
-/** An ONNX sequence-classification scorer (reward model or quality classifier). */
-export const ClassifierScorerSpec = Schema.Struct({
-  ...scorerCommon,
-  type: Schema.Literal("classifier"),
-  model: NonEmpty,
-  label: Schema.optionalKey(Schema.Union([int(0, 100_000), NonEmpty])),
-  template: Schema.optionalKey(NonEmpty),
-  max_length: int(8, 1_000_000).pipe(withDefault(DEFAULTS.scorer.max_length)),
-  batch_size: int(1, 4096).pipe(withDefault(DEFAULTS.scorer.batch_size))
-})
-
-/** Metrics the heuristic scorer can compute; each is right for Chinese as well as English. */
-export const HEURISTIC_METRICS = ["quality", "length_chars", "cjk_ratio", "distinct_2", "language_match"] as const
-
-/** A heuristic scorer: a cheap text statistic. */
-export const HeuristicScorerSpec = Schema.Struct({
-  ...scorerCommon,
-  type: Schema.Literal("heuristic"),
-  metric: Schema.Literals(HEURISTIC_METRICS).pipe(withDefault("quality" as const)),
-  target_chars: Schema.optionalKey(int(1, 1_000_000))
-})
-
-/** The scorer types a spec can name. */
-export const SCORER_TYPES = ["classifier", "heuristic"] as const
-
-/** One scorer of a campaign. */
-export const ScorerSpec = Schema.Union([ClassifierScorerSpec, HeuristicScorerSpec])
-export type ScorerSpec = typeof ScorerSpec.Type
-export type ClassifierScorerSpec = typeof ClassifierScorerSpec.Type
-export type HeuristicScorerSpec = typeof HeuristicScorerSpec.Type
-
-/** How scored samples become records. */
-export const SelectionSpec = Schema.Struct({
-  policy: Schema.Literal("best_of_n").pipe(withDefault(DEFAULTS.selection.policy)),
-  k: int(1, LIMITS.maxSamplesPerPrompt).pipe(withDefault(DEFAULTS.selection.k)),
-  min_score: Schema.optionalKey(Schema.Finite)
-})
-export type SelectionSpec = typeof SelectionSpec.Type
+export {
+  ClassifierScorerSpec, HEURISTIC_METRICS, HeuristicScorerSpec, JudgeScorerSpec, LM_STATS_METRICS, LmStatsScorerSpec,
+  NORMALIZATIONS, SCORER_TYPES, ScorerSpec, VERIFIER_CHECKS, VerifierScorerSpec
+} from "./scorerSpec.js"
+export { SELECTION_POLICIES, SelectionSpec } from "./selectionSpec.js"
 
 /** How the prompt set is split into child workflows. */
 export const ShardingSpec = Schema.Struct({
@@ -137,7 +101,10 @@ export const decodeSpec = (input: unknown, source: string): Result.Result<Campai
   if (discriminatorIssues.length > 0) return Result.fail(new InputInvalid({ source, issues: discriminatorIssues }))
   const modelIssues = checkGeneratorModel(input)
   const decoded = decode(input)
-  if (Result.isSuccess(decoded)) return modelIssues.length > 0 ? Result.fail(new InputInvalid({ source, issues: modelIssues })) : Result.succeed(decoded.success)
+  if (Result.isSuccess(decoded)) {
+    const crossIssues = [...modelIssues, ...scorerIssues(decoded.success.scorers), ...selectionIssues(decoded.success.selection)]
+    return crossIssues.length > 0 ? Result.fail(new InputInvalid({ source, issues: crossIssues })) : Result.succeed(decoded.success)
+  }
   const issues = formatter(decoded.failure.issue).issues.map((issue): InputIssue => {
     const path = issue.path ?? []
     return { path: renderPath(path), value: valueAt(input, path), expected: expectedFrom(issue.message) }

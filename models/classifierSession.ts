@@ -1,30 +1,78 @@
 import * as ort from "onnxruntime-node"
-import { ModelUnsupported } from "../core/errors.js"
+import { Tokenizer } from "tokenizers"
+import { inputInvalid, ModelUnsupported } from "../core/errors.js"
 import { type ModelDir, readModelDir, tokenIdList } from "./modelDir.js"
-import { int64Tensor, openSession, type SessionSettings } from "./onnxSession.js"
+import { openSession, type SessionSettings } from "./onnxSession.js"
 import { TextTokenizer } from "./tokenizer.js"
 
-/** Logits of each input text, plus how many inputs were cut to the length limit. */
+/** Logits of each input, the model's label names, and which inputs were cut to the length limit. */
 export interface ClassifierOutput {
   readonly logits: number[][]
   readonly labels: string[]
-  readonly truncated: number
+  readonly truncated: boolean[]
+}
+
+/** Which end of an over-long input is cut ("error" refuses to cut). Special tokens at both ends are kept. */
+export type Truncation = "right" | "left" | "error"
+
+/** One classification request: declared-template texts, or (prompt, response) pairs. */
+export interface ClassifyRequest {
+  readonly texts: readonly string[]
+  readonly pairs?: ReadonlyArray<readonly [string, string]>
+  readonly maxLength: number
+  readonly batchSize: number
+  readonly truncation?: Truncation
+  /** Spec field of the scorer, named in errors. */
+  readonly field: string
+}
+
+interface Encoded {
+  readonly ids: number[]
+  readonly types: number[]
+  readonly truncated: boolean
 }
 
 const KNOWN_INPUTS = new Set(["input_ids", "attention_mask", "token_type_ids", "position_ids"])
 
 /**
- * A sequence-classification model (reward model, quality classifier) in ONNX Runtime.
- * Batches inputs of similar length together and pads on the right. Lives in a worker thread.
+ * Cuts an encoding to `max` tokens on one side, keeping the special tokens that open and close
+ * it ([CLS]/[SEP], <s>/</s>, a trailing EOS) so the model still sees a well-formed input.
+ */
+export const truncateEncoding = (ids: number[], types: number[], special: number[], max: number, side: "right" | "left"): Encoded => {
+  if (ids.length <= max) return { ids, types, truncated: false }
+  let head = 0
+  while (head < ids.length && special[head] === 1) head++
+  let tail = 0
+  while (tail < ids.length - head && special[ids.length - 1 - tail] === 1) tail++
+  if (head + tail >= max) return { ids: ids.slice(0, max), types: types.slice(0, max), truncated: true }
+  const keep = max - head - tail
+  const from = side === "right" ? head : ids.length - tail - keep
+  const pick = <T>(xs: T[]) => [...xs.slice(0, head), ...xs.slice(from, from + keep), ...xs.slice(xs.length - tail)]
+  return { ids: pick(ids), types: pick(types), truncated: true }
+}
+
+/**
+ * A sequence-classification model (reward model, quality classifier) in ONNX Runtime: encoder
+ * exports (BERT/DeBERTa/XLM-R: `token_type_ids`, text pairs) and decoder exports (Qwen/Llama,
+ * the graph picks the last non-pad token). Batches inputs of similar length, pads on the right.
+ * The tokenizer's own truncation and padding are switched off: truncation is the caller's
+ * declared choice. Lives in a worker thread.
  */
 export class ClassifierSession {
+  private readonly hasTypeIds: boolean
+  private readonly hasPositionIds: boolean
+
   private constructor(
     readonly dir: ModelDir,
     private readonly session: ort.InferenceSession,
-    private readonly tokenizer: TextTokenizer,
+    private readonly chat: TextTokenizer,
+    private readonly raw: Tokenizer,
     private readonly padId: number,
     readonly labels: string[]
-  ) {}
+  ) {
+    this.hasTypeIds = session.inputNames.includes("token_type_ids")
+    this.hasPositionIds = session.inputNames.includes("position_ids")
+  }
 
   /** Loads a classifier directory; rejects graphs whose inputs or outputs it does not understand. */
   static async load(path: string, field: string, settings: SessionSettings): Promise<ClassifierSession> {
@@ -37,49 +85,73 @@ export class ClassifierSession {
     const count = Number(dir.config.num_labels ?? Object.keys(id2label).length) || 1
     const labels = Array.from({ length: count }, (_, i) => id2label[String(i)] ?? `LABEL_${i}`)
     const padId = tokenIdList(dir.config.pad_token_id)[0] ?? 0
-    return new ClassifierSession(dir, session, TextTokenizer.load(dir), padId, labels)
+    const raw = Tokenizer.fromFile(dir.tokenizerPath)
+    raw.disableTruncation()
+    raw.disablePadding()
+    return new ClassifierSession(dir, session, TextTokenizer.load(dir), raw, padId, labels)
   }
 
-  /** Renders a (prompt, response) pair with the model's chat template, for decoder reward models. */
-  renderPair(prompt: string, response: string): string {
-    return this.tokenizer.renderChat([{ role: "user", content: prompt }, { role: "assistant", content: response }], false)
+  /**
+   * Encodes the request's inputs: declared-template texts as one sequence each; pairs through the
+   * chat template as a (user, assistant) exchange when the model has one, else as a tokenizer
+   * text pair (segment ids 0 and 1, as BERT-style cross-encoders expect).
+   */
+  private async encodeAll(request: ClassifyRequest): Promise<Array<{ ids: number[]; types: number[]; special: number[] }>> {
+    const useChat = request.pairs !== undefined && this.dir.chatTemplate !== undefined
+    const inputs: Array<string | [string, string]> = request.pairs
+      ? request.pairs.map(([p, r]) => (useChat
+        ? this.chat.renderChat([{ role: "user", content: p }, { role: "assistant", content: r }], false)
+        : [p, r] as [string, string]))
+      : [...request.texts]
+    const encodings = await Promise.all(inputs.map((input) =>
+      typeof input === "string" ? this.raw.encode(input, null, { addSpecialTokens: true }) : this.raw.encode(input[0], input[1], { addSpecialTokens: true })))
+    return encodings.map((e) => ({ ids: e.getIds(), types: e.getTypeIds(), special: e.getSpecialTokensMask() }))
   }
 
-  /** Classifies texts in length-sorted batches of `batchSize`, truncating each to `maxLength` tokens. */
-  async classify(texts: readonly string[], maxLength: number, batchSize: number): Promise<ClassifierOutput> {
-    const encoded = await Promise.all(texts.map((t) => this.tokenizer.encode(t, true)))
-    let truncated = 0
-    const ids = encoded.map((e) => {
-      if (e.length <= maxLength) return e
-      truncated++
-      return e.slice(0, maxLength)
+  /** Classifies the inputs in length-sorted batches, each input cut to `maxLength` tokens as declared. */
+  async classify(request: ClassifyRequest): Promise<ClassifierOutput> {
+    const truncation = request.truncation ?? "right"
+    const encoded = (await this.encodeAll(request)).map((e, i): Encoded => {
+      if (truncation === "error" && e.ids.length > request.maxLength) {
+        throw inputInvalid("spec", `${request.field}.max_length`, request.maxLength, `room for input ${i} (${e.ids.length} tokens), or truncation "left" or "right"`)
+      }
+      return truncateEncoding(e.ids, e.types, e.special, request.maxLength, truncation === "left" ? "left" : "right")
     })
-    const order = ids.map((_, i) => i).sort((a, b) => ids[a]!.length - ids[b]!.length || a - b)
-    const logits: number[][] = new Array(texts.length)
-    for (let start = 0; start < order.length; start += batchSize) {
-      const batch = order.slice(start, start + batchSize)
-      const width = Math.max(1, ...batch.map((i) => ids[i]!.length))
-      const flatIds: number[] = []
-      const mask: number[] = []
-      for (const i of batch) {
-        const row = ids[i]!
-        flatIds.push(...row, ...new Array<number>(width - row.length).fill(this.padId))
-        mask.push(...new Array<number>(row.length).fill(1), ...new Array<number>(width - row.length).fill(0))
-      }
-      const dims = [batch.length, width]
-      const feeds: Record<string, ort.Tensor> = { input_ids: int64Tensor(flatIds, dims), attention_mask: int64Tensor(mask, dims) }
-      if (this.session.inputNames.includes("token_type_ids")) feeds.token_type_ids = int64Tensor(new Array<number>(flatIds.length).fill(0), dims)
-      if (this.session.inputNames.includes("position_ids")) {
-        feeds.position_ids = int64Tensor(batch.flatMap(() => Array.from({ length: width }, (_, j) => j)), dims)
-      }
-      const out = await this.session.run(feeds, ["logits"])
-      const data = (out.logits as ort.Tensor).data as Float32Array
-      const labels = data.length / batch.length
-      batch.forEach((i, j) => {
-        logits[i] = Array.from(data.subarray(j * labels, (j + 1) * labels))
-      })
+    const order = encoded.map((_, i) => i).sort((a, b) => encoded[a]!.ids.length - encoded[b]!.ids.length || a - b)
+    const logits: number[][] = new Array(encoded.length)
+    for (let start = 0; start < order.length; start += request.batchSize) {
+      const batch = order.slice(start, start + request.batchSize)
+      const rows = await this.runBatch(batch.map((i) => encoded[i]!))
+      batch.forEach((i, j) => { logits[i] = rows[j]! })
     }
-    return { logits, labels: this.labels, truncated }
+    return { logits, labels: this.labels, truncated: encoded.map((e) => e.truncated) }
+  }
+
+  private async runBatch(rows: readonly Encoded[]): Promise<number[][]> {
+    const width = Math.max(1, ...rows.map((r) => r.ids.length))
+    const dims = [rows.length, width]
+    const ids = new BigInt64Array(rows.length * width).fill(BigInt(this.padId))
+    const mask = new BigInt64Array(rows.length * width)
+    const types = this.hasTypeIds ? new BigInt64Array(rows.length * width) : undefined
+    rows.forEach((row, r) => {
+      const at = r * width
+      for (let t = 0; t < row.ids.length; t++) {
+        ids[at + t] = BigInt(row.ids[t]!)
+        mask[at + t] = 1n
+        if (types) types[at + t] = BigInt(row.types[t] ?? 0)
+      }
+    })
+    const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor("int64", ids, dims), attention_mask: new ort.Tensor("int64", mask, dims) }
+    if (types) feeds.token_type_ids = new ort.Tensor("int64", types, dims)
+    if (this.hasPositionIds) {
+      const positions = new BigInt64Array(rows.length * width)
+      for (let r = 0; r < rows.length; r++) for (let t = 0; t < width; t++) positions[r * width + t] = BigInt(t)
+      feeds.position_ids = new ort.Tensor("int64", positions, dims)
+    }
+    const out = await this.session.run(feeds, ["logits"])
+    const data = (out.logits as ort.Tensor).data as Float32Array
+    const labels = data.length / rows.length
+    return rows.map((_, j) => Array.from(data.subarray(j * labels, (j + 1) * labels)))
   }
 
   /** Releases the ONNX session. */

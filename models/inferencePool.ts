@@ -4,9 +4,11 @@ import { fileURLToPath } from "node:url"
 import { Worker } from "node:worker_threads"
 import { Context, Effect, Layer } from "effect"
 import { InferenceFailed, reviveError, type WinnowError } from "../core/errors.js"
-import type { ClassifierOutput } from "./classifierSession.js"
+import type { LmStatsItem, LmStatsRow, OptionProbs } from "./causalLmScorer.js"
+import type { ClassifierOutput, ClassifyRequest } from "./classifierSession.js"
 import type { GenerationParams, GenerationPrompt, SampleText } from "./localGenerator.js"
 import type { PoolRequest, ThreadRequest, ThreadResponse } from "./threadProtocol.js"
+import type { ChatMessage } from "./tokenizer.js"
 
 /** How many inference threads to run and how many cores each ONNX session may use. */
 export interface PoolOptions {
@@ -93,8 +95,8 @@ const run = <T>(pool: ThreadPool, request: PoolRequest): Effect.Effect<T, Winnow
   Effect.tryPromise({ try: () => pool.request<T>(request), catch: (e) => e as WinnowError })
 
 /**
- * The inference service: generation and classification on local ONNX models, in worker
- * threads. Provide it with `InferencePool.layer(options)`; threads stop when the scope closes.
+ * The inference service: generation, classification, LM statistics and judging on local ONNX
+ * models, in worker threads. Provide it with `InferencePool.layer(options)`; threads stop when the scope closes.
  */
 export class InferencePool extends Context.Service<InferencePool, {
   generate(input: {
@@ -103,14 +105,25 @@ export class InferencePool extends Context.Service<InferencePool, {
     readonly prompts: readonly GenerationPrompt[]
     readonly params: GenerationParams
   }): Effect.Effect<SampleText[], WinnowError>
-  classify(input: {
+  classify(input: ClassifyRequest & { readonly model: string }): Effect.Effect<ClassifierOutput, WinnowError>
+  /** Mean NLL and entropy of responses under a causal LM (see `CausalLmScorer.responseStats`). */
+  lmStats(input: {
     readonly model: string
     readonly field: string
-    readonly texts: readonly string[]
-    readonly pairs?: ReadonlyArray<readonly [string, string]>
+    readonly items: readonly LmStatsItem[]
     readonly maxLength: number
     readonly batchSize: number
-  }): Effect.Effect<ClassifierOutput, WinnowError>
+  }): Effect.Effect<LmStatsRow[], WinnowError>
+  /** Next-token probabilities of judge options after each conversation (see `CausalLmScorer.optionProbs`). */
+  judge(input: {
+    readonly model: string
+    readonly field: string
+    readonly conversations: ReadonlyArray<readonly ChatMessage[]>
+    readonly options: readonly string[]
+    readonly answerPrefix: string
+    readonly maxLength: number
+    readonly batchSize: number
+  }): Effect.Effect<OptionProbs, WinnowError>
 }>()("winnow/models/InferencePool") {
   /** A pool of `options.threads` inference threads, closed with its scope. */
   static readonly layer = (options: PoolOptions) =>
@@ -123,7 +136,9 @@ export class InferencePool extends Context.Service<InferencePool, {
         )
         return InferencePool.of({
           generate: (input) => run<SampleText[]>(pool, { op: "generate", ...input }),
-          classify: (input) => run<ClassifierOutput>(pool, { op: "classify", ...input })
+          classify: (input) => run<ClassifierOutput>(pool, { op: "classify", ...input }),
+          lmStats: (input) => run<LmStatsRow[]>(pool, { op: "lmStats", ...input }),
+          judge: (input) => run<OptionProbs>(pool, { op: "judge", ...input })
         })
       })
     )

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads"
 import { errorToPlain } from "../core/errors.js"
+import { CausalLmScorer } from "./causalLmScorer.js"
 import { ClassifierSession } from "./classifierSession.js"
 import { LocalGenerator } from "./localGenerator.js"
 import type { SessionSettings } from "./onnxSession.js"
@@ -8,6 +9,7 @@ import type { ThreadRequest, ThreadResponse } from "./threadProtocol.js"
 const settings = workerData as SessionSettings
 const generators = new Map<string, Promise<LocalGenerator>>()
 const classifiers = new Map<string, Promise<ClassifierSession>>()
+const causalScorers = new Map<string, Promise<CausalLmScorer>>()
 
 const cached = <T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> => {
   let entry = cache.get(key)
@@ -27,9 +29,16 @@ const handle = async (request: ThreadRequest): Promise<unknown> => {
       return generator.generate(request.prompts, request.params)
     }
     case "classify": {
-      const classifier = await cached(classifiers, request.model, () => ClassifierSession.load(request.model, request.field, settings))
-      const texts = request.pairs ? request.pairs.map(([p, r]) => classifier.renderPair(p, r)) : request.texts
-      return classifier.classify(texts, request.maxLength, request.batchSize)
+      const classifier = await cached(classifiers, request.model, () => ClassifierSession.load(request.model, `${request.field}.model`, settings))
+      return classifier.classify(request)
+    }
+    case "lmStats": {
+      const lm = await cached(causalScorers, request.model, () => CausalLmScorer.load(request.model, `${request.field}.model`, settings))
+      return lm.responseStats(request.items, { maxLength: request.maxLength, batchSize: request.batchSize })
+    }
+    case "judge": {
+      const lm = await cached(causalScorers, request.model, () => CausalLmScorer.load(request.model, `${request.field}.model`, settings))
+      return lm.optionProbs(request.conversations, request.options, { answerPrefix: request.answerPrefix, maxLength: request.maxLength, batchSize: request.batchSize, field: request.field })
     }
   }
 }

@@ -1,4 +1,7 @@
+import type { LmStatsItem } from "./causalLmScorer.js"
+import type { Truncation } from "./classifierSession.js"
 import type { GenerationParams, GenerationPrompt } from "./localGenerator.js"
+import type { ChatMessage } from "./tokenizer.js"
 
 /** A request posted to an inference thread. */
 export type ThreadRequest =
@@ -17,6 +20,27 @@ export type ThreadRequest =
       readonly field: string
       readonly texts: readonly string[]
       readonly pairs?: ReadonlyArray<readonly [string, string]>
+      readonly maxLength: number
+      readonly batchSize: number
+      readonly truncation?: Truncation
+    }
+  | {
+      readonly id: number
+      readonly op: "lmStats"
+      readonly model: string
+      readonly field: string
+      readonly items: readonly LmStatsItem[]
+      readonly maxLength: number
+      readonly batchSize: number
+    }
+  | {
+      readonly id: number
+      readonly op: "judge"
+      readonly model: string
+      readonly field: string
+      readonly conversations: ReadonlyArray<readonly ChatMessage[]>
+      readonly options: readonly string[]
+      readonly answerPrefix: string
       readonly maxLength: number
       readonly batchSize: number
     }

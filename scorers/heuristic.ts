@@ -1,17 +1,20 @@
 import { Effect } from "effect"
-import type { HeuristicScorerSpec } from "../campaign/spec.js"
-import type { ScoreInput, Scorer } from "./contract.js"
-import { charLength, cjkRatio, distinctN, dominantScript } from "./text.js"
+import { DEFAULTS } from "../campaign/defaults.js"
+import { HeuristicScorerSpec } from "../campaign/spec.js"
+import { commonConfig, type ScoreInput, type ScorerFamily } from "./contract.js"
+import { extractJson } from "./jsonSchema.js"
+import { charLength, cjkRatio, detectLanguage, distinctN, punctuationWidthConsistency, repetitionRatio } from "./text.js"
 
 /** Bump when a metric's definition changes; it goes into lineage. */
-export const HEURISTIC_VERSION = "1"
+export const HEURISTIC_VERSION = "2"
 
-const DEFAULT_TARGET_CHARS = 64
-
-/** 1 when the response is written in the prompt's script (Chinese for Chinese prompts, and so on). */
+/**
+ * 1 when the response is written in the prompt's language as far as script tells (Chinese for
+ * Chinese prompts, Japanese for Japanese, Latin-script for English…), 0 otherwise or when empty.
+ */
 export const languageMatch = (input: ScoreInput): number => {
-  const want = dominantScript(input.prompt)
-  const got = dominantScript(input.response)
+  const want = detectLanguage(input.prompt)
+  const got = detectLanguage(input.response)
   return got === "none" ? 0 : want === "none" || want === got ? 1 : 0
 }
 
@@ -26,26 +29,59 @@ export const quality = (input: ScoreInput, targetChars: number): number => {
   return languageMatch(input) * distinctN(input.response, 2) * adequacy
 }
 
-const metricFn = (spec: HeuristicScorerSpec): ((input: ScoreInput) => number) => {
-  const target = spec.target_chars ?? DEFAULT_TARGET_CHARS
+/** 1 when the response (or the JSON inside a ```json fence) parses as JSON, 0 otherwise. */
+export const jsonValid = (response: string): number => (extractJson(response).ok ? 1 : 0)
+
+/** The function computing one metric of a heuristic spec. */
+export const metricFunction = (spec: HeuristicScorerSpec): ((input: ScoreInput) => number) => {
+  const target = spec.target_chars ?? DEFAULTS.heuristic.target_chars
   switch (spec.metric) {
     case "quality": return (s) => quality(s, target)
     case "length_chars": return (s) => charLength(s.response)
+    case "length_tokens": return (s) => s.tokenCount ?? Number.NaN
     case "cjk_ratio": return (s) => cjkRatio(s.response)
+    case "distinct_n": return (s) => distinctN(s.response, spec.n ?? DEFAULTS.heuristic.n)
     case "distinct_2": return (s) => distinctN(s.response, 2)
+    case "repetition": return (s) => repetitionRatio(s.response, spec.n ?? DEFAULTS.heuristic.repetition_n)
     case "language_match": return languageMatch
+    case "punctuation_width": return (s) => punctuationWidthConsistency(s.response)
+    case "regex": {
+      const pattern = new RegExp(spec.pattern ?? "", spec.flags ?? "u")
+      return (s) => (pattern.test(s.response) ? 1 : 0)
+    }
+    case "json_valid": return (s) => jsonValid(s.response)
   }
 }
 
-/** Builds a heuristic scorer from its spec; it needs no model and runs on the main thread. */
-export const heuristicScorer = (spec: HeuristicScorerSpec): Scorer => {
-  const fn = metricFn(spec)
-  return {
-    name: spec.name,
-    type: "heuristic",
-    version: HEURISTIC_VERSION,
-    weight: spec.weight,
-    config: { metric: spec.metric, target_chars: spec.target_chars ?? DEFAULT_TARGET_CHARS },
-    score: (batch) => Effect.sync(() => batch.map(fn))
+/** The configuration of a heuristic scorer as it goes into lineage (only the fields its metric reads). */
+const heuristicConfig = (spec: HeuristicScorerSpec): Record<string, unknown> => {
+  const config: Record<string, unknown> = { metric: spec.metric, ...commonConfig(spec) }
+  if (spec.metric === "quality") config.target_chars = spec.target_chars ?? DEFAULTS.heuristic.target_chars
+  if (spec.metric === "distinct_n") config.n = spec.n ?? DEFAULTS.heuristic.n
+  if (spec.metric === "repetition") config.n = spec.n ?? DEFAULTS.heuristic.repetition_n
+  if (spec.metric === "regex") Object.assign(config, { pattern: spec.pattern, flags: spec.flags ?? "u" })
+  return config
+}
+
+/**
+ * Heuristic scorers: text statistics and format checks that need no model and run on the
+ * activity's thread — lengths (characters; tokens as the generator counted them), CJK ratio,
+ * distinct-n and repetition over CJK characters or words, language match, punctuation width,
+ * regex and JSON validity.
+ */
+export const heuristicFamily: ScorerFamily<HeuristicScorerSpec> = {
+  type: "heuristic",
+  version: HEURISTIC_VERSION,
+  schema: HeuristicScorerSpec,
+  build: (spec) => {
+    const fn = metricFunction(spec)
+    return {
+      name: spec.name,
+      type: "heuristic",
+      version: HEURISTIC_VERSION,
+      weight: spec.weight,
+      config: heuristicConfig(spec),
+      score: (batch) => Effect.sync(() => ({ values: batch.map(fn) }))
+    }
   }
 }

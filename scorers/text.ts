@@ -66,3 +66,81 @@ export const dominantScript = (text: string): "cjk" | "latin" | "none" => {
   const cjk = units.filter((u) => isCjkChar(u)).length
   return cjk * 2 >= units.length ? "cjk" : "latin"
 }
+
+const KANA = /[\u3040-\u30ff]/u
+const HANGUL = /[\uac00-\ud7af\u1100-\u11ff]/u
+
+/** Language of a text as far as script tells: Chinese, Japanese (kana), Korean (Hangul), other letters, or none. */
+export type ScriptLanguage = "zh" | "ja" | "ko" | "latin" | "none"
+
+/**
+ * The language family of a text from its units: Latin-script words against CJK characters
+ * (as in `dominantScript`); CJK text with kana is Japanese, with mostly Hangul Korean.
+ */
+export const detectLanguage = (text: string): ScriptLanguage => {
+  const script = dominantScript(text)
+  if (script !== "cjk") return script
+  let han = 0
+  let kana = 0
+  let hangul = 0
+  for (const ch of normalizeWidth(text)) {
+    if (KANA.test(ch)) kana++
+    else if (HANGUL.test(ch)) hangul++
+    else if (isCjkChar(ch)) han++
+  }
+  if (hangul > han + kana) return "ko"
+  return kana > 0 && kana * 10 >= han + kana ? "ja" : "zh"
+}
+
+/**
+ * Repetition: the share of units (CJK characters / words) covered by an n-gram that occurs
+ * more than once in the text. 0 for text shorter than n units. Catches loops in both scripts.
+ */
+export const repetitionRatio = (text: string, n: number): number => {
+  const units = textUnits(text)
+  if (units.length < n) return 0
+  const counts = new Map<string, number>()
+  const keys: string[] = []
+  for (let i = 0; i + n <= units.length; i++) {
+    const key = units.slice(i, i + n).join("\u0001")
+    keys.push(key)
+    counts.set(key, (counts.get(key) ?? 0) + 1)
+  }
+  const covered = new Uint8Array(units.length)
+  keys.forEach((key, i) => {
+    if (counts.get(key)! > 1) covered.fill(1, i, i + n)
+  })
+  return covered.reduce((a, b) => a + b, 0) / units.length
+}
+
+/** Punctuation with a full-width form used in CJK text and a half-width form used elsewhere. */
+const WIDTH_PAIRS: ReadonlyArray<readonly [string, string]> = [
+  ["，", ","], ["。", "."], ["！", "!"], ["？", "?"], ["：", ":"], ["；", ";"], ["（", "("], ["）", ")"]
+]
+const FULLWIDTH_ALNUM = /[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]/u
+const FULL = new Map(WIDTH_PAIRS.map(([f]) => [f, true]))
+const HALF = new Map(WIDTH_PAIRS.map(([, h]) => [h, true]))
+
+/**
+ * Punctuation width consistency: among the marks that have both forms (，, 。. ！! ？? ：: ；; （( ）)),
+ * the share written in the form their context calls for — full-width after CJK text, half-width
+ * after other letters. Marks between digits (3.14, 10:30) and marks with no letter before them
+ * are skipped. 1 when there is nothing to judge.
+ */
+export const punctuationWidthConsistency = (text: string): number => {
+  const chars = [...text]
+  let judged = 0
+  let right = 0
+  let context: "cjk" | "latin" | undefined
+  chars.forEach((ch, i) => {
+    if (isCjkChar(ch) || FULLWIDTH_ALNUM.test(ch)) context = "cjk"
+    else if (/\p{L}/u.test(ch)) context = "latin"
+    const full = FULL.has(ch)
+    if (!full && !HALF.has(ch)) return
+    if (!context) return
+    if (!full && /\d/.test(chars[i - 1] ?? "") && /\d/.test(chars[i + 1] ?? "")) return
+    judged++
+    if (full === (context === "cjk")) right++
+  })
+  return judged === 0 ? 1 : right / judged
+}

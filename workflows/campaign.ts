@@ -1,13 +1,20 @@
 import {
   CancellationScope, continueAsNew, defineQuery, executeChild, isCancellation,
-  proxyActivities, setHandler, upsertSearchAttributes, workflowInfo
+  patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo
 } from "@temporalio/workflow"
 import type { Activities } from "../activities/index.js"
-import type { CampaignInput, CampaignProgress, CampaignResult, CampaignStatus, PreparedCampaign } from "../campaign/contracts.js"
+import {
+  type CampaignInput, type CampaignProgress, type CampaignResult, type CampaignStatus, type PreparedCampaign,
+  type ShardPlan, STATS_ROUNDS_KEPT
+} from "../campaign/contracts.js"
+import { maxRecordsPerPrompt, resolveSelection } from "../campaign/selection.js"
 import { storeProfile } from "./profiles.js"
 import { STATUS_KEY } from "./searchAttributes.js"
 import { shardWorkflow } from "./shard.js"
-import { runWindowed } from "./window.js"
+import { type QuotaSplit, runWindowed, runWindowedWithQuota } from "./window.js"
+
+/** Patch id of the per-round statistics activity (histories recorded before it have no such call). */
+export const ROUND_STATS_PATCH = "winnow-round-stats"
 
 const store = proxyActivities<Activities>(storeProfile)
 
@@ -16,12 +23,16 @@ export const progressQuery = defineQuery<CampaignProgress>("progress")
 
 /**
  * A self-play campaign. Each run of this workflow is one round: fan the shards out to child
- * workflows through a bounded window, commit the round as one dataset version, then continue
- * as new for the next round (so history stays small however many rounds there are).
+ * workflows through a bounded window, record the round's statistics, commit the round as one
+ * dataset version, then continue as new for the next round (so history stays small however
+ * many rounds there are). With `selection.accept_until` = K it launches shards only while
+ * fewer than K records are accepted (or reserved by shards in flight), shrinks the last
+ * shards, and stops after the round in which K is reached.
  */
 export async function campaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
   const { spec, campaignId } = input
   const round = input.startRound ?? 1
+  const acceptUntil = spec.selection.accept_until
   let progress: CampaignProgress = input.carried ?? {
     campaignId, dataset: spec.output.dataset, status: "running", round, rounds: spec.rounds,
     shardsDone: 0, shardsTotal: 0, prompts: 0, generated: 0, accepted: 0, versions: []
@@ -35,19 +46,40 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
   let prepared: PreparedCampaign
   try {
     prepared = input.prepared ?? (await store.prepare({ campaignId, spec }))
-    progress = { ...progress, round, prompts: prepared.promptCount, shardsTotal: prepared.shards.length, shardsDone: 0 }
-    await runWindowed(prepared.shards, spec.sharding.max_concurrent_shards, async (shard) => {
+    progress = { ...progress, round, prompts: prepared.promptCount, shardsTotal: prepared.shards.length, shardsDone: 0, ...(acceptUntil !== undefined ? { acceptUntil } : {}) }
+    const ran: number[] = []
+    const runShard = async (shard: ShardPlan, acceptLimit?: number): Promise<number> => {
       const result = await executeChild(shardWorkflow, {
         workflowId: `${campaignId}-r${round}-s${shard.index}`,
-        args: [{ campaignId, round, shard, promptsRef: prepared.promptsRef, spec }]
+        args: [{ campaignId, round, shard, promptsRef: prepared.promptsRef, spec, ...(acceptLimit !== undefined ? { acceptLimit } : {}) }]
       })
+      ran.push(shard.index)
       progress = {
         ...progress,
         shardsDone: progress.shardsDone + 1,
         generated: progress.generated + result.generated,
         accepted: progress.accepted + result.accepted
       }
-    })
+      return result.accepted
+    }
+    if (acceptUntil === undefined) {
+      await runWindowed(prepared.shards, spec.sharding.max_concurrent_shards, async (shard) => { await runShard(shard) })
+    } else {
+      let nextIndex = prepared.shards.length
+      const perPrompt = maxRecordsPerPrompt(resolveSelection(spec.selection, spec.generator.n), spec.generator.n)
+      const split = (shard: ShardPlan, free: number): QuotaSplit<ShardPlan> => {
+        const size = shard.end - shard.start
+        if (perPrompt === 0 || size * perPrompt <= free) return { run: shard, limit: size * perPrompt }
+        const take = Math.ceil(free / perPrompt)
+        progress = { ...progress, shardsTotal: progress.shardsTotal + 1 }
+        return { run: { ...shard, end: shard.start + take }, limit: free, rest: { index: nextIndex++, start: shard.start + take, end: shard.end } }
+      }
+      await runWindowedWithQuota(prepared.shards, spec.sharding.max_concurrent_shards, acceptUntil - progress.accepted, split, runShard)
+    }
+    if (patched(ROUND_STATS_PATCH)) {
+      const stats = await store.roundStats({ campaignId, round, shards: ran, spec })
+      progress = { ...progress, stats: [...(progress.stats ?? []), stats].slice(-STATS_ROUNDS_KEPT) }
+    }
     const { workflowId, runId } = workflowInfo()
     const committed = await store.commit({ campaignId, workflowId, runId, round, dataset: spec.output.dataset, lineage: prepared.lineage })
     progress = { ...progress, versions: [...progress.versions, { round, version: committed.version, records: committed.records }] }
@@ -57,7 +89,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     throw error
   }
 
-  if (round < spec.rounds) {
+  const quotaReached = acceptUntil !== undefined && progress.accepted >= acceptUntil
+  if (round < spec.rounds && !quotaReached) {
     return continueAsNew<typeof campaignWorkflow>({ ...input, prepared, startRound: round + 1, carried: { ...progress, round: round + 1 } })
   }
   setStatus("completed")

@@ -21,3 +21,47 @@ export const runWindowed = async <T>(items: readonly T[], width: number, task: (
   await condition(() => running === 0)
   if (failure) throw failure.error
 }
+
+/** How to launch one item under a quota: the item to run now, the most it may accept, and a remainder to queue. */
+export interface QuotaSplit<T> {
+  readonly run: T
+  readonly limit: number
+  readonly rest?: T
+}
+
+/**
+ * Like `runWindowed`, but stops once `quota` acceptances are reached, never overshooting it: each
+ * launched task reserves its `limit` (at most what is still free), so the tasks in flight can
+ * never accept more than the quota together. When less is free than an item could yield, `split`
+ * shrinks it (e.g. a shard to fewer prompts) and queues the rest; near the end the window
+ * narrows instead of generating far beyond the quota. Returns how many were accepted.
+ */
+export const runWindowedWithQuota = async <T>(
+  items: readonly T[],
+  width: number,
+  quota: number,
+  split: (item: T, free: number) => QuotaSplit<T>,
+  task: (item: T, limit: number) => Promise<number>
+): Promise<number> => {
+  const queue = [...items]
+  let running = 0
+  let accepted = 0
+  let reserved = 0
+  let failure: { error: unknown } | undefined
+  const free = () => quota - accepted - reserved
+  while (queue.length > 0 && !failure) {
+    await condition(() => failure !== undefined || running === 0 || (running < width && free() > 0))
+    if (failure || free() <= 0) break
+    const { run, limit, rest } = split(queue.shift()!, free())
+    if (rest !== undefined) queue.unshift(rest)
+    running++
+    reserved += limit
+    task(run, limit).then(
+      (n) => { accepted += n; reserved -= limit; running-- },
+      (error) => { failure ??= { error }; reserved -= limit; running-- }
+    )
+  }
+  await condition(() => running === 0)
+  if (failure) throw failure.error
+  return accepted
+}

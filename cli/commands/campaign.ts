@@ -1,10 +1,12 @@
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import type { Logger } from "pino"
+import type { RoundStats } from "../../campaign/contracts.js"
 import { type Command, type ParsedArgs, UsageError } from "../args.js"
 import { CAMPAIGN_WORKFLOW, queryProgress, startCampaign, waitForCampaign } from "../campaignClient.js"
 import { readCliConfig } from "../config.js"
 import { printFields, printJson, printTable, ProgressBar } from "../output.js"
+import { printRoundStats } from "../roundStatsView.js"
 import { withSession } from "../session.js"
 import { loadSpecFile } from "../specFile.js"
 
@@ -77,7 +79,7 @@ const campaignStart = (log: Logger): Command => ({
 
 const campaignStatus = (log: Logger): Command => ({
   name: "status",
-  summary: "Show a campaign's status and progress.",
+  summary: "Show a campaign's status, progress and per-round score statistics.",
   usage: "campaign status <campaign-id> [--json]",
   options: { json: { type: "boolean" } },
   positionals: { min: 1, max: 1 },
@@ -87,11 +89,16 @@ const campaignStatus = (log: Logger): Command => ({
       const handle = session.client.workflow.getHandle(args.positionals[0]!)
       const description = await handle.describe()
       const status = description.status.name
-      const progress = status === "RUNNING" ? await queryProgress(handle) : undefined
+      const progress = status === "RUNNING" || status === "COMPLETED" ? await queryProgress(handle) : undefined
       const result = status === "COMPLETED" ? await handle.result() : undefined
-      const view = { campaignId: handle.workflowId, status, ...(progress ?? {}), ...(result ? { result } : {}), startTime: description.startTime.toISOString() }
+      const { status: _lifecycle, ...live } = progress ?? {}
+      const view = { campaignId: handle.workflowId, status, ...live, ...(result ? { result } : {}), startTime: description.startTime.toISOString() }
       if (args.values.json) printJson(view)
-      else printFields(view)
+      else {
+        const { stats, ...fields } = view as typeof view & { stats?: readonly RoundStats[] }
+        printFields(fields)
+        for (const round of stats ?? []) printRoundStats(round)
+      }
       return 0
     })
   }

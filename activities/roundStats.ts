@@ -1,0 +1,42 @@
+import { existsSync } from "node:fs"
+import { Effect } from "effect"
+import type { RoundStats, RoundStatsInput } from "../campaign/contracts.js"
+import { roundStats as computeRoundStats, type StatsRecord, type StatsSample } from "../campaign/roundStats.js"
+import type { WinnowError } from "../core/errors.js"
+import type { ActivityDeps } from "./deps.js"
+import type { ScoredRow } from "./score.js"
+import { isPair, type SelectedRow } from "./select.js"
+import { readRows } from "./workArea.js"
+
+const finite = (v: number | null | undefined): number => (typeof v === "number" ? v : Number.NaN)
+
+/**
+ * Reads the scored and selected work files of the shards that ran in a round and computes the
+ * round's statistics (`campaign/roundStats.ts`). Read-only, so retries are harmless; the workflow
+ * carries the small result in its progress query.
+ */
+export const roundStats = (deps: ActivityDeps) => (input: RoundStatsInput): Effect.Effect<RoundStats, WinnowError> =>
+  Effect.gen(function* () {
+    const samples: StatsSample[] = []
+    const accepted: StatsRecord[] = []
+    for (const shard of input.shards) {
+      const scoredPath = deps.work.shardFile(input.campaignId, input.round, shard, "scored")
+      const selectedPath = deps.work.shardFile(input.campaignId, input.round, shard, "selected")
+      if (!existsSync(scoredPath)) continue
+      for (const row of yield* readRows<ScoredRow>(scoredPath)) {
+        samples.push({
+          group: row.prompt_index,
+          scores: Object.fromEntries(Object.entries(row.scores).map(([k, v]) => [k, finite(v)])),
+          score: row.score,
+          passed: row.passed !== false,
+          ...(row.truncated ? { truncated: row.truncated } : {})
+        })
+      }
+      if (!existsSync(selectedPath)) continue
+      for (const row of yield* readRows<SelectedRow>(selectedPath)) {
+        const kept = isPair(row) ? row.chosen : row
+        accepted.push({ scores: Object.fromEntries(Object.entries(kept.scores).map(([k, v]) => [k, finite(v)])), score: kept.score, text: kept.text })
+      }
+    }
+    return computeRoundStats(input.round, input.spec.scorers.map((s) => s.name), samples, accepted)
+  })
