@@ -1,12 +1,13 @@
 import type { DuckDBConnection } from "@duckdb/node-api"
 import { writeBandSidecar, type SortedKeys } from "./bandIndex.js"
-import { ContaminationCheck, type EvalSet } from "./decontaminate.js"
+import type { EvalSet } from "./decontaminate.js"
 import type { NearDupParams } from "./dedupParams.js"
-import { queryObjects, streamColumns, toNumber, withConnection } from "./duck.js"
+import { queryObjects, sqlStringList, toNumber, withConnection } from "./duck.js"
 import { markPresent, readIdsColumn, segmentIds, writeIdsSidecar } from "./idIndex.js"
 import type { StoreLayout } from "./layout.js"
 import type { ManifestSegment, ScoreStats, SegmentRef } from "./manifest.js"
-import { BandKeyer, Decision, keyTable, resolveNearDuplicates, sortedBands } from "./nearDup.js"
+import { Decision, sortedBands } from "./nearDup.js"
+import { nearDuplicatePass } from "./nearDupPass.js"
 import { segmentBands } from "./segmentBands.js"
 import { ANSWER_TEXT_SQL, PROMPT_TEXT_SQL, SEGMENT_COLUMN_LIST, segmentsRelation, type SegmentFormat } from "./segmentFormat.js"
 import { checkSegment, copyToSegment, type WrittenSegment } from "./segments.js"
@@ -58,8 +59,8 @@ export const buildAddition = (
     }
     const staged = segmentsRelation(objectsOf(layout, newSegments))
     await db.run(`CREATE TEMP TABLE cand AS
-      SELECT * EXCLUDE (pick), (row_number() OVER (ORDER BY id) - 1)::INTEGER AS rk FROM (
-        SELECT s.*, row_number() OVER (PARTITION BY s.id ORDER BY s.score DESC, CAST(s AS VARCHAR)) AS pick FROM ${staged} s
+      SELECT ${SEGMENT_COLUMN_LIST}, (row_number() OVER (ORDER BY id) - 1)::INTEGER AS rk FROM (
+        SELECT s.*, row_number() OVER (PARTITION BY s.id ORDER BY s.score DESC, ${tieBreak(newSegments)}) AS pick FROM ${sourceOf(layout, newSegments)} s
       ) WHERE pick = 1`)
     const stagedCount = toNumber((await queryObjects(db, `SELECT count(*) AS n FROM ${staged}`))[0].n)
     const n = toNumber((await queryObjects(db, "SELECT count(*) AS n FROM cand"))[0].n)
@@ -120,9 +121,25 @@ export const buildAddition = (
 const DUPLICATE = 9
 
 /**
- * Streams the candidates best first, computes their band keys, marks near-duplicates and
- * contaminated prompts in `drop` (by id rank), and returns the kept records' sorted band keys
- * for the new segment's sidecar (`null` without near-duplicate detection).
+ * The staged rows with what orders equal-scored copies of one id: for Parquet, the segment file
+ * (named by its hash) and row number, so the pick never depends on the order segments are given
+ * in; for first-cut JSONL segments, the whole row as text.
+ */
+const allParquet = (segments: ReadonlyArray<SegmentRef>): boolean =>
+  segments.length > 0 && segments.every((s) => formatOf(s) === "parquet")
+
+const sourceOf = (layout: StoreLayout, segments: ReadonlyArray<SegmentRef>): string =>
+  allParquet(segments)
+    ? `read_parquet(${sqlStringList(segments.map((s) => layout.objectPath(s.hash, "parquet")))}, filename = true, file_row_number = true)`
+    : segmentsRelation(objectsOf(layout, segments))
+
+const tieBreak = (segments: ReadonlyArray<SegmentRef>): string =>
+  allParquet(segments) ? "s.filename, s.file_row_number" : "CAST(s AS VARCHAR)"
+
+/**
+ * Runs the near-duplicate pass over the candidates not already dropped, marks near-duplicates
+ * and contaminated prompts in `drop` (by id rank), and returns the kept records' sorted band
+ * keys for the new segment's sidecar (`null` without near-duplicate detection).
  */
 const dropNearDuplicates = async (
   db: DuckDBConnection,
@@ -131,39 +148,19 @@ const dropNearDuplicates = async (
   plan: DedupPlan,
   drop: Uint8Array
 ): Promise<Array<SortedKeys> | null> => {
-  const params = plan.near ?? plan.hashing
-  const keyer = new BandKeyer(params)
-  const m = drop.reduce((count, reason) => count + (reason === 0 ? 1 : 0), 0)
-  const keys = keyTable(m, params.bands)
-  const rkOf = new Int32Array(m)
-  const contaminated = new Uint8Array(m)
-  const check = plan.evalSet ? new ContaminationCheck(keyer, plan.evalSet) : null
-  let slot = 0
-  const select = `SELECT rk, ${PROMPT_TEXT_SQL} AS prompt, ${ANSWER_TEXT_SQL} AS answer FROM cand ORDER BY score DESC, id`
-  for await (const chunk of streamColumns(db, select)) {
-    const [rks, prompts, answers] = chunk.columns as [ReadonlyArray<number>, ReadonlyArray<string>, ReadonlyArray<string>]
-    for (let row = 0; row < chunk.rows; row++) {
-      const rk = rks[row]
-      if (drop[rk] !== 0) continue
-      rkOf[slot] = rk
-      if (plan.near) keyer.recordKeys(prompts[row] ?? "", answers[row] ?? "", keys.hi, keys.lo, m, slot)
-      if (check?.check(prompts[row] ?? "")) contaminated[slot] = 1
-      slot += 1
-    }
-  }
-  if (!plan.near) {
-    for (let s = 0; s < m; s++) if (contaminated[s]) drop[rkOf[s]] = Decision.contaminated
-    return null
-  }
-  const near = plan.near
-  const decisions = await resolveNearDuplicates({
-    bands: near.bands,
-    keys,
-    contaminated,
-    earlier: parentSegments.map((segment) => () => segmentBands(db, layout, { ...segment, format: formatOf(segment) }, keyer))
+  const { decisions, rkOf, keys } = await nearDuplicatePass(db, {
+    select: `SELECT rk, ${PROMPT_TEXT_SQL} AS prompt, ${ANSWER_TEXT_SQL} AS answer FROM cand ORDER BY score DESC, id`,
+    slots: drop.reduce((count, reason) => count + (reason === 0 ? 1 : 0), 0),
+    skip: (rk) => drop[rk] !== 0,
+    near: plan.near,
+    hashing: plan.hashing,
+    evalSet: plan.evalSet,
+    earlier: (keyer) => parentSegments.map((segment) => () => segmentBands(db, layout, { ...segment, format: formatOf(segment) }, keyer))
   })
-  for (let s = 0; s < m; s++) if (decisions[s] !== Decision.keep) drop[rkOf[s]] = decisions[s]
-  return sortedBands(keys, near.bands, (s) => decisions[s] === Decision.keep)
+  decisions.forEach((decision, slot) => {
+    if (decision !== Decision.keep) drop[rkOf[slot]] = decision
+  })
+  return keys && plan.near ? sortedBands(keys, plan.near.bands, (slot) => decisions[slot] === Decision.keep) : null
 }
 
 /** mean, min, max and nearest-rank p50/p90 of `score` over a relation; `null` when empty. */

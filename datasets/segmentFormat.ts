@@ -73,6 +73,21 @@ export const recordRow = (record: DatasetRecord): Record<string, unknown> => ({
   meta: record.meta ?? null
 })
 
+const str = (value: string | undefined): string => (value === undefined ? "null" : JSON.stringify(value))
+const num = (value: number | undefined): string => (value === undefined ? "null" : JSON.stringify(value))
+
+/** `JSON.stringify(recordRow(record))` without the intermediate object (the staging hot path). */
+export const recordRowJson = (record: DatasetRecord): string => {
+  let messages = ""
+  for (const m of record.messages) messages += `${messages === "" ? "" : ","}{"role":${JSON.stringify(m.role)},"content":${JSON.stringify(m.content)}}`
+  const sft = record.kind === "sft" ? record : undefined
+  const dpo = record.kind === "dpo" ? record : undefined
+  return `{"id":${JSON.stringify(record.id)},"kind":"${record.kind}","prompt_id":${JSON.stringify(record.prompt_id)},"messages":[${messages}],` +
+    `"response":${str(sft?.response)},"chosen":${str(dpo?.chosen)},"rejected":${str(dpo?.rejected)},"score":${JSON.stringify(record.score)},` +
+    `"scores":${JSON.stringify(record.scores)},"score_chosen":${num(dpo?.score_chosen)},"score_rejected":${num(dpo?.score_rejected)},` +
+    `"round":${record.round},"sample_index":${num(sft?.sample_index)},"reference":${str(record.reference)},"meta":${record.meta === undefined ? "null" : JSON.stringify(record.meta)}}`
+}
+
 /**
  * Rebuilds a record from a segment row as DuckDB returns it in JS form (maps as
  * `{key, value}` entry lists, JSON as text). Inverse of `recordRow`.

@@ -10,7 +10,7 @@ import { fsyncDir, isMissing } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
 import { readLegacyRecords } from "./legacySegments.js"
 import type { DatasetRecord } from "./record.js"
-import { readJsonRows, recordRow, rowRecord, SEGMENT_COLUMN_LIST, segmentRelation, type SegmentFormat } from "./segmentFormat.js"
+import { readJsonRows, recordRowJson, rowRecord, SEGMENT_COLUMN_LIST, segmentRelation, type SegmentFormat } from "./segmentFormat.js"
 
 /** A segment object as written: its content hash, format, byte size and record count. */
 export interface WrittenSegment {
@@ -30,8 +30,11 @@ export interface SegmentObject {
 /** Byte-order string comparison (code units), the order records take inside a segment. */
 export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
-/** Parquet options of every segment: zstd, DuckDB's default row groups. Part of the byte format. */
-export const PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd"
+/**
+ * Parquet options of every segment and export: zstd at level 1 (Arrow's default level; level 3
+ * costs ~1.7× the time for ~10% smaller files), DuckDB's default row groups. Part of the byte format.
+ */
+export const PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
 
 const newTempPath = async (layout: StoreLayout, suffix: string): Promise<string> => {
   await mkdir(layout.objectTempDir, { recursive: true })
@@ -43,15 +46,14 @@ const newTempPath = async (layout: StoreLayout, suffix: string): Promise<string>
  * never depends on input order), sorted by id. The order and content of a staged segment.
  */
 export const canonicalRecords = (records: ReadonlyArray<DatasetRecord>): Array<DatasetRecord> => {
-  const best = new Map<string, { record: DatasetRecord; line: string }>()
+  const best = new Map<string, DatasetRecord>()
   for (const record of records) {
-    const line = canonicalJson(record)
     const current = best.get(record.id)
-    if (!current || record.score > current.record.score || (record.score === current.record.score && line < current.line)) {
-      best.set(record.id, { record, line })
+    if (!current || record.score > current.score || (record.score === current.score && canonicalJson(record) < canonicalJson(current))) {
+      best.set(record.id, record)
     }
   }
-  return [...best.values()].map((entry) => entry.record).sort((a, b) => compareStrings(a.id, b.id))
+  return [...best.values()].sort((a, b) => compareStrings(a.id, b.id))
 }
 
 /**
@@ -62,7 +64,7 @@ export const canonicalRecords = (records: ReadonlyArray<DatasetRecord>): Array<D
 export const writeRecordsSegment = async (layout: StoreLayout, records: ReadonlyArray<DatasetRecord>): Promise<WrittenSegment> => {
   const jsonPath = await newTempPath(layout, "rows.jsonl")
   try {
-    await writeFile(jsonPath, records.map((record) => `${JSON.stringify(recordRow(record))}\n`).join(""))
+    await writeFile(jsonPath, records.map((record) => `${recordRowJson(record)}\n`).join(""))
     return await withConnection((connection) =>
       copyToSegment(connection, layout, `SELECT ${SEGMENT_COLUMN_LIST} FROM ${readJsonRows(jsonPath)}`, records.length))
   } finally {

@@ -6,6 +6,7 @@ import { listDir, readTextIfExists, storeIo, writeFileAtomic } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
 import { SegmentRef } from "./manifest.js"
 import { DatasetRecord, recordId } from "./record.js"
+import { isWellFormedRecord } from "./recordCheck.js"
 import { canonicalRecords, writeRecordsSegment } from "./segments.js"
 import { decodeInput, validateCampaignId, validateIndex } from "./validate.js"
 
@@ -33,7 +34,9 @@ export const stageSegment = Effect.fn("datasets.stageSegment")(function*(
   const campaignId = yield* validateCampaignId(SOURCE, "campaignId", input.campaignId)
   const round = yield* validateIndex(SOURCE, "round", input.round)
   const shard = yield* validateIndex(SOURCE, "shard", input.shard)
-  const records = yield* decodeRecords(input.records)
+  const records = Array.isArray(input.records) && input.records.every(isWellFormedRecord)
+    ? input.records
+    : yield* decodeRecords(input.records)
   const badId = records.findIndex((record) => record.id !== recordId(record))
   if (badId !== -1) {
     return yield* inputInvalid(SOURCE, `records[${badId}].id`, records[badId].id,

@@ -1,0 +1,102 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { DatasetStore } from "../datasets/store.js"
+import { ensurePythonEnv, runPython } from "./pythonEnv.js"
+import { benchResult, report, type BenchResult } from "./result.js"
+import { writeRecordsFile, type PlantedPair } from "./store/data.js"
+import { commitRecords, exportParquet, nearDuplicates } from "./store/ours.js"
+
+/** The Python peers, pinned: pyarrow for Parquet, datasketch for MinHash LSH. */
+const PEERS = ["pyarrow==26.0.1", "datasketch==2.0.0", "numpy==2.2.6"]
+const PEER_SCRIPT = fileURLToPath(new URL("../../bench/store/peer.py", import.meta.url))
+
+const log = (line: string) => process.stderr.write(`${line}\n`)
+
+const option = (args: ReadonlyArray<string>, name: string, fallback: number): number => {
+  const at = args.indexOf(`--${name}`)
+  return at === -1 ? fallback : Number(args[at + 1])
+}
+
+const seconds = async <A>(work: () => Promise<A>): Promise<[A, number]> => {
+  const started = performance.now()
+  const value = await work()
+  return [value, (performance.now() - started) / 1000]
+}
+
+/** Share of planted near-duplicate pairs (J ≥ threshold, not exact copies) where one side was dropped. */
+const recall = (planted: ReadonlyArray<PlantedPair>, dropped: ReadonlySet<string>, lang: "zh" | "en", threshold: number) => {
+  const pairs = planted.filter((p) => p.lang === lang && p.jaccard >= threshold && p.original !== p.variant)
+  const caught = pairs.filter((p) => dropped.has(p.original) || dropped.has(p.variant)).length
+  return { pairs: pairs.length, recall: pairs.length === 0 ? 0 : caught / pairs.length }
+}
+
+/** Dropped records that are not one side of a planted pair: false positives. */
+const strays = (planted: ReadonlyArray<PlantedPair>, dropped: ReadonlySet<string>): number => {
+  const plantedIds = new Set(planted.flatMap((p) => [p.original, p.variant]))
+  let count = 0
+  for (const id of dropped) if (!plantedIds.has(id)) count++
+  return count
+}
+
+/**
+ * `npm run bench -- store [--records 1000000] [--shard 10000]`: commit, near-duplicate detection
+ * and Parquet export of the same generated records, winnow against pyarrow and datasketch, in
+ * one run. Prints one line per measure and the worst ratio as the headline.
+ */
+export async function main(args: string[]): Promise<void> {
+  const count = option(args, "records", 1_000_000)
+  const shard = option(args, "shard", 10_000)
+  const threshold = 0.8
+  const work = await mkdtemp(join(tmpdir(), "winnow-bench-store-"))
+  try {
+    const recordsPath = join(work, "records.jsonl")
+    log(`generating ${count} records`)
+    const planted = writeRecordsFile(recordsPath, count, 20261127)
+    const python = await ensurePythonEnv(PEERS, log)
+    const peer = async (command: ReadonlyArray<string>) =>
+      JSON.parse((await runPython(python, PEER_SCRIPT, [...command])).trim().split("\n").at(-1)!)
+    const store = DatasetStore.make(join(work, "store"))
+
+    log("commit: winnow")
+    const [version, oursCommit] = await seconds(() => commitRecords(store, recordsPath, shard))
+    log("commit: pyarrow")
+    await mkdir(join(work, "peer"))
+    const peerCommit = await peer(["commit", recordsPath, String(shard), join(work, "peer")])
+    log(`  records kept: winnow ${version.manifest.counts.records}, pyarrow ${peerCommit.records}`)
+
+    const segments = version.manifest.segments.map((s) => join(store.root, "objects", s.hash.slice(0, 2), `${s.hash}.${s.format}`))
+    log("near-duplicates: winnow")
+    const [ourDropped, oursNear] = await seconds(() => nearDuplicates(store, version, threshold))
+    log("near-duplicates: datasketch")
+    const peerNear = await peer(["neardup", ...segments])
+    const peerDropped = new Set<string>(peerNear.dropped)
+
+    log("export: winnow")
+    const [, oursExport] = await seconds(() => exportParquet(store, join(work, "ours-sft.parquet")))
+    log("export: pyarrow")
+    const peerExport = await peer(["export", join(work, "peer-sft.parquet"), ...segments])
+
+    const n = version.manifest.counts.records
+    const quality = {
+      planted_pairs: planted.length,
+      winnow: { zh: recall(planted, ourDropped, "zh", threshold), en: recall(planted, ourDropped, "en", threshold), dropped: ourDropped.size, unplanted_dropped: strays(planted, ourDropped) },
+      datasketch: { zh: recall(planted, peerDropped, "zh", threshold), en: recall(planted, peerDropped, "en", threshold), dropped: peerDropped.size, unplanted_dropped: strays(planted, peerDropped) }
+    }
+    log(`near-duplicate quality: ${JSON.stringify(quality)}`)
+    const details: Array<BenchResult> = [
+      benchResult("store.commit vs pyarrow", count / oursCommit, count / peerCommit.seconds, "records/s"),
+      benchResult("store.near-dup vs datasketch", n / oursNear, n / peerNear.seconds, "records/s"),
+      benchResult("store.export-parquet vs pyarrow", n / oursExport, n / peerExport.seconds, "records/s"),
+      benchResult("store.near-dup recall zh (J>=0.8)", quality.winnow.zh.recall, quality.datasketch.zh.recall, "recall"),
+      benchResult("store.near-dup recall en (J>=0.8)", quality.winnow.en.recall, quality.datasketch.en.recall, "recall")
+    ]
+    const speed = details.slice(0, 3)
+    const worst = speed.reduce((a, b) => (b.ratio < a.ratio ? b : a))
+    report(details, { ...worst, name: `store (worst of commit, near-dup, export): ${worst.name}` })
+  } finally {
+    if (!args.includes("--keep")) await rm(work, { recursive: true, force: true })
+    else log(`kept ${work}`)
+  }
+}
