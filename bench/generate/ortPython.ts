@@ -1,45 +1,53 @@
-import { spawn } from "node:child_process"
+import { type ChildProcessByStdio, spawn } from "node:child_process"
+import type { Readable, Writable } from "node:stream"
+import { createInterface, type Interface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import { ensurePythonEnv } from "../pythonEnv.js"
+import type { Timed } from "./ours.js"
 
 /** Pinned packages of peer (a): the same ONNX Runtime release as onnxruntime-node here. */
 export const ORT_PYTHON_PACKAGES = ["onnxruntime==1.30.0", "numpy==2.2.6"] as const
 
-/** One run of the Python loop: prompts, samples per prompt, length limit, EOS handling. */
-export interface OrtPythonRun {
-  readonly name: string
-  readonly prompts: readonly number[][]
-  readonly n: number
-  readonly max_new_tokens: number
-  readonly stop_at_eos: boolean
-  readonly eos: readonly number[]
-  readonly seed: number
-}
+/**
+ * Peer (a): `ort_loop.py`, a plain ONNX Runtime for Python KV-cache loop, kept running in a child
+ * process (one session, loaded once) and given one run at a time, so its runs can be interleaved
+ * with the other implementations'.
+ */
+export class OrtPythonPeer {
+  private constructor(private readonly child: ChildProcessByStdio<Writable, Readable, null>, private readonly lines: Interface) {}
 
-/** What the Python loop reports for one run. */
-export interface OrtPythonResult {
-  readonly name: string
-  readonly seconds: number
-  readonly tokens: number
-  readonly first_token_seconds: number[]
-  /** seconds of each prompt of the run, in order */
-  readonly per_prompt: number[]
-  readonly prompts: number
-}
+  /** Creates the pinned Python environment if needed and loads the model with `threads` intra-op threads. */
+  static async start(model: string, threads: number, log: (l: string) => void): Promise<OrtPythonPeer> {
+    const python = await ensurePythonEnv(ORT_PYTHON_PACKAGES, log)
+    const script = fileURLToPath(new URL("../../../bench/generate/ort_loop.py", import.meta.url))
+    const child = spawn(python, [script], { stdio: ["pipe", "pipe", "inherit"] })
+    const peer = new OrtPythonPeer(child, createInterface({ input: child.stdout }))
+    child.stdin.write(`${JSON.stringify({ model, threads })}\n`)
+    await peer.next()
+    return peer
+  }
 
-/** Runs `ort_loop.py` once over several runs (one session, loaded once) and returns its results by name. */
-export const runOrtPython = async (model: string, threads: number, runs: readonly OrtPythonRun[], log: (l: string) => void): Promise<Map<string, OrtPythonResult>> => {
-  const python = await ensurePythonEnv(ORT_PYTHON_PACKAGES, log)
-  const script = fileURLToPath(new URL("../../../bench/generate/ort_loop.py", import.meta.url))
-  const child = spawn(python, [script], { stdio: ["pipe", "pipe", "inherit"] })
-  let stdout = ""
-  child.stdout.on("data", (d) => (stdout += d))
-  child.stdin.end(JSON.stringify({ model, threads, runs }))
-  const code = await new Promise<number>((resolve, reject) => {
-    child.on("error", reject)
-    child.on("close", (c) => resolve(c ?? -1))
-  })
-  if (code !== 0) throw new Error(`ort_loop.py exited with code ${code}`)
-  const results = stdout.trim().split("\n").map((line) => JSON.parse(line) as OrtPythonResult)
-  return new Map(results.map((r) => [r.name, r]))
+  private next(): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`ort_loop.py exited with code ${code}`))
+      this.child.once("exit", onExit)
+      this.lines.once("line", (line) => {
+        this.child.off("exit", onExit)
+        resolve(JSON.parse(line) as Record<string, unknown>)
+      })
+    })
+  }
+
+  /** Generates n samples for each prompt, one prompt after another (batch n, no row dropping). */
+  async run(prompts: readonly number[][], n: number, maxNewTokens: number, eos: readonly number[], stopAtEos: boolean, seed: number): Promise<Timed> {
+    this.child.stdin.write(`${JSON.stringify({ name: "run", prompts, n, max_new_tokens: maxNewTokens, stop_at_eos: stopAtEos, eos, seed })}\n`)
+    const out = (await this.next()) as { seconds: number; tokens: number; first_token_seconds: number[] }
+    return { seconds: out.seconds, tokens: out.tokens, firstTokenSeconds: out.first_token_seconds[0] ?? Number.NaN }
+  }
+
+  /** Ends the child process. */
+  async close(): Promise<void> {
+    this.child.stdin.end()
+    await new Promise((resolve) => this.child.once("exit", resolve))
+  }
 }

@@ -1,8 +1,9 @@
 """Peer (a) of the generate benchmark: a straightforward ONNX Runtime for Python KV-cache loop.
 
-Reads one JSON job on stdin and prints one JSON result per line on stdout:
-  {"model": ".../onnx/model.onnx", "threads": 2, "runs": [
-     {"name": ..., "prompts": [[ids...]], "n": 8, "max_new_tokens": 64, "stop_at_eos": false, "eos": [..], "seed": 0}]}
+Reads JSON lines on stdin: first {"model": ".../onnx/model.onnx", "threads": 2}, then one run per
+line, {"name": ..., "prompts": [[ids...]], "n": 8, "max_new_tokens": 64, "stop_at_eos": false,
+"eos": [..], "seed": 0}, answering each with one JSON line on stdout (so the benchmark can
+interleave its peers' runs over time on a shared machine).
 Each prompt is repeated n times along the batch, prefilled in one call, then decoded one token per
 step for every row until all rows ended (rows that hit EOS keep being fed, as simple loops do).
 Sampling is top-k 50 at temperature 1 with numpy.
@@ -67,7 +68,7 @@ def generate(sess, layout, prompt, n, max_new_tokens, eos, stop_at_eos, rng):
 
 
 def main():
-    job = json.load(sys.stdin)
+    job = json.loads(sys.stdin.readline())
     options = ort.SessionOptions()
     options.intra_op_num_threads = job["threads"]
     options.inter_op_num_threads = 1
@@ -82,7 +83,11 @@ def main():
         "kv_heads": meta[past[0]].shape[1],
         "head_dim": meta[past[0]].shape[3],
     }
-    for run in job["runs"]:
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        run = json.loads(line)
         rng = np.random.default_rng(run.get("seed", 0))
         seconds = tokens = 0
         firsts = []
@@ -94,8 +99,8 @@ def main():
             tokens += t
             per_prompt.append(s)
             firsts.append(f)
-        print(json.dumps({"name": run["name"], "seconds": seconds, "tokens": tokens, "first_token_seconds": firsts, "per_prompt": per_prompt,
-                          "prompts": len(run["prompts"])}), flush=True)
+        print(json.dumps({"name": run["name"], "seconds": seconds, "tokens": tokens, "first_token_seconds": firsts,
+                          "per_prompt": per_prompt, "prompts": len(run["prompts"])}), flush=True)
 
 
 if __name__ == "__main__":
