@@ -1,3 +1,5 @@
+import { DEFAULTS } from "./defaults.js"
+
 /**
  * Selection policies: how scored samples become records. Pure and deterministic (ties go to
  * the lower sample index; sampled choices come from a caller-supplied seeded draw), so the
@@ -45,10 +47,10 @@ export interface ResolvedSelection {
  */
 export const resolveSelection = (spec: SelectionInput, n: number): ResolvedSelection => ({
   policy: spec.policy,
-  k: spec.k ?? (spec.policy === "threshold" ? n : 1),
+  k: spec.k ?? (spec.policy === "threshold" ? n : DEFAULTS.selection.k),
   ...(spec.min_score !== undefined ? { minScore: spec.min_score } : {}),
-  rejected: spec.rejected ?? "worst",
-  minMargin: spec.min_margin ?? 0,
+  rejected: spec.rejected ?? DEFAULTS.selection.rejected,
+  minMargin: spec.min_margin ?? DEFAULTS.selection.min_margin,
   ...(spec.accept_until !== undefined ? { acceptUntil: spec.accept_until } : {})
 })
 
