@@ -2,15 +2,18 @@ import type { DuckDBConnection } from "@duckdb/node-api"
 import { writeBandSidecar, type SortedKeys } from "./bandIndex.js"
 import type { EvalSet } from "./decontaminate.js"
 import type { NearDupParams } from "./dedupParams.js"
-import { queryObjects, sqlStringList, toNumber, withConnection } from "./duck.js"
+import { queryObjects, toNumber, withConnection } from "./duck.js"
 import { markPresent, readIdsColumn, segmentIds, writeIdsSidecar } from "./idIndex.js"
 import type { StoreLayout } from "./layout.js"
 import type { ManifestSegment, ScoreStats, SegmentRef } from "./manifest.js"
 import { Decision, sortedBands } from "./nearDup.js"
 import { nearDuplicatePass } from "./nearDupPass.js"
 import { segmentBands } from "./segmentBands.js"
-import { ANSWER_TEXT_SQL, PROMPT_TEXT_SQL, SEGMENT_COLUMN_LIST, segmentsRelation, type SegmentFormat } from "./segmentFormat.js"
+import { ANSWER_TEXT_SQL, PROMPT_TEXT_SQL, SEGMENT_COLUMNS, segmentsRelation } from "./segmentFormat.js"
 import { checkSegment, copyToSegment, type WrittenSegment } from "./segments.js"
+import { formatOf, objectsOf, scoreStatsOf, stagedSource } from "./stagedRows.js"
+
+export { formatOf, scoreStatsOf }
 
 /** How a commit deduplicates: near-duplicate parameters and evaluation set, each optional. */
 export interface DedupPlan {
@@ -32,18 +35,15 @@ export interface Addition {
   readonly scoreStats: ScoreStats | null
 }
 
-/** The format of a staged or committed segment (refs staged by the first cut are JSONL). */
-export const formatOf = (segment: { readonly format?: SegmentFormat }): SegmentFormat => segment.format ?? "jsonl"
-
-const objectsOf = (layout: StoreLayout, segments: ReadonlyArray<{ readonly hash: string; readonly format?: SegmentFormat }>) =>
-  segments.map((s) => ({ path: layout.objectPath(s.hash, formatOf(s)), format: formatOf(s) }))
+const DUPLICATE = 9
 
 /**
  * Builds the segment a commit adds, in DuckDB over the segment files, never holding records
- * in memory: (1) one best copy per id among the staged segments; (2) ids already in the parent
- * version, found through the parent segments' `.ids` sidecars; (3) near-duplicates within the
- * batch and against the parent's `.lsh` sidecars, and contaminated prompts; (4) the rest
- * written as one id-sorted Parquet segment with its sidecars; (5) kinds and score summary.
+ * in memory: (1) a narrow key table (id, kind, score, source file and row, rank in id order)
+ * with one best copy per id among the staged segments; (2) ids already in the parent version,
+ * found through the parent segments' `.ids` sidecars; (3) near-duplicates within the batch and
+ * against the parent's `.lsh` sidecars, and contaminated prompts; (4) the kept rows written as
+ * one id-sorted Parquet segment with its sidecars; (5) kinds and the version's score summary.
  * Staged segments are hash-checked first; a mismatch throws `StoreCorrupt`.
  */
 export const buildAddition = (
@@ -57,15 +57,16 @@ export const buildAddition = (
       const problem = await checkSegment(layout, { hash: segment.hash, format: formatOf(segment), bytes: segment.bytes })
       if (problem) throw problem
     }
-    const staged = segmentsRelation(objectsOf(layout, newSegments))
-    await db.run(`CREATE TEMP TABLE cand AS
-      SELECT ${SEGMENT_COLUMN_LIST}, (row_number() OVER (ORDER BY id) - 1)::INTEGER AS rk FROM (
-        SELECT s.*, row_number() OVER (PARTITION BY s.id ORDER BY s.score DESC, ${tieBreak(newSegments)}) AS pick FROM ${sourceOf(layout, newSegments)} s
-      ) WHERE pick = 1`)
-    const stagedCount = toNumber((await queryObjects(db, `SELECT count(*) AS n FROM ${staged}`))[0].n)
-    const n = toNumber((await queryObjects(db, "SELECT count(*) AS n FROM cand"))[0].n)
+    const source = await stagedSource(db, layout, newSegments)
+    await db.run(`CREATE TEMP TABLE keys AS
+      SELECT id, kind, score, src_file, src_row, (row_number() OVER (ORDER BY id) - 1)::INTEGER AS rk FROM (
+        SELECT id, kind, score, src_file, src_row FROM ${source}
+        QUALIFY row_number() OVER (PARTITION BY id ORDER BY score DESC, src_file, src_row) = 1
+      )`)
+    const stagedCount = toNumber((await queryObjects(db, `SELECT count(*) AS n FROM ${source}`))[0].n)
+    const n = toNumber((await queryObjects(db, "SELECT count(*) AS n FROM keys"))[0].n)
     const drop = new Uint8Array(n)
-    const newIds = n > 0 ? await readIdsColumn(db, "cand") : Buffer.alloc(0)
+    const newIds = n > 0 ? await readIdsColumn(db, "keys") : Buffer.alloc(0)
     for (const segment of parentSegments) {
       if (n === 0) break
       const present = new Uint8Array(n)
@@ -73,28 +74,17 @@ export const buildAddition = (
       for (let rk = 0; rk < n; rk++) if (present[rk]) drop[rk] = DUPLICATE
     }
     const keptBands = plan.near !== null || plan.evalSet !== null
-      ? await dropNearDuplicates(db, layout, parentSegments, plan, drop)
+      ? await dropNearDuplicates(db, layout, source, parentSegments, plan, drop)
       : null
-    const counts = { duplicates: stagedCount - n, nearDuplicates: 0, contaminated: 0 }
-    await db.run("CREATE TEMP TABLE dropped (rk INTEGER)")
-    const appender = await db.createAppender("dropped")
-    for (let rk = 0; rk < n; rk++) {
-      const reason = drop[rk]
-      if (reason === 0) continue
-      if (reason === DUPLICATE) counts.duplicates += 1
-      else if (reason === Decision.contaminated) counts.contaminated += 1
-      else counts.nearDuplicates += 1
-      appender.appendInteger(rk)
-      appender.endRow()
-    }
-    appender.closeSync()
-    const kept = `SELECT ${SEGMENT_COLUMN_LIST} FROM cand ANTI JOIN dropped USING (rk) ORDER BY id`
-    const kinds = await queryObjects(db, `SELECT kind, count(*) AS n FROM cand ANTI JOIN dropped USING (rk) GROUP BY kind`)
+    const counts = await recordDrops(db, drop, stagedCount - n)
+    const kinds = await queryObjects(db, "SELECT kind, count(*) AS n FROM kept GROUP BY kind")
     const kindCount = (kind: string) => toNumber(kinds.find((row) => row.kind === kind)?.n ?? 0)
     const added = kindCount("sft") + kindCount("dpo")
     let segment: WrittenSegment | null = null
     if (added > 0) {
-      segment = await copyToSegment(db, layout, kept, added)
+      const select = `SELECT ${SEGMENT_COLUMNS.map(([name]) => `s.${name}`).join(", ")} FROM ${source} s
+        SEMI JOIN kept k ON s.src_file = k.src_file AND s.src_row = k.src_row ORDER BY s.id`
+      segment = await copyToSegment(db, layout, select, added)
       const keptIds = Buffer.alloc(added * 32)
       let at = 0
       for (let rk = 0; rk < n; rk++) {
@@ -118,38 +108,41 @@ export const buildAddition = (
     }
   })
 
-const DUPLICATE = 9
+/** Loads the dropped ranks into DuckDB, builds the `kept` table, and counts drops by reason. */
+const recordDrops = async (db: DuckDBConnection, drop: Uint8Array, stagedDuplicates: number) => {
+  const counts = { duplicates: stagedDuplicates, nearDuplicates: 0, contaminated: 0 }
+  await db.run("CREATE TEMP TABLE dropped (rk INTEGER)")
+  const appender = await db.createAppender("dropped")
+  drop.forEach((reason, rk) => {
+    if (reason === 0) return
+    if (reason === DUPLICATE) counts.duplicates += 1
+    else if (reason === Decision.contaminated) counts.contaminated += 1
+    else counts.nearDuplicates += 1
+    appender.appendInteger(rk)
+    appender.endRow()
+  })
+  appender.closeSync()
+  await db.run("CREATE TEMP TABLE kept AS SELECT kind, src_file, src_row FROM keys ANTI JOIN dropped USING (rk)")
+  return counts
+}
 
 /**
- * The staged rows with what orders equal-scored copies of one id: for Parquet, the segment file
- * (named by its hash) and row number, so the pick never depends on the order segments are given
- * in; for first-cut JSONL segments, the whole row as text.
- */
-const allParquet = (segments: ReadonlyArray<SegmentRef>): boolean =>
-  segments.length > 0 && segments.every((s) => formatOf(s) === "parquet")
-
-const sourceOf = (layout: StoreLayout, segments: ReadonlyArray<SegmentRef>): string =>
-  allParquet(segments)
-    ? `read_parquet(${sqlStringList(segments.map((s) => layout.objectPath(s.hash, "parquet")))}, filename = true, file_row_number = true)`
-    : segmentsRelation(objectsOf(layout, segments))
-
-const tieBreak = (segments: ReadonlyArray<SegmentRef>): string =>
-  allParquet(segments) ? "s.filename, s.file_row_number" : "CAST(s AS VARCHAR)"
-
-/**
- * Runs the near-duplicate pass over the candidates not already dropped, marks near-duplicates
- * and contaminated prompts in `drop` (by id rank), and returns the kept records' sorted band
- * keys for the new segment's sidecar (`null` without near-duplicate detection).
+ * Runs the near-duplicate pass over the candidates not already dropped (joined back to their
+ * text), marks near-duplicates and contaminated prompts in `drop` (by id rank), and returns the
+ * kept records' sorted band keys for the new segment's sidecar (`null` without near-duplicates).
  */
 const dropNearDuplicates = async (
   db: DuckDBConnection,
   layout: StoreLayout,
+  source: string,
   parentSegments: ReadonlyArray<ManifestSegment>,
   plan: DedupPlan,
   drop: Uint8Array
 ): Promise<Array<SortedKeys> | null> => {
   const { decisions, rkOf, keys } = await nearDuplicatePass(db, {
-    select: `SELECT rk, ${PROMPT_TEXT_SQL} AS prompt, ${ANSWER_TEXT_SQL} AS answer FROM cand ORDER BY score DESC, id`,
+    select: `SELECT k.rk, t.prompt, t.answer
+      FROM (SELECT src_file, src_row, ${PROMPT_TEXT_SQL} AS prompt, ${ANSWER_TEXT_SQL} AS answer FROM ${source}) t
+      JOIN keys k ON t.src_file = k.src_file AND t.src_row = k.src_row ORDER BY k.score DESC, k.id`,
     slots: drop.reduce((count, reason) => count + (reason === 0 ? 1 : 0), 0),
     skip: (rk) => drop[rk] !== 0,
     near: plan.near,
@@ -161,16 +154,4 @@ const dropNearDuplicates = async (
     if (decision !== Decision.keep) drop[rkOf[slot]] = decision
   })
   return keys && plan.near ? sortedBands(keys, plan.near.bands, (slot) => decisions[slot] === Decision.keep) : null
-}
-
-/** mean, min, max and nearest-rank p50/p90 of `score` over a relation; `null` when empty. */
-export const scoreStatsOf = async (db: DuckDBConnection, relation: string): Promise<ScoreStats | null> => {
-  const [summary] = await queryObjects(db, `SELECT count(score) AS n, avg(score) AS mean, min(score) AS min, max(score) AS max FROM ${relation}`)
-  const n = toNumber(summary.n)
-  if (n === 0) return null
-  const rank = async (p: number) => {
-    const [row] = await queryObjects(db, `SELECT score FROM ${relation} ORDER BY score LIMIT 1 OFFSET ${Math.max(0, Math.ceil(p * n) - 1)}`)
-    return row.score as number
-  }
-  return { mean: summary.mean as number, min: summary.min as number, max: summary.max as number, p50: await rank(0.5), p90: await rank(0.9) }
 }

@@ -1,5 +1,6 @@
 import { Schema } from "effect"
-import { canonicalJson, sha256 } from "../core/hash.js"
+import { hash } from "node:crypto"
+import { canonicalJson } from "../core/hash.js"
 
 /** One chat turn of a prompt conversation. */
 export const ChatMessage = Schema.Struct({
@@ -61,7 +62,7 @@ export type RecordContent =
  * The content address of a record: sha256 of the canonical JSON of its content fields only
  * (kind, messages, response or chosen+rejected). Exact duplicates collapse to one id.
  */
-export const recordId = (content: RecordContent): string => sha256(contentJson(content))
+export const recordId = (content: RecordContent): string => hash("sha256", contentJson(content), "hex")
 
 /**
  * The canonical JSON of a record's content fields, built directly (keys already in sorted

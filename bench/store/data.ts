@@ -90,23 +90,34 @@ export const generateRecords = (count: number, seed: number, emit: (record: SftR
   return planted
 }
 
+/** Edits that keep most 3-gram shingles: from one changed end token (J ≈ 0.9) to two middle edits (J ≈ 0.75–0.85). */
 const editEn = (text: string, random: () => number, word: string): string => {
   const tokens = text.split(" ")
-  const kind = Math.floor(random() * 4)
+  const kind = Math.floor(random() * 6)
   if (kind === 0) tokens[tokens.length - 1] = word
   else if (kind === 1) tokens.push(word)
   else if (kind === 2) tokens.shift()
-  else tokens[0] = tokens[0].toUpperCase()
+  else if (kind === 3) tokens[0] = tokens[0].toUpperCase()
+  else if (kind === 4) tokens[Math.floor(tokens.length / 2)] = word
+  else {
+    tokens[tokens.length - 1] = word
+    tokens.shift()
+  }
   return tokens.join(" ")
 }
 
 const editZh = (text: string, random: () => number, char: string): string => {
   const chars = [...text]
-  const kind = Math.floor(random() * 4)
+  const kind = Math.floor(random() * 6)
   if (kind === 0) chars[chars.length - 2] = char
   else if (kind === 1) chars.splice(chars.length - 1, 0, char)
   else if (kind === 2) chars.shift()
-  else return chars.join("").replace(/，/g, ",")
+  else if (kind === 3) return chars.join("").replace(/，/g, ",")
+  else if (kind === 4) chars[Math.floor(chars.length / 2)] = char
+  else {
+    chars[chars.length - 2] = char
+    chars.splice(1, 1)
+  }
   return chars.join("")
 }
 

@@ -41,18 +41,22 @@ export async function* recordBatches(path: string, size: number): AsyncGenerator
 }
 
 /**
- * Commit: parse the records, stage them shard by shard (two shards in flight, as concurrent
- * shard activities do), commit one version (exact dedup).
+ * Stage: parse the records and stage them shard by shard as a shard activity would (two
+ * shards in flight, as concurrent shard activities are). Returns the staged segments.
  */
-export const commitRecords = async (store: DatasetStoreApi, path: string, shardSize: number, inFlight = 2): Promise<Version> => {
+export const stageRecords = async (store: DatasetStoreApi, path: string, shardSize: number, inFlight = 2): Promise<Array<SegmentRef>> => {
   const segments: Array<Promise<SegmentRef>> = []
   let shard = 0
   for await (const batch of recordBatches(path, shardSize)) {
     if (segments.length >= inFlight) await segments[segments.length - inFlight]
     segments.push(Effect.runPromise(store.stageSegment({ campaignId: "bench", round: 1, shard: shard++, records: batch })))
   }
-  return Effect.runPromise(store.commit({ dataset: "bench", segments: await Promise.all(segments), lineage: lineage(1) }))
+  return Promise.all(segments)
 }
+
+/** Commit: the round-end commit of the staged segments as one version (exact dedup by id). */
+export const commitStaged = (store: DatasetStoreApi, segments: ReadonlyArray<SegmentRef>): Promise<Version> =>
+  Effect.runPromise(store.commit({ dataset: "bench", segments, lineage: lineage(1) }))
 
 /**
  * Near-duplicate detection over a committed version, as a commit runs it: stream prompt and
