@@ -92,9 +92,10 @@ export class ClassifierSession {
   }
 
   /**
-   * Encodes the request's inputs: declared-template texts as one sequence each; pairs through the
-   * chat template as a (user, assistant) exchange when the model has one, else as a tokenizer
-   * text pair (segment ids 0 and 1, as BERT-style cross-encoders expect).
+   * Encodes the request's inputs: declared-template texts as one sequence each (with the
+   * tokenizer's special tokens, as `tokenizer(text)` would); pairs through the chat template as a
+   * (user, assistant) exchange when the model has one (the template brings its own special
+   * tokens), else as a tokenizer text pair (segment ids 0 and 1, as BERT-style cross-encoders expect).
    */
   private async encodeAll(request: ClassifyRequest): Promise<Array<{ ids: number[]; types: number[]; special: number[] }>> {
     const useChat = request.pairs !== undefined && this.dir.chatTemplate !== undefined
@@ -104,7 +105,9 @@ export class ClassifierSession {
         : [p, r] as [string, string]))
       : [...request.texts]
     const encodings = await Promise.all(inputs.map((input) =>
-      typeof input === "string" ? this.raw.encode(input, null, { addSpecialTokens: true }) : this.raw.encode(input[0], input[1], { addSpecialTokens: true })))
+      typeof input === "string"
+        ? this.raw.encode(input, null, { addSpecialTokens: !useChat })
+        : this.raw.encode(input[0], input[1], { addSpecialTokens: true })))
     return encodings.map((e) => ({ ids: e.getIds(), types: e.getTypeIds(), special: e.getSpecialTokensMask() }))
   }
 

@@ -112,6 +112,9 @@ describe("ONNX classifier scorer", () => {
     expect(cut.values[0]).toBeCloseTo(tokens(texts[1]!)[7]! / tokenizer.vocabSize, 6)
     const left = await score({ name: "rm", type: "classifier", model: dirs.decoder, template: "{response}", max_length: 8, truncation: "left" }, [input(texts[1]!)])
     expect(left.values[0]).toBeCloseTo(tokens(texts[1]!).at(-1)! / tokenizer.vocabSize, 6)
+    const chat = await score({ name: "rm", type: "classifier", model: dirs.decoder }, [input("你好", 0, "Hi")])
+    const rendered = tokens("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n你好<|im_end|>\n")
+    expect(chat.values[0]).toBeCloseTo(rendered.at(-1)! / tokenizer.vocabSize, 6)
   })
 
   it("names the field when the declared labels do not fit the model", async () => {
