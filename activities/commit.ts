@@ -1,7 +1,15 @@
 import { Effect } from "effect"
-import type { CommitInput, CommittedVersion } from "../campaign/contracts.js"
+import type { CampaignLineage, CommitInput, CommittedVersion } from "../campaign/contracts.js"
 import type { WinnowError } from "../core/errors.js"
+import type { DedupOptions } from "../datasets/dedupParams.js"
 import type { ActivityDeps } from "./deps.js"
+
+/** The store's dedup options for a spec's `output.dedup` (absent in campaigns prepared before it existed: exact only). */
+const storeDedupOf = (dedup: CampaignLineage["dedup"]): DedupOptions => {
+  if (dedup === undefined) return {}
+  const { near, decontaminate, ...params } = dedup
+  return { near: near ? params : null, ...(decontaminate !== undefined ? { decontaminate } : {}) }
+}
 
 /**
  * Commits every segment staged for (campaign, round) as one new dataset version. Idempotent:
@@ -24,7 +32,8 @@ export const commit = (deps: ActivityDeps) => (input: CommitInput): Effect.Effec
         scorers: scorers.map((s) => ({ ...s, config: s.config as Record<string, unknown> })),
         selection,
         winnow_version: deps.winnowVersion
-      }
+      },
+      dedup: storeDedupOf(input.lineage.dedup)
     })
     deps.logger.info({ dataset: input.dataset, version: version.id, records: version.manifest.counts.records }, "committed version")
     return {

@@ -53,7 +53,8 @@ export const prepare = (deps: ActivityDeps) => (input: { campaignId: string; spe
       scorers: scorers.map((s) => ({ name: s.name, version: s.version, config_hash: configHash({ type: s.type, version: s.version, weight: s.weight, ...s.config }), config: { type: s.type, weight: s.weight, ...s.config } })),
       selection: { ...spec.selection },
       prompts: { ref: promptsRef, count: prompts.length },
-      spec_hash: configHash(spec)
+      spec_hash: configHash(spec),
+      dedup: spec.output.dedup
     }
     return {
       promptsRef,

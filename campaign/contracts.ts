@@ -19,6 +19,8 @@ export interface CampaignLineage {
   readonly selection: Record<string, unknown>
   readonly prompts: { readonly ref: string; readonly count: number }
   readonly spec_hash: string
+  /** `output.dedup` of the spec: how commits deduplicate (recorded, as applied, in each manifest). */
+  readonly dedup?: CampaignSpec["output"]["dedup"]
 }
 
 /** What `prepare` hands the campaign workflow. */

@@ -68,6 +68,14 @@ export const DEFAULTS = {
     min_margin: 0
   },
   rounds: 1,
+  /** `output.dedup`: near-duplicate removal at commit (exact ids always collapse). */
+  dedup: {
+    near: true,
+    threshold: 0.8,
+    ngram: 3,
+    num_perm: 128,
+    scope: "response" as const
+  },
   sharding: {
     prompts_per_shard: 8,
     max_concurrent_shards: 4

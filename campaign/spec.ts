@@ -74,6 +74,25 @@ export const ShardingSpec = Schema.Struct({
 
 const DatasetName = Schema.String.pipe(Schema.check(Schema.isPattern(/^[a-z0-9][a-z0-9._-]{0,63}$/)))
 
+/**
+ * `output.dedup`: how a round's records are deduplicated when committed. Exact duplicates
+ * (same content hash) always collapse; `near` drops answers whose shingle Jaccard similarity to
+ * a better answer to the same prompt (`scope: response`) or to any record (`conversation`), in
+ * this round or any earlier version, reaches about `threshold` (MinHash LSH: word n-grams for
+ * space-separated text, character n-grams for Chinese). `decontaminate` names a file of
+ * evaluation prompts (JSONL or one per line) whose near-duplicates are kept out.
+ */
+export const DedupSpec = Schema.Struct({
+  near: Schema.Boolean.pipe(withDefault(DEFAULTS.dedup.near)),
+  threshold: Schema.Finite.pipe(Schema.check(Schema.isBetween({ minimum: 0.05, maximum: 1 })), withDefault(DEFAULTS.dedup.threshold)),
+  ngram: int(1, 16).pipe(withDefault(DEFAULTS.dedup.ngram)),
+  num_perm: int(8, 1024).pipe(withDefault(DEFAULTS.dedup.num_perm)),
+  scope: Schema.Literals(["response", "conversation"]).pipe(withDefault(DEFAULTS.dedup.scope)),
+  decontaminate: Schema.optionalKey(NonEmpty)
+})
+/** `output.dedup` with defaults filled in. */
+export type DedupSpec = typeof DedupSpec.Type
+
 /** A campaign spec as written in YAML or JSON. The source of truth for validation and the editor JSON Schema. */
 export const CampaignSpec = Schema.Struct({
   name: NonEmpty.pipe(Schema.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/))),
@@ -84,7 +103,7 @@ export const CampaignSpec = Schema.Struct({
   selection: SelectionSpec.pipe(withDefault({})),
   rounds: int(1, LIMITS.maxRounds).pipe(withDefault(DEFAULTS.rounds)),
   sharding: ShardingSpec.pipe(withDefault({})),
-  output: Schema.Struct({ dataset: DatasetName })
+  output: Schema.Struct({ dataset: DatasetName, dedup: DedupSpec.pipe(withDefault({})) })
 })
 /** A validated campaign spec with every default filled in. */
 export type CampaignSpec = typeof CampaignSpec.Type

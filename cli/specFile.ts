@@ -43,7 +43,10 @@ const resolvePaths = (spec: CampaignSpec, base: string): CampaignSpec => ({
   ...spec,
   prompts: abs(base, spec.prompts),
   generator: spec.generator.model === undefined ? spec.generator : { ...spec.generator, model: abs(base, spec.generator.model) },
-  scorers: spec.scorers.map((s) => ("model" in s && s.model !== undefined ? { ...s, model: abs(base, s.model) } : s))
+  scorers: spec.scorers.map((s) => ("model" in s && s.model !== undefined ? { ...s, model: abs(base, s.model) } : s)),
+  output: spec.output.dedup.decontaminate === undefined
+    ? spec.output
+    : { ...spec.output, dedup: { ...spec.output.dedup, decontaminate: abs(base, spec.output.dedup.decontaminate) } }
 })
 
 const checkFiles = (spec: CampaignSpec, source: string): void => {
@@ -52,6 +55,10 @@ const checkFiles = (spec: CampaignSpec, source: string): void => {
   }
   const prompts = parsePrompts(readFileSync(spec.prompts, "utf8"), spec.prompts)
   if (Result.isFailure(prompts)) throw prompts.failure
+  const evalPrompts = spec.output.dedup.decontaminate
+  if (evalPrompts !== undefined && (!existsSync(evalPrompts) || !statSync(evalPrompts).isFile())) {
+    throw inputInvalid(source, "output.dedup.decontaminate", evalPrompts, "an existing file of evaluation prompts (JSONL or one per line)")
+  }
   if (spec.generator.model !== undefined) readModelDir(spec.generator.model, "generator.model", source)
   spec.scorers.forEach((s, i) => {
     if ("model" in s && s.model !== undefined) readModelDir(s.model, `scorers[${i}].model`, source)

@@ -1,0 +1,62 @@
+import { readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { parse, stringify } from "yaml"
+import type { RunningWorker } from "../worker/temporalWorker.js"
+import { clusterEnv, repoRoot, runCli, startTestWorker, tempDir, uniqueQueue } from "./support/harness.js"
+
+/** The demo spec, one round, with `output.dedup` set as given; returns its path. */
+const demoWithDedup = (dir: string, name: string, dedup: Record<string, unknown> | undefined): string => {
+  const spec = parse(readFileSync(join(repoRoot, "examples/demo.yaml"), "utf8"))
+  spec.prompts = join(repoRoot, "examples", spec.prompts)
+  spec.generator.model = join(repoRoot, "examples", spec.generator.model)
+  for (const scorer of spec.scorers) if (scorer.model) scorer.model = join(repoRoot, "examples", scorer.model)
+  spec.rounds = 1
+  spec.output = { dataset: name, ...(dedup ? { dedup } : {}) }
+  const path = join(dir, `${name}.yaml`)
+  writeFileSync(path, stringify(spec))
+  return path
+}
+
+describe("campaign output.dedup reaches the store", () => {
+  let worker: RunningWorker
+  let home: string
+  let dir: string
+  let env: Record<string, string>
+
+  beforeAll(async () => {
+    home = tempDir("dedup-campaign")
+    dir = tempDir("dedup-specs")
+    const queue = uniqueQueue("dedup")
+    env = clusterEnv(queue, home)
+    worker = await startTestWorker(queue, home)
+  })
+  afterAll(async () => worker?.shutdown())
+
+  it("decontaminates against the spec's evaluation prompts and records the dedup it applied", async () => {
+    writeFileSync(join(dir, "eval.jsonl"), [
+      JSON.stringify({ prompt: "Introduce yourself, in one sentence!" }),
+      JSON.stringify({ question: "小明有三个苹果，又买了两个。他现在有几个苹果？" })
+    ].join("\n"))
+    const spec = demoWithDedup(dir, "decontaminated", { decontaminate: "eval.jsonl", threshold: 0.7 })
+    const run = await runCli(["run", spec, "--json"], env)
+    expect(run.code, run.stderr).toBe(0)
+    const shown = await runCli(["dataset", "show", "decontaminated", "--json"], env)
+    const manifest = JSON.parse(shown.stdout)
+    expect(manifest.counts).toMatchObject({ staged: 10, contaminated_dropped: 2, records: 8 })
+    expect(manifest.lineage.dedup.near).toMatchObject({ threshold: 0.7, scope: "response", ngram: 3, num_perm: 128 })
+    expect(manifest.lineage.dedup.decontamination).toMatchObject({ file: join(dir, "eval.jsonl"), prompts: 2 })
+  })
+
+  it("rejects bad dedup settings before anything starts (exit 2, field named)", async () => {
+    const bad = await runCli(["run", demoWithDedup(dir, "bad-threshold", { threshold: 2, scope: "documents" }), "--json"], env)
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain("output.dedup.threshold")
+    expect(bad.stderr).toContain("output.dedup.scope")
+    const missing = await runCli(["run", demoWithDedup(dir, "no-eval", { decontaminate: "nope.jsonl" }), "--json"], env)
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain("output.dedup.decontaminate")
+    const list = await runCli(["dataset", "list", "--json"], env)
+    expect(JSON.parse(list.stdout).map((d: { name: string }) => d.name)).not.toContain("bad-threshold")
+  })
+})
