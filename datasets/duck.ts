@@ -11,6 +11,13 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from "@duckdb
  */
 let instance: Promise<DuckDBInstance> | undefined
 
+/**
+ * Memory DuckDB may hold before it spills to its temp directory: `WINNOW_DUCKDB_MEMORY`
+ * (DuckDB syntax, e.g. "4GB"), else 2GB. Sorts and joins over a million records fit; larger
+ * ones spill rather than grow.
+ */
+export const duckMemoryLimit = (): string => process.env.WINNOW_DUCKDB_MEMORY || "2GB"
+
 /** Threads DuckDB may use: `WINNOW_DUCKDB_THREADS`, else every core. */
 export const duckThreads = (): number => {
   const fromEnv = Number(process.env.WINNOW_DUCKDB_THREADS)
@@ -26,6 +33,7 @@ const engine = (): Promise<DuckDBInstance> => {
       autoinstall_known_extensions: "false",
       autoload_known_extensions: "false",
       preserve_insertion_order: "true",
+      memory_limit: duckMemoryLimit(),
       temp_directory: spill
     })
   }
