@@ -1,4 +1,4 @@
-import { readdir, rm, writeFile } from "node:fs/promises"
+import { readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { chooseBands, candidateProbability } from "./minhash.js"
@@ -85,10 +85,18 @@ describe("near-duplicate removal in commits", () => {
     expect(sidecars).toHaveLength(1)
     const v2 = await commit(2, [record("解释量子计算。", ZH_NEAR, 0.99, 2), record("Explain mitochondria.", EN_OTHER, 0.1, 2)])
     expect(v2.manifest.counts).toMatchObject({ staged: 2, added: 1, near_duplicates_dropped: 1, records: 3 })
-    await rm(join(root, "objects", segment.slice(0, 2), sidecars[0]))
+    const sidecar = join(root, "objects", segment.slice(0, 2), sidecars[0])
+    const good = await readFile(sidecar)
+    await rm(sidecar)
     const v3 = await commit(3, [record("Explain mitochondria.", EN_NEAR, 0.7, 3)])
     expect(v3.manifest.counts).toMatchObject({ added: 0, near_duplicates_dropped: 1 })
-    expect((await readdir(join(root, "objects", segment.slice(0, 2)))).filter((name) => name.includes(".lsh-"))).toEqual(sidecars)
+    expect((await readFile(sidecar)).equals(good)).toBe(true)
+    const damaged = Buffer.from(good)
+    damaged[damaged.length - 3] ^= 0xff
+    await writeFile(sidecar, damaged)
+    const v4 = await commit(4, [record("解释量子计算。", ZH_NEAR, 0.5, 4)])
+    expect(v4.manifest.counts).toMatchObject({ added: 0, near_duplicates_dropped: 1 })
+    expect((await readFile(sidecar)).equals(good)).toBe(true)
   })
 
   it("keeps exact-only behaviour when no near-duplicate options are given", async () => {
