@@ -58,16 +58,16 @@ describe("pull", () => {
     expect(result.records).toBe(manifest.counts.records)
   })
 
-  it("writes preference rows for dpo records (ultrafeedback_binarized layout)", async () => {
+  it("writes preference rows for dpo records (ultrafeedback_binarized columns, TRL conversational form)", async () => {
     await commitTwoRounds()
     const out = join(root, "pairs.jsonl")
     await run(store.pull({ ref: "ds@latest", format: "jsonl", schema: "dpo", out }))
     const [row, ...rest] = await readJsonl(out)
     expect(rest).toEqual([])
     expect(row).toMatchObject({
-      prompt: "q4",
-      chosen: [{ role: "user", content: "q4" }, { role: "assistant", content: "good" }],
-      rejected: [{ role: "user", content: "q4" }, { role: "assistant", content: "bad" }],
+      prompt: [{ role: "user", content: "q4" }],
+      chosen: [{ role: "assistant", content: "good" }],
+      rejected: [{ role: "assistant", content: "bad" }],
       score_chosen: 0.9,
       score_rejected: 0.1,
       prompt_id: "p-q4"

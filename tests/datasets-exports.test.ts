@@ -122,9 +122,9 @@ describe("exports load in Hugging Face datasets and pyarrow", () => {
     for (const name of ["dpo-json", "dpo-parquet"]) {
       expect(seen[name].rows).toBe(1)
       expect(seen[name].first).toMatchObject({
-        prompt: "写一句关于秋天的诗。",
-        chosen: [{ role: "user", content: "写一句关于秋天的诗。" }, { role: "assistant", content: "秋风送爽，落叶知归。" }],
-        rejected: [{ role: "user", content: "写一句关于秋天的诗。" }, { role: "assistant", content: "秋天。" }],
+        prompt: [{ role: "user", content: "写一句关于秋天的诗。" }],
+        chosen: [{ role: "assistant", content: "秋风送爽，落叶知归。" }],
+        rejected: [{ role: "assistant", content: "秋天。" }],
         score_chosen: 0.8,
         score_rejected: 0.2,
         prompt_id: "p-pair"

@@ -34,10 +34,11 @@ const scoresStruct = (scorers: ReadonlyArray<string>): string | null =>
 
 /**
  * The select list of a schema. `sft`: TRL conversational SFT, `messages` ending with the kept
- * answer, plus scores and ids. `dpo`: the HuggingFaceH4/ultrafeedback_binarized layout:
- * `prompt` as plain text, `chosen`/`rejected` as full conversations (prompt turns plus the
- * assistant answer; TRL reads these as conversational with an explicit prompt), `messages`
- * (= chosen), `score_chosen`, `score_rejected`, `prompt_id`. `sharegpt`/`alpaca`:
+ * answer, plus scores and ids. `dpo`: ultrafeedback_binarized's columns (`prompt`, `chosen`,
+ * `rejected`, `score_chosen`, `score_rejected`, `prompt_id`) in TRL's conversational form with
+ * an explicit prompt: `prompt` is the list of prompt messages, `chosen` and `rejected` one
+ * assistant message each (every column a message list, so TRL never mixes the string and
+ * conversational forms). `sharegpt`/`alpaca`:
  * LLaMA-Factory's layouts (`conversations` with from/value, or instruction/input/output/
  * system/history). `raw`: every column (`meta` as JSON text).
  */
@@ -49,10 +50,9 @@ export const projection = (schema: ExportSchema, scorers: ReadonlyArray<string>)
       return withScores([`${assistant("response")} AS messages`, "score"]) + ", id, prompt_id, round"
     case "dpo":
       return [
-        `${LAST_USER} AS prompt`,
-        `${assistant("chosen")} AS chosen`,
-        `${assistant("rejected")} AS rejected`,
-        `${assistant("chosen")} AS messages`,
+        "messages AS prompt",
+        "[{'role': 'assistant', 'content': chosen}] AS chosen",
+        "[{'role': 'assistant', 'content': rejected}] AS rejected",
         "coalesce(score_chosen, score) AS score_chosen",
         "score_rejected",
         "prompt_id",
