@@ -15,7 +15,7 @@ import { TransformersJsPeer } from "./generate/transformersJs.js"
 const FIXED_NS = [1, 4, 8, 16] as const
 const FIXED_PROMPT = 128
 const FIXED_NEW = 64
-const FIXED_REPS = 3
+const FIXED_REPS = 5
 const BEST_PROMPT = 512
 const BEST_N = 8
 const BEST_NEW = 256
@@ -31,7 +31,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
  * Prints one JSON line per measurement; the last line is the headline: best-of-N seconds per
  * prompt against ONNX Runtime for Python, the campaign workload against the strongest peer.
  * The three implementations take turns run by run (the machine is shared, so slow spells hit all
- * of them); fixed-length figures take the fastest of three repetitions, best-of-N sums two rounds.
+ * of them); fixed-length figures take the fastest of five repetitions, best-of-N sums two rounds.
  * Options: `--threads N` (default: all cores), `--skip-transformers-js`.
  */
 export const main = async (args: string[]): Promise<void> => {
