@@ -3,7 +3,7 @@ import { writeBandSidecar, type SortedKeys } from "./bandIndex.js"
 import type { EvalSet } from "./decontaminate.js"
 import type { NearDupParams } from "./dedupParams.js"
 import { queryObjects, toNumber, withConnection } from "./duck.js"
-import { markPresent, readIdsColumn, segmentIds, writeIdsSidecar } from "./idIndex.js"
+import { idAt, markPresent, readIdsColumn, segmentIds, writeIdsSidecar, type PackedIds } from "./idIndex.js"
 import type { StoreLayout } from "./layout.js"
 import type { ManifestSegment, ScoreStats, SegmentRef } from "./manifest.js"
 import { Decision, sortedBands } from "./nearDup.js"
@@ -39,8 +39,9 @@ const DUPLICATE = 9
 
 /**
  * Builds the segment a commit adds, in DuckDB over the segment files, never holding records
- * in memory: (1) a narrow key table (id, kind, score, source file and row, rank in id order)
- * with one best copy per id among the staged segments; (2) ids already in the parent version,
+ * in memory: (1) a narrow key table (id, kind, score, source file and row) with one best copy
+ * per id among the staged segments, its ids read sorted into a packed buffer (drops are marked
+ * by position in it); (2) ids already in the parent version,
  * found through the parent segments' `.ids` sidecars; (3) near-duplicates within the batch and
  * against the parent's `.lsh` sidecars, and contaminated prompts; (4) the kept rows written as
  * one id-sorted Parquet segment with its sidecars; (5) kinds and the version's score summary.
@@ -58,11 +59,8 @@ export const buildAddition = (
       if (problem) throw problem
     }
     const source = await stagedSource(db, layout, newSegments)
-    await db.run(`CREATE TEMP TABLE keys AS
-      SELECT id, kind, score, src_file, src_row, (row_number() OVER (ORDER BY id) - 1)::INTEGER AS rk FROM (
-        SELECT id, kind, score, src_file, src_row FROM ${source}
-        QUALIFY row_number() OVER (PARTITION BY id ORDER BY score DESC, src_file, src_row) = 1
-      )`)
+    await db.run(`CREATE TEMP TABLE keys AS SELECT id, kind, score, src_file, src_row FROM ${source}
+      QUALIFY row_number() OVER (PARTITION BY id ORDER BY score DESC, src_file, src_row) = 1`)
     const stagedCount = toNumber((await queryObjects(db, `SELECT count(*) AS n FROM ${source}`))[0].n)
     const n = toNumber((await queryObjects(db, "SELECT count(*) AS n FROM keys"))[0].n)
     const drop = new Uint8Array(n)
@@ -76,7 +74,7 @@ export const buildAddition = (
     const keptBands = plan.near !== null || plan.evalSet !== null
       ? await dropNearDuplicates(db, layout, source, parentSegments, plan, drop)
       : null
-    const counts = await recordDrops(db, drop, stagedCount - n)
+    const counts = await recordDrops(db, drop, newIds, stagedCount - n)
     const kinds = await queryObjects(db, "SELECT kind, count(*) AS n FROM kept GROUP BY kind")
     const kindCount = (kind: string) => toNumber(kinds.find((row) => row.kind === kind)?.n ?? 0)
     const added = kindCount("sft") + kindCount("dpo")
@@ -108,21 +106,24 @@ export const buildAddition = (
     }
   })
 
-/** Loads the dropped ranks into DuckDB, builds the `kept` table, and counts drops by reason. */
-const recordDrops = async (db: DuckDBConnection, drop: Uint8Array, stagedDuplicates: number) => {
+/**
+ * Loads the dropped ids (`drop` is indexed by position in id order, as `ids`) into DuckDB,
+ * builds the `kept` table, and counts drops by reason.
+ */
+const recordDrops = async (db: DuckDBConnection, drop: Uint8Array, ids: PackedIds, stagedDuplicates: number) => {
   const counts = { duplicates: stagedDuplicates, nearDuplicates: 0, contaminated: 0 }
-  await db.run("CREATE TEMP TABLE dropped (rk INTEGER)")
+  await db.run("CREATE TEMP TABLE dropped (id VARCHAR)")
   const appender = await db.createAppender("dropped")
   drop.forEach((reason, rk) => {
     if (reason === 0) return
     if (reason === DUPLICATE) counts.duplicates += 1
     else if (reason === Decision.contaminated) counts.contaminated += 1
     else counts.nearDuplicates += 1
-    appender.appendInteger(rk)
+    appender.appendVarchar(idAt(ids, rk))
     appender.endRow()
   })
   appender.closeSync()
-  await db.run("CREATE TEMP TABLE kept AS SELECT kind, src_file, src_row FROM keys ANTI JOIN dropped USING (rk)")
+  await db.run("CREATE TEMP TABLE kept AS SELECT kind, src_file, src_row FROM keys ANTI JOIN dropped USING (id)")
   return counts
 }
 
@@ -142,7 +143,8 @@ const dropNearDuplicates = async (
   const { decisions, rkOf, keys } = await nearDuplicatePass(db, {
     select: `SELECT k.rk, t.prompt, t.answer
       FROM (SELECT src_file, src_row, ${PROMPT_TEXT_SQL} AS prompt, ${ANSWER_TEXT_SQL} AS answer FROM ${source}) t
-      JOIN keys k ON t.src_file = k.src_file AND t.src_row = k.src_row ORDER BY k.score DESC, k.id`,
+      JOIN (SELECT *, (row_number() OVER (ORDER BY id) - 1)::INTEGER AS rk FROM keys) k
+      ON t.src_file = k.src_file AND t.src_row = k.src_row ORDER BY k.score DESC, k.id`,
     slots: drop.reduce((count, reason) => count + (reason === 0 ? 1 : 0), 0),
     skip: (rk) => drop[rk] !== 0,
     near: plan.near,

@@ -55,8 +55,8 @@ export const stageRecords = async (store: DatasetStoreApi, path: string, shardSi
 }
 
 /** Commit: the round-end commit of the staged segments as one version (exact dedup by id). */
-export const commitStaged = (store: DatasetStoreApi, segments: ReadonlyArray<SegmentRef>): Promise<Version> =>
-  Effect.runPromise(store.commit({ dataset: "bench", segments, lineage: lineage(1) }))
+export const commitStaged = (store: DatasetStoreApi, dataset: string, segments: ReadonlyArray<SegmentRef>): Promise<Version> =>
+  Effect.runPromise(store.commit({ dataset, segments, lineage: lineage(1) }))
 
 /**
  * Near-duplicate detection over a committed version, as a commit runs it: stream prompt and
@@ -93,5 +93,5 @@ export const nearDuplicates = async (store: DatasetStoreApi, version: Version, t
 }
 
 /** Export: the version as TRL SFT rows in one zstd Parquet file. */
-export const exportParquet = (store: DatasetStoreApi, out: string) =>
-  Effect.runPromise(store.pull({ ref: "bench", format: "parquet", schema: "sft", out }))
+export const exportParquet = (store: DatasetStoreApi, dataset: string, out: string) =>
+  Effect.runPromise(store.pull({ ref: dataset, format: "parquet", schema: "sft", out }))

@@ -5,7 +5,8 @@ shingles as the store: CJK characters and words, 3-grams salted with the prompt,
 permutations, 16 bands of 8 rows). Each command prints one JSON line with its own timing
 (interpreter start-up and imports excluded, as on winnow's side).
 
-usage: python peer.py commit RECORDS.jsonl SHARD_SIZE WORK_DIR
+usage: python peer.py stage RECORDS.jsonl SHARD_SIZE WORK_DIR
+       python peer.py merge OUT.parquet SHARD.parquet...
        python peer.py neardup SEGMENT.parquet... 
        python peer.py export OUT.parquet SEGMENT.parquet...
 """
@@ -36,8 +37,8 @@ def write_shard(rows, path):
     pq.write_table(table, path, compression="zstd")
 
 
-def commit(records, shard_size, work):
-    """Stage (parse, Arrow table, sort, zstd shard) then commit (merge, dedup by id, sort, write, stats)."""
+def stage(records, shard_size, work):
+    """Parse the JSONL records, and per shard build an Arrow table, sort by id, write zstd Parquet."""
     started = perf_counter()
     shards = []
     batch = []
@@ -51,21 +52,24 @@ def commit(records, shard_size, work):
     if batch:
         shards.append(os.path.join(work, f"shard-{len(shards)}.parquet"))
         write_shard(batch, shards[-1])
-    staged = perf_counter()
+    return {"seconds": perf_counter() - started, "shards": shards}
+
+
+def merge(out, shards):
+    """The round-end commit: read the shards, keep the best copy per id, sort by id, write zstd, score stats."""
+    started = perf_counter()
     table = pa.concat_tables([pq.read_table(p) for p in shards]).sort_by([("id", "ascending"), ("score", "descending")])
     ids = table.column("id").combine_chunks()
     first = np.ones(len(ids), dtype=bool)
     if len(ids) > 1:
         first[1:] = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1)).to_numpy(zero_copy_only=False)
     table = table.filter(pa.array(first))
-    out = os.path.join(work, "version.parquet")
     pq.write_table(table, out, compression="zstd")
     score = table.column("score")
     stats = {"mean": pc.mean(score).as_py(), "min": pc.min(score).as_py(), "max": pc.max(score).as_py(),
              "p50": pc.quantile(score, q=0.5, interpolation="lower")[0].as_py(),
              "p90": pc.quantile(score, q=0.9, interpolation="lower")[0].as_py()}
-    done = perf_counter()
-    return {"stage_seconds": staged - started, "commit_seconds": done - staged, "records": table.num_rows, "stats": stats}
+    return {"seconds": perf_counter() - started, "records": table.num_rows, "stats": stats}
 
 
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -136,8 +140,10 @@ def export(out, paths):
 
 def main():
     command = sys.argv[1]
-    if command == "commit":
-        result = commit(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    if command == "stage":
+        result = stage(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif command == "merge":
+        result = merge(sys.argv[2], sys.argv[3:])
     elif command == "neardup":
         result = neardup(sys.argv[2:])
     else:
