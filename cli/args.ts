@@ -51,7 +51,7 @@ const DESCRIPTIONS: Record<string, string> = {
   format: "output file format: jsonl (default)",
   schema: "record schema: sft (default) or dpo",
   out: "output file path",
-  threads: "inference threads in this worker (default 1)",
+  threads: "inference threads in this worker, sharing the cores (default: one per core)",
   port: "Temporal gRPC port (default 7233)",
   "ui-port": "Temporal Web UI port (default 8233)",
   "no-progress": "do not draw a progress bar"

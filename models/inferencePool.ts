@@ -16,8 +16,23 @@ export interface PoolOptions {
   readonly intraOpThreads: number
 }
 
-/** Default pool: one thread using every core (best for one model on a small machine). */
-export const defaultPoolOptions = (): PoolOptions => ({ threads: 1, intraOpThreads: availableParallelism() })
+/**
+ * `threads` inference threads sharing the machine's cores: each ONNX session gets
+ * ⌊cores / threads⌋ intra-op threads (at least one). Use for `--threads` options.
+ */
+export const poolWithThreads = (threads: number, cores = availableParallelism()): PoolOptions => ({
+  threads,
+  intraOpThreads: Math.max(1, Math.floor(cores / threads))
+})
+
+/**
+ * Default pool: one single-threaded inference thread per core. Measured on 2 cores
+ * (`npm run bench -- generate`, BENCHMARKS.md): four concurrent best-of-8 requests finish 1.48×
+ * sooner than on one thread with two intra-op threads, while a lone request is only ~1.1× slower
+ * (intra-op parallelism scales poorly on memory-bound decode steps). Each thread loads its own
+ * copy of every model it serves, so memory grows with the thread count.
+ */
+export const defaultPoolOptions = (): PoolOptions => poolWithThreads(availableParallelism())
 
 interface Slot {
   worker: Worker

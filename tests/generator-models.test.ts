@@ -1,7 +1,10 @@
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import { IncrementalDetokenizer } from "../models/incrementalText.js"
 import { LocalGenerator } from "../models/localGenerator.js"
+import { readModelDir } from "../models/modelDir.js"
 import { sampleSeed } from "../models/rng.js"
+import { TextTokenizer } from "../models/tokenizer.js"
 import { decoderFiles, decoderGraph, describeDecoder, TINY_CHAT_OPTIONS, writeModelDir } from "./fixtures/index.js"
 import type { GraphBuilder } from "./fixtures/onnx/graph.js"
 import { tempDir } from "./support/harness.js"
@@ -77,5 +80,23 @@ describe("batching under a token budget", () => {
       await roomy.close()
       await tight.close()
     }
+  })
+})
+
+describe("incremental detokenization", () => {
+  it("streams Chinese token by token without broken characters, and the deltas add up to the text", async () => {
+    const dir = join(tempDir("stream"), "model")
+    writeModelDir(dir, decoderFiles(TINY_CHAT_OPTIONS))
+    const tokenizer = TextTokenizer.load(readModelDir(dir, "model", "test"))
+    const text = "你好，世界！今天天气很好，龘靐齉。我们一起去公园散步吧🙂 Hello 世界"
+    const ids = await tokenizer.encode(text)
+    const fragments = await Promise.all(ids.map((id) => tokenizer.decode([id])))
+    expect(fragments.some((f) => f.includes("\uFFFD"))).toBe(true)
+    const stream = new IncrementalDetokenizer(tokenizer)
+    const deltas: string[] = []
+    for (let i = 1; i <= ids.length; i++) deltas.push(await stream.push(ids.slice(0, i)))
+    deltas.push(await stream.finish(ids))
+    expect(deltas.join("")).toBe(text)
+    for (const delta of deltas) expect(delta).not.toContain("\uFFFD")
   })
 })

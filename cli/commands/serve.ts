@@ -2,7 +2,7 @@ import { writeFileSync, rmSync, mkdirSync } from "node:fs"
 import { dirname, join } from "node:path"
 import type { Logger } from "pino"
 import { DEFAULTS } from "../../campaign/defaults.js"
-import { defaultPoolOptions } from "../../models/inferencePool.js"
+import { defaultPoolOptions, poolWithThreads } from "../../models/inferencePool.js"
 import { startDevServer } from "../../worker/devServer.js"
 import { ensureTemporalCli } from "../../worker/temporalCli.js"
 import { startWorker } from "../../worker/temporalWorker.js"
@@ -37,7 +37,7 @@ export const workerCommand = (log: Logger): Command => {
       const pool = defaultPoolOptions()
       const threads = intOption(command, "threads", args.values.threads, pool.threads)
       await connectClient(address, config.namespace).then((c) => c.connection.close())
-      const worker = await startWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: { threads, intraOpThreads: Math.max(1, Math.floor(pool.intraOpThreads / threads)) }, logger: log })
+      const worker = await startWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: poolWithThreads(threads), logger: log })
       const signal = await Promise.race([untilSignal(), worker.done.then(() => undefined)])
       if (signal) log.info({ signal }, "shutting down worker")
       await worker.shutdown()
