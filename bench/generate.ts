@@ -94,7 +94,8 @@ export const main = async (args: string[]): Promise<void> => {
   const held = rss.weightsBytes + rss.kvBytes
   log(`rss: ${JSON.stringify(rss)}`)
   details.push(benchResult("peak RSS while generating N=16×(512+256) over weights+KV (peer = 1.5 goal)", rss.generationPeakBytes / held, 1.5, "x", true))
-  details.push(benchResult("peak RSS incl. model loading over weights+KV (peer = 1.5 goal)", rss.peakBytes / held, 1.5, "x", true))
+  const mib = (b: number) => `${Math.round(b / 2 ** 20)} MiB`
+  log(`rss breakdown: idle runtime ${mib(rss.baselineBytes)}, after loading ${mib(rss.loadedBytes)}, peak while generating ${mib(rss.generationPeakBytes)}; weights ${mib(rss.weightsBytes)}, KV cache ${mib(rss.kvBytes)}`)
 
   const pools = await comparePools(dir, threads, log)
   details.push(benchResult(`pool ${pools.many.threads}×${pools.many.intra} threads vs ${pools.one.threads}×${pools.one.intra} (4 concurrent best-of-8 requests)`, pools.many.seconds, pools.one.seconds, "s", true))
