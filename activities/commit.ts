@@ -1,7 +1,10 @@
+import { readFile } from "node:fs/promises"
 import { Effect } from "effect"
 import type { CampaignLineage, CommitInput, CommittedVersion } from "../campaign/contracts.js"
 import type { WinnowError } from "../core/errors.js"
 import type { DedupOptions } from "../datasets/dedupParams.js"
+import { storeIo } from "../datasets/fsio.js"
+import type { RoundStats, SegmentRef } from "../datasets/manifest.js"
 import type { ActivityDeps } from "./deps.js"
 
 /** The store's dedup options for a spec's `output.dedup` (absent in campaigns prepared before it existed: exact only). */
@@ -12,6 +15,25 @@ const storeDedupOf = (dedup: CampaignLineage["dedup"]): DedupOptions => {
 }
 
 /**
+ * What the round produced before dedup, for the manifest (acceptance rate on the dataset card):
+ * samples generated = rows of the scored work files of the staged shards, accepted = staged records.
+ */
+const roundStatsOf = (deps: ActivityDeps, input: CommitInput, segments: ReadonlyArray<SegmentRef>) =>
+  Effect.forEach(segments, (segment) => {
+    const path = deps.work.shardFile(input.campaignId, input.round, segment.shard, "scored")
+    return storeIo(path, async () => {
+      const text = await readFile(path, "utf8").catch(() => "")
+      let rows = 0
+      for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) rows++
+      return rows
+    })
+  }).pipe(Effect.map((generated): RoundStats => ({
+    prompts: input.lineage.prompts.count,
+    generated: generated.reduce((a, b) => a + b, 0),
+    accepted: segments.reduce((sum, segment) => sum + segment.records, 0)
+  })))
+
+/**
  * Commits every segment staged for (campaign, round) as one new dataset version. Idempotent:
  * the commit key is (campaign, round), so a retry returns the version already committed.
  */
@@ -19,6 +41,7 @@ export const commit = (deps: ActivityDeps) => (input: CommitInput): Effect.Effec
   Effect.gen(function* () {
     const segments = yield* deps.store.listStaged(input.campaignId, input.round)
     const { generator, scorers, selection } = input.lineage
+    const roundStats = yield* roundStatsOf(deps, input, segments)
     const version = yield* deps.store.commit({
       dataset: input.dataset,
       segments,
@@ -31,7 +54,8 @@ export const commit = (deps: ActivityDeps) => (input: CommitInput): Effect.Effec
         generator,
         scorers: scorers.map((s) => ({ ...s, config: s.config as Record<string, unknown> })),
         selection,
-        winnow_version: deps.winnowVersion
+        winnow_version: deps.winnowVersion,
+        round_stats: roundStats
       },
       dedup: storeDedupOf(input.lineage.dedup)
     })

@@ -45,7 +45,8 @@ const DUPLICATE = 9
  * found through the parent segments' `.ids` sidecars; (3) near-duplicates within the batch and
  * against the parent's `.lsh` sidecars, and contaminated prompts; (4) the kept rows written as
  * one id-sorted Parquet segment with its sidecars; (5) kinds and the version's score summary.
- * Staged segments are hash-checked first; a mismatch throws `StoreCorrupt`.
+ * Staged segments are hash-checked while the key table is built; a mismatch throws
+ * `StoreCorrupt` before anything is written.
  */
 export const buildAddition = (
   layout: StoreLayout,
@@ -54,13 +55,15 @@ export const buildAddition = (
   plan: DedupPlan
 ): Promise<Addition> =>
   withConnection(async (db) => {
-    for (const segment of newSegments) {
-      const problem = await checkSegment(layout, { hash: segment.hash, format: formatOf(segment), bytes: segment.bytes })
-      if (problem) throw problem
-    }
     const source = await stagedSource(db, layout, newSegments)
-    await db.run(`CREATE TEMP TABLE keys AS SELECT id, kind, score, src_file, src_row FROM ${source}
+    const checks = Promise.all(newSegments.map((s) => checkSegment(layout, { hash: s.hash, format: formatOf(s), bytes: s.bytes })))
+    const keysBuilt = db.run(`CREATE TEMP TABLE keys AS SELECT id, kind, score, src_file, src_row FROM ${source}
       QUALIFY row_number() OVER (PARTITION BY id ORDER BY score DESC, src_file, src_row) = 1`)
+      .then(() => undefined, (error: unknown) => error)
+    const problem = (await checks).find((p) => p !== undefined)
+    const keysError = await keysBuilt
+    if (problem) throw problem
+    if (keysError) throw keysError
     const stagedCount = toNumber((await queryObjects(db, `SELECT count(*) AS n FROM ${source}`))[0].n)
     const n = toNumber((await queryObjects(db, "SELECT count(*) AS n FROM keys"))[0].n)
     const drop = new Uint8Array(n)

@@ -6,7 +6,8 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from "@duckdb
 /**
  * The store's query engine: one in-memory DuckDB per process, used over segment files only
  * (it holds no data of its own). Extensions never auto-install or auto-load, so nothing is
- * downloaded at run time; parquet and json are built in. Queries run on DuckDB's own threads,
+ * downloaded at run time; parquet and json are built in. Its file cache is off: a segment
+ * found corrupt and then restored must be read from disk again, not from cached blocks. Queries run on DuckDB's own threads,
  * so they do not block the event loop (Temporal heartbeats keep flowing).
  */
 let instance: Promise<DuckDBInstance> | undefined
@@ -34,6 +35,7 @@ const engine = (): Promise<DuckDBInstance> => {
       autoload_known_extensions: "false",
       preserve_insertion_order: "true",
       memory_limit: duckMemoryLimit(),
+      enable_external_file_cache: "false",
       temp_directory: spill
     })
   }

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from "@duckdb/node-api"
-import { queryObjects, sqlString, sqlStringList, toNumber } from "./duck.js"
+import { queryObjects, sqlString, toNumber } from "./duck.js"
 import type { StoreLayout } from "./layout.js"
 import type { ScoreStats, SegmentRef } from "./manifest.js"
 import { SEGMENT_COLUMN_LIST, segmentRelation, segmentsRelation, type SegmentFormat } from "./segmentFormat.js"
@@ -13,18 +13,19 @@ export const objectsOf = (layout: StoreLayout, segments: ReadonlyArray<{ readonl
 
 /**
  * SQL over the staged rows with `src_file` and `src_row`, which order equal-scored copies of
- * one id and find rows again: for Parquet, the segment file (named by its hash) and row number,
- * so a pick never depends on the order segments are given in; first-cut JSONL segments are
- * loaded into a temp table with their hash and line position.
+ * one id and find rows again: `src_file` is the segment's position among the staged segments
+ * sorted by hash (so a pick never depends on the order segments are given in), `src_row` the
+ * row number in it. First-cut JSONL segments are loaded into a temp table with their line position.
  */
 export const stagedSource = async (db: DuckDBConnection, layout: StoreLayout, segments: ReadonlyArray<SegmentRef>): Promise<string> => {
-  if (segments.length > 0 && segments.every((s) => formatOf(s) === "parquet")) {
-    return `(SELECT ${SEGMENT_COLUMN_LIST}, filename AS src_file, file_row_number AS src_row
-      FROM read_parquet(${sqlStringList(segments.map((s) => layout.objectPath(s.hash, "parquet")))}, filename = true, file_row_number = true))`
+  const byHash = [...new Map(segments.map((s) => [s.hash, s] as const)).values()].sort((a, b) => (a.hash < b.hash ? -1 : 1))
+  if (byHash.length > 0 && byHash.every((s) => formatOf(s) === "parquet")) {
+    return `(${byHash.map((s, i) => `SELECT ${SEGMENT_COLUMN_LIST}, ${i} AS src_file, file_row_number AS src_row
+      FROM read_parquet(${sqlString(layout.objectPath(s.hash, "parquet"))}, file_row_number = true)`).join(" UNION ALL ")})`
   }
-  const parts = segments.map((s) =>
-    `SELECT *, ${sqlString(s.hash)} AS src_file, (row_number() OVER ())::BIGINT AS src_row FROM ${segmentRelation(layout.objectPath(s.hash, formatOf(s)), formatOf(s))}`)
-  const body = parts.length > 0 ? parts.join(" UNION ALL ") : `SELECT *, '' AS src_file, 0::BIGINT AS src_row FROM ${segmentsRelation([])}`
+  const parts = byHash.map((s, i) =>
+    `SELECT *, ${i} AS src_file, (row_number() OVER ())::BIGINT AS src_row FROM ${segmentRelation(layout.objectPath(s.hash, formatOf(s)), formatOf(s))}`)
+  const body = parts.length > 0 ? parts.join(" UNION ALL ") : `SELECT *, 0 AS src_file, 0::BIGINT AS src_row FROM ${segmentsRelation([])}`
   await db.run(`CREATE TEMP TABLE staged_rows AS ${body}`)
   return "staged_rows"
 }

@@ -46,6 +46,10 @@ describe("campaign output.dedup reaches the store", () => {
     expect(manifest.counts).toMatchObject({ staged: 10, contaminated_dropped: 2, records: 8 })
     expect(manifest.lineage.dedup.near).toMatchObject({ threshold: 0.7, scope: "response", ngram: 3, num_perm: 128 })
     expect(manifest.lineage.dedup.decontamination).toMatchObject({ file: join(dir, "eval.jsonl"), prompts: 2 })
+    expect(manifest.lineage.round_stats).toEqual({ prompts: 10, generated: 40, accepted: 10 })
+    const repo = join(dir, "card")
+    expect((await runCli(["dataset", "pull", "decontaminated", "--format", "hf", "--out", repo], env)).code).toBe(0)
+    expect(readFileSync(join(repo, "README.md"), "utf8")).toContain("| 25.0% (10/40) |")
   })
 
   it("rejects bad dedup settings before anything starts (exit 2, field named)", async () => {
