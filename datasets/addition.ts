@@ -67,7 +67,7 @@ export const buildAddition = (
     const stagedCount = toNumber((await queryObjects(db, `SELECT count(*) AS n FROM ${source}`))[0].n)
     const n = toNumber((await queryObjects(db, "SELECT count(*) AS n FROM keys"))[0].n)
     const drop = new Uint8Array(n)
-    const newIds = n > 0 ? await readIdsColumn(db, "keys") : Buffer.alloc(0)
+    const newIds = n > 0 ? await readIdsColumn(db, "keys", layout.objectTempDir) : Buffer.alloc(0)
     for (const segment of parentSegments) {
       if (n === 0) break
       const present = new Uint8Array(n)

@@ -1,7 +1,8 @@
-import { createHash } from "node:crypto"
-import { readFile } from "node:fs/promises"
+import { createHash, randomUUID } from "node:crypto"
+import { mkdir, readFile, rm } from "node:fs/promises"
+import { join } from "node:path"
 import type { DuckDBConnection } from "@duckdb/node-api"
-import { streamColumns } from "./duck.js"
+import { sqlString } from "./duck.js"
 import { writeFileAtomic } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
 import { segmentRelation } from "./segmentFormat.js"
@@ -19,13 +20,6 @@ const ID_BYTES = 32
 
 /** Sorted ids (n × 32 bytes) as a packed buffer. */
 export type PackedIds = Buffer
-
-/** Packs hex record ids (already sorted) into one buffer. */
-export const packIds = (ids: ReadonlyArray<string>): PackedIds => {
-  const out = Buffer.alloc(ids.length * ID_BYTES)
-  ids.forEach((id, i) => out.write(id, i * ID_BYTES, "hex"))
-  return out
-}
 
 /** Writes the sidecar of segment `hash`: magic, JSON header (segment, count, sha256 of body), body. */
 export const writeIdsSidecar = async (layout: StoreLayout, hash: string, body: PackedIds): Promise<void> => {
@@ -65,23 +59,26 @@ export const segmentIds = async (
 ): Promise<PackedIds> => {
   const cached = await readIdsSidecar(layout, segment.hash, segment.records)
   if (cached) return cached
-  const body = await readIdsColumn(connection, segmentRelation(layout.objectPath(segment.hash, segment.format), segment.format))
+  const body = await readIdsColumn(connection, segmentRelation(layout.objectPath(segment.hash, segment.format), segment.format), layout.objectTempDir)
   await writeIdsSidecar(layout, segment.hash, body)
   return body
 }
 
 /**
- * Reads the ids of a relation, sorted, into a packed buffer. DuckDB concatenates them per
- * 3-hex-digit prefix (4096 groups, each sorted, groups in order), so the JS side decodes a few
- * thousand hex strings instead of converting a million values.
+ * Reads the ids of a relation, sorted, into a packed buffer. DuckDB sorts them and writes them
+ * as text to a temp file (`tempDir`), and the JS side decodes that file in one go instead of
+ * converting a million values one by one.
  */
-export const readIdsColumn = async (connection: DuckDBConnection, relation: string): Promise<PackedIds> => {
-  const parts: Array<Buffer> = []
-  const sql = `SELECT left(id, 3) AS g, string_agg(id, '' ORDER BY id) AS ids FROM ${relation} GROUP BY g ORDER BY g`
-  for await (const chunk of streamColumns(connection, sql)) {
-    for (const hex of chunk.columns[1] as ReadonlyArray<string>) parts.push(Buffer.from(hex, "hex"))
+export const readIdsColumn = async (connection: DuckDBConnection, relation: string, tempDir: string): Promise<PackedIds> => {
+  await mkdir(tempDir, { recursive: true })
+  const path = join(tempDir, `${process.pid}.${randomUUID()}.ids.txt`)
+  try {
+    await connection.run(`COPY (SELECT id FROM ${relation} ORDER BY id) TO ${sqlString(path)} (FORMAT csv, HEADER false, QUOTE '')`)
+    const text = await readFile(path, "latin1")
+    return Buffer.from(text.replaceAll("\n", ""), "hex")
+  } finally {
+    await rm(path, { force: true })
   }
-  return Buffer.concat(parts)
 }
 
 /** The hex id at position `index` of a packed buffer. */

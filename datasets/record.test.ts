@@ -3,7 +3,7 @@ import { canonicalJson, sha256 } from "../core/hash.js"
 import { Effect, Exit } from "effect"
 import { contentJson, DatasetRecord, recordId } from "./record.js"
 import { isWellFormedRecord } from "./recordCheck.js"
-import { recordRow, recordRowJson } from "./segmentFormat.js"
+import { recordRow, stagedRow } from "./segmentFormat.js"
 import { decodeInput } from "./validate.js"
 import { canonicalRecords } from "./segments.js"
 import { dpo, sft } from "./test-fixtures.js"
@@ -73,7 +73,10 @@ describe("staging fast paths", () => {
     }
   })
 
-  it("serialises staging rows exactly like JSON.stringify of the row object", () => {
-    for (const record of good) expect(recordRowJson(record)).toBe(JSON.stringify(recordRow(record)))
+  it("encodes staging rows exactly like JSON.stringify of the row object, with the content's id", () => {
+    for (const record of good) {
+      expect(stagedRow(record).row).toBe(JSON.stringify(recordRow(record)))
+      expect(stagedRow(record).contentId).toBe(recordId(record))
+    }
   })
 })

@@ -1,3 +1,4 @@
+import { hash } from "node:crypto"
 import type { DatasetRecord } from "./record.js"
 import { sqlString } from "./duck.js"
 
@@ -76,16 +77,33 @@ export const recordRow = (record: DatasetRecord): Record<string, unknown> => ({
 const str = (value: string | undefined): string => (value === undefined ? "null" : JSON.stringify(value))
 const num = (value: number | undefined): string => (value === undefined ? "null" : JSON.stringify(value))
 
-/** `JSON.stringify(recordRow(record))` without the intermediate object (the staging hot path). */
-export const recordRowJson = (record: DatasetRecord): string => {
-  let messages = ""
-  for (const m of record.messages) messages += `${messages === "" ? "" : ","}{"role":${JSON.stringify(m.role)},"content":${JSON.stringify(m.content)}}`
+/**
+ * Staging's encoding of one record in a single pass over its strings (each escaped once): the
+ * id its content hashes to (`recordId`) and its `read_json` row (`JSON.stringify(recordRow(r))`).
+ */
+export const stagedRow = (record: DatasetRecord): { readonly contentId: string; readonly row: string } => {
+  let contentMessages = ""
+  let rowMessages = ""
+  for (const m of record.messages) {
+    const role = JSON.stringify(m.role)
+    const content = JSON.stringify(m.content)
+    const sep = contentMessages === "" ? "" : ","
+    contentMessages += `${sep}{"content":${content},"role":${role}}`
+    rowMessages += `${sep}{"role":${role},"content":${content}}`
+  }
   const sft = record.kind === "sft" ? record : undefined
   const dpo = record.kind === "dpo" ? record : undefined
-  return `{"id":${JSON.stringify(record.id)},"kind":"${record.kind}","prompt_id":${JSON.stringify(record.prompt_id)},"messages":[${messages}],` +
-    `"response":${str(sft?.response)},"chosen":${str(dpo?.chosen)},"rejected":${str(dpo?.rejected)},"score":${JSON.stringify(record.score)},` +
+  const response = str(sft?.response)
+  const chosen = str(dpo?.chosen)
+  const rejected = str(dpo?.rejected)
+  const content = sft
+    ? `{"kind":"sft","messages":[${contentMessages}],"response":${response}}`
+    : `{"chosen":${chosen},"kind":"dpo","messages":[${contentMessages}],"rejected":${rejected}}`
+  const row = `{"id":${JSON.stringify(record.id)},"kind":"${record.kind}","prompt_id":${JSON.stringify(record.prompt_id)},"messages":[${rowMessages}],` +
+    `"response":${response},"chosen":${chosen},"rejected":${rejected},"score":${JSON.stringify(record.score)},` +
     `"scores":${JSON.stringify(record.scores)},"score_chosen":${num(dpo?.score_chosen)},"score_rejected":${num(dpo?.score_rejected)},` +
     `"round":${record.round},"sample_index":${num(sft?.sample_index)},"reference":${str(record.reference)},"meta":${record.meta === undefined ? "null" : JSON.stringify(record.meta)}}`
+  return { contentId: hash("sha256", content, "hex"), row }
 }
 
 /**

@@ -10,7 +10,7 @@ import { fsyncDir, isMissing } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
 import { readLegacyRecords } from "./legacySegments.js"
 import type { DatasetRecord } from "./record.js"
-import { readJsonRows, recordRowJson, rowRecord, SEGMENT_COLUMN_LIST, segmentRelation, type SegmentFormat } from "./segmentFormat.js"
+import { readJsonRows, rowRecord, SEGMENT_COLUMN_LIST, segmentRelation, type SegmentFormat } from "./segmentFormat.js"
 
 /** A segment object as written: its content hash, format, byte size and record count. */
 export interface WrittenSegment {
@@ -57,16 +57,16 @@ export const canonicalRecords = (records: ReadonlyArray<DatasetRecord>): Array<D
 }
 
 /**
- * Writes records (already canonical: unique ids, sorted) as a zstd Parquet segment object.
- * DuckDB's Parquet writer gives the same bytes for the same rows in the same order (checked by
- * a test), so re-staging identical records yields the identical object.
+ * Writes staging rows (`stagedRow`, already canonical: unique ids, sorted) as a zstd Parquet
+ * segment object. DuckDB's Parquet writer gives the same bytes for the same rows in the same
+ * order (checked by a test), so re-staging identical records yields the identical object.
  */
-export const writeRecordsSegment = async (layout: StoreLayout, records: ReadonlyArray<DatasetRecord>): Promise<WrittenSegment> => {
+export const writeRowsSegment = async (layout: StoreLayout, rows: ReadonlyArray<string>): Promise<WrittenSegment> => {
   const jsonPath = await newTempPath(layout, "rows.jsonl")
   try {
-    await writeFile(jsonPath, records.map((record) => `${recordRowJson(record)}\n`).join(""))
+    await writeFile(jsonPath, rows.length === 0 ? "" : `${rows.join("\n")}\n`)
     return await withConnection((connection) =>
-      copyToSegment(connection, layout, `SELECT ${SEGMENT_COLUMN_LIST} FROM ${readJsonRows(jsonPath)}`, records.length))
+      copyToSegment(connection, layout, `SELECT ${SEGMENT_COLUMN_LIST} FROM ${readJsonRows(jsonPath)}`, rows.length))
   } finally {
     await unlink(jsonPath).catch(() => undefined)
   }

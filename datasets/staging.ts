@@ -7,7 +7,8 @@ import type { StoreLayout } from "./layout.js"
 import { SegmentRef } from "./manifest.js"
 import { DatasetRecord, recordId } from "./record.js"
 import { isWellFormedRecord } from "./recordCheck.js"
-import { canonicalRecords, writeRecordsSegment } from "./segments.js"
+import { stagedRow } from "./segmentFormat.js"
+import { canonicalRecords, writeRowsSegment } from "./segments.js"
 import { decodeInput, validateCampaignId, validateIndex } from "./validate.js"
 
 /** What a stage activity hands over: the key (campaign, round, shard) and the selected records. */
@@ -37,12 +38,15 @@ export const stageSegment = Effect.fn("datasets.stageSegment")(function*(
   const records = Array.isArray(input.records) && input.records.every(isWellFormedRecord)
     ? input.records
     : yield* decodeRecords(input.records)
-  const badId = records.findIndex((record) => record.id !== recordId(record))
+  const encoded = records.map(stagedRow)
+  const badId = records.findIndex((record, i) => record.id !== encoded[i].contentId)
   if (badId !== -1) {
     return yield* inputInvalid(SOURCE, `records[${badId}].id`, records[badId].id,
       `recordId(content) = ${recordId(records[badId])} (build records with makeRecord)`)
   }
-  const written = yield* storeIo(layout.objectsDir, () => writeRecordsSegment(layout, canonicalRecords(records)))
+  const rowOf = new Map(records.map((record, i) => [record, encoded[i].row] as const))
+  const rows = canonicalRecords(records).map((record) => rowOf.get(record)!)
+  const written = yield* storeIo(layout.objectsDir, () => writeRowsSegment(layout, rows))
   const ref: SegmentRef = { ...written, round, campaign_id: campaignId, shard }
   const pointer = layout.stagingPointer(campaignId, round, shard)
   yield* storeIo(pointer, () => writeFileAtomic(pointer, `${canonicalJson(ref)}\n`))
