@@ -1,4 +1,5 @@
 import { type DecoderSession, type KvCache, selectRows } from "./decoderSession.js"
+import { prefillPrompts } from "./prefill.js"
 import { Rng } from "./rng.js"
 import { type SamplingParams, sampleToken } from "./sampling.js"
 
@@ -16,6 +17,8 @@ export interface GenerationRequest {
   readonly padId: number
   /** Returns the index where a stop string begins in the decoded tokens, or -1; omit when there are no stop strings. */
   readonly findStop?: (tokens: readonly number[]) => Promise<number>
+  /** Most logits one prefill call may return (graphs without `num_logits_to_keep`); see `prefillPrompts`. */
+  readonly maxPrefillLogits?: number
   /** Called once with the time the first token of every row was sampled (after the shared prefill). */
   readonly onFirstToken?: () => void
 }
@@ -55,19 +58,8 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
   const { layout } = model
   const { groups, params } = request
   if (groups.length === 0) return []
-  const width = Math.max(...groups.map((g) => g.ids.length))
-  const inputIds = new BigInt64Array(groups.length * width).fill(BigInt(request.padId))
-  const mask = new BigInt64Array(groups.length * width)
-  const positions = new BigInt64Array(groups.length * width).fill(1n)
-  groups.forEach((group, g) => {
-    const pad = width - group.ids.length
-    for (let i = 0; i < group.ids.length; i++) {
-      inputIds[g * width + pad + i] = BigInt(group.ids[i]!)
-      positions[g * width + pad + i] = BigInt(i)
-    }
-    mask.fill(1n, g * width + pad, (g + 1) * width)
-  })
-  const prefill = await model.forward({ batch: groups.length, inputIds, attentionMask: mask, positionIds: positions, past: undefined, lastOnly: true })
+  const prefill = await prefillPrompts(model, groups.map((g) => g.ids), request.padId, request.maxPrefillLogits)
+  const { width } = prefill
   const penalise = params.repetition_penalty !== 1
   const rowOf: number[] = []
   const rows: Row[] = []

@@ -116,6 +116,21 @@ describe.each(CASES)("Optimum export %s (variant %s) against its reference", (na
     else expect(compared).toBe(all)
   })
 
+  it.skipIf(variant === "quantized")("gives the same greedy tokens when the padded prompts are prefilled 5 tokens at a time", async () => {
+    const refs = entry.references
+    const samples = await generateBatch(session, {
+      groups: refs.map((ref) => ({ ids: ref.prompt_ids, seeds: [[5, 6, 7, 8]] })),
+      params: { ...GREEDY, max_new_tokens: 8 },
+      eos: new Set(entry.eos_token_id),
+      padId: entry.pad_token_id,
+      maxPrefillLogits: 5 * refs.length * session.layout.vocab
+    })
+    refs.forEach((ref, i) => {
+      const n = Math.min(8, trusted(ref, margin))
+      expect(samples[i]!.tokens.slice(0, n)).toEqual(ref.tokens.slice(0, n))
+    })
+  })
+
   it("draws the reference's first token from an unpadded single-prompt prefill", async () => {
     for (const ref of entry.references) {
       const [sample] = await generateBatch(session, {
