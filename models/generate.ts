@@ -17,6 +17,8 @@ export interface GenerationRequest {
   readonly padId: number
   /** Returns the index where a stop string begins in the decoded tokens, or -1; omit when there are no stop strings. */
   readonly findStop?: (tokens: readonly number[]) => Promise<number>
+  /** The model's position limit (max_position_embeddings): a row also ends ("length") when it reaches it. */
+  readonly maxPositions?: number
   /** Most logits one prefill call may return (graphs without `num_logits_to_keep`); see `prefillPrompts`. */
   readonly maxPrefillLogits?: number
   /** Called once with the time the first token of every row was sampled (after the shared prefill). */
@@ -45,6 +47,8 @@ interface Row {
   /** left padding of this row's prompt inside the batch. */
   readonly pad: number
   position: number
+  /** most new tokens this row may get: max_new_tokens, or fewer where the position limit is nearer */
+  readonly limit: number
 }
 
 /**
@@ -71,7 +75,8 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
         rng: new Rng(seed),
         seen: penalise ? new Set(group.ids) : undefined,
         pad: width - group.ids.length,
-        position: group.ids.length
+        position: group.ids.length,
+        limit: Math.min(params.max_new_tokens, (request.maxPositions ?? Infinity) - group.ids.length)
       })
     })
   })
@@ -110,7 +115,7 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
     }
     if (step === 0) request.onFirstToken?.()
     await Promise.all(stopChecks)
-    const alive = keep.filter((r) => active[r]!.out.finish === "length" && active[r]!.out.tokens.length < params.max_new_tokens)
+    const alive = keep.filter((r) => active[r]!.out.finish === "length" && active[r]!.out.tokens.length < active[r]!.limit)
     const living = new Set(alive)
     active.forEach((row, r) => living.has(r) || finished.push(row.out))
     if (alive.length === 0) break

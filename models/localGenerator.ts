@@ -1,3 +1,4 @@
+import { inputInvalid } from "../core/errors.js"
 import { type BatchBudget, DEFAULT_BATCH_BUDGET, type PlannedGroup, planBatches } from "./batchPlan.js"
 import { type ModelDir, readModelDir, tokenIdList } from "./modelDir.js"
 import { DecoderSession } from "./decoderSession.js"
@@ -98,6 +99,12 @@ export class LocalGenerator {
     params: GenerationParams,
     onFirstToken?: () => void
   ): Promise<SampleText[]> {
+    const maxPositions = positionLimit(this.dir.config)
+    encoded.forEach((ids, i) => {
+      if (maxPositions !== undefined && ids.length >= maxPositions) {
+        throw inputInvalid(this.dir.path, `prompts[${i}]`, `${ids.length} tokens`, `a prompt shorter than the model's ${maxPositions} positions (max_position_embeddings)`)
+      }
+    })
     const plan = planBatches(encoded.map((e) => e.length), seeds.map((s) => s.length), params.max_new_tokens, this.budget)
     const results: SampleText[] = []
     for (const batch of plan) results.push(...(await this.generateChunk(batch, encoded, seeds, params, onFirstToken)))
@@ -116,6 +123,7 @@ export class LocalGenerator {
       groups: batch.map((g) => ({ ids: encoded[g.prompt]!, seeds: seeds[g.prompt]!.slice(g.firstSample, g.firstSample + g.samples) })),
       params,
       eos: params.ignore_eos ? new Set<number>() : this.eos,
+      ...(positionLimit(this.dir.config) !== undefined ? { maxPositions: positionLimit(this.dir.config)! } : {}),
       padId: this.padId,
       ...(findStop ? { findStop } : {}),
       ...(onFirstToken ? { onFirstToken } : {})
@@ -144,4 +152,10 @@ export class LocalGenerator {
   close(): Promise<void> {
     return this.decoder.close()
   }
+}
+
+/** The model's position limit from config.json (`max_position_embeddings` or GPT-2's `n_positions`), if it states one. */
+const positionLimit = (config: Record<string, unknown>): number | undefined => {
+  const value = config.max_position_embeddings ?? config.n_positions
+  return typeof value === "number" && value > 0 ? value : undefined
 }

@@ -100,3 +100,28 @@ describe("incremental detokenization", () => {
     for (const delta of deltas) expect(delta).not.toContain("\uFFFD")
   })
 })
+
+describe("the model's position limit", () => {
+  it("ends samples at max_position_embeddings and refuses prompts that do not fit, naming the prompt", async () => {
+    const dir = join(tempDir("positions"), "model")
+    writeModelDir(dir, decoderFiles({ ...TINY_CHAT_OPTIONS, maxPositions: 64, eosBias: -100, eosBiasRamp: 0 }))
+    const generator = await LocalGenerator.load(dir, SETTINGS)
+    try {
+      const short = "你好"
+      const promptTokens = (await generator.encodeChat([{ role: "user", content: short }])).length
+      const [sample] = await generator.generate([{ messages: [{ role: "user", content: short }], seeds: [[1, 2, 3, 4]] }], {
+        temperature: 1, top_k: 20, top_p: 1, min_p: 0, repetition_penalty: 1, max_new_tokens: 200
+      })
+      expect(sample).toMatchObject({ finish: "length", tokenCount: 64 - promptTokens })
+      const long = "今天天气很好。".repeat(40)
+      const error = await generator.generate([{ messages: [{ role: "user", content: short }], seeds: [[1, 2, 3, 4]] }, { messages: [{ role: "user", content: long }], seeds: [[1, 2, 3, 4]] }], {
+        temperature: 1, top_k: 20, top_p: 1, min_p: 0, repetition_penalty: 1, max_new_tokens: 4
+      }).then(() => undefined, (e: Error) => e)
+      expect(error).toMatchObject({ _tag: "InputInvalid" })
+      expect(error!.message).toContain("prompts[1]")
+      expect(error!.message).toContain("64 positions")
+    } finally {
+      await generator.close()
+    }
+  })
+})
