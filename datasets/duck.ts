@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs"
+import { mkdirSync, rmSync } from "node:fs"
 import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from "@duckdb/node-api"
@@ -29,6 +29,7 @@ const engine = (): Promise<DuckDBInstance> => {
   if (instance === undefined) {
     const spill = join(tmpdir(), `winnow-duckdb-${process.pid}`)
     mkdirSync(spill, { recursive: true })
+    process.once("exit", () => rmSync(spill, { recursive: true, force: true }))
     instance = DuckDBInstance.create(":memory:", {
       threads: String(duckThreads()),
       autoinstall_known_extensions: "false",
