@@ -44,7 +44,9 @@ const DUPLICATE = 9
  * by position in it); (2) ids already in the parent version,
  * found through the parent segments' `.ids` sidecars; (3) near-duplicates within the batch and
  * against the parent's `.lsh` sidecars, and contaminated prompts; (4) the kept rows written as
- * one id-sorted Parquet segment with its sidecars; (5) kinds and the version's score summary.
+ * one Parquet segment in staged order (staged segments are id-sorted and numbered by hash, so
+ * the order is deterministic and sorting by integers is cheap) with its sidecars; (5) kinds and
+ * the version's score summary.
  * Staged segments are hash-checked while the key table is built; a mismatch throws
  * `StoreCorrupt` before anything is written.
  */
@@ -84,7 +86,7 @@ export const buildAddition = (
     let segment: WrittenSegment | null = null
     if (added > 0) {
       const select = `SELECT ${SEGMENT_COLUMNS.map(([name]) => `s.${name}`).join(", ")} FROM ${source} s
-        SEMI JOIN kept k ON s.src_file = k.src_file AND s.src_row = k.src_row ORDER BY s.id`
+        SEMI JOIN kept k ON s.src_file = k.src_file AND s.src_row = k.src_row ORDER BY s.src_file, s.src_row`
       segment = await copyToSegment(db, layout, select, added)
       const keptIds = Buffer.alloc(added * 32)
       let at = 0

@@ -18,7 +18,7 @@ afterEach(() => cleanup())
 const round1 = [sft("2+2?", "4", 0.9), sft("capital of France?", "Paris", 0.7), sft("你好吗？", "我很好，谢谢。", 0.8)]
 
 describe("stage + commit + resolve + readRecords", () => {
-  it("commits staged shards and reads the records back in id order", async () => {
+  it("commits staged shards and reads every record back once, in a stable order", async () => {
     const a = await run(store.stageSegment({ campaignId: "camp1", round: 1, shard: 0, records: round1.slice(0, 2) }))
     const b = await run(store.stageSegment({ campaignId: "camp1", round: 1, shard: 1, records: round1.slice(2) }))
     const staged = await run(store.listStaged("camp1", 1))
@@ -41,7 +41,9 @@ describe("stage + commit + resolve + readRecords", () => {
     const resolved = await run(store.resolve("math"))
     expect(resolved.id).toBe(committed.id)
     const records = await collect(store.readRecords(resolved.manifest, { verify: true }))
-    expect(records.map((r) => r.id)).toEqual(round1.map((r) => r.id).sort())
+    expect(records.map((r) => r.id).sort()).toEqual(round1.map((r) => r.id).sort())
+    const again = await collect(store.readRecords(resolved.manifest))
+    expect(again.map((r) => r.id)).toEqual(records.map((r) => r.id))
     expect(records.find((r) => r.prompt_id === "p-你好吗？")).toEqual(round1[2])
     const viaIterable = []
     for await (const record of Stream.toAsyncIterable(store.readRecords(resolved.manifest))) viaIterable.push(record.id)
