@@ -1,20 +1,8 @@
-import { readFileSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { parse, stringify } from "yaml"
 import type { RunningWorker } from "../worker/temporalWorker.js"
-import { clusterEnv, repoRoot, runCli, startTestWorker, tempDir, uniqueQueue } from "./support/harness.js"
+import { clusterEnv, runCli, startTestWorker, tempDir, uniqueQueue, writeDemoSpec } from "./support/harness.js"
 
-const specWith = (dir: string, name: string, edit: (s: Record<string, any>) => void): string => {
-  const spec = parse(readFileSync(join(repoRoot, "examples/demo.yaml"), "utf8"))
-  spec.prompts = join(repoRoot, "examples", spec.prompts)
-  spec.generator.model = join(repoRoot, "examples", spec.generator.model)
-  spec.scorers[0].model = join(repoRoot, "examples", spec.scorers[0].model)
-  edit(spec)
-  const path = join(dir, `${name}.yaml`)
-  writeFileSync(path, stringify(spec))
-  return path
-}
+const specWith = writeDemoSpec
 
 const until = async <T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => {
   const deadline = Date.now() + timeoutMs

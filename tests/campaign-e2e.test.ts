@@ -1,23 +1,10 @@
-import { readFileSync, writeFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { parse, stringify } from "yaml"
 import type { RunningWorker } from "../worker/temporalWorker.js"
-import { clusterEnv, repoRoot, runCli, startTestWorker, tempDir, uniqueQueue } from "./support/harness.js"
+import { clusterEnv, lastJson, repoRoot, runCli, startTestWorker, tempDir, uniqueQueue, writeDemoSpec } from "./support/harness.js"
 
-/** Writes a copy of the demo spec with absolute paths and the given overrides. */
-const demoSpec = (dir: string, name: string, edit: (spec: Record<string, any>) => void = () => {}): string => {
-  const spec = parse(readFileSync(join(repoRoot, "examples/demo.yaml"), "utf8"))
-  spec.prompts = join(repoRoot, "examples", spec.prompts)
-  spec.generator.model = join(repoRoot, "examples", spec.generator.model)
-  for (const scorer of spec.scorers) if (scorer.model) scorer.model = join(repoRoot, "examples", scorer.model)
-  edit(spec)
-  const path = join(dir, `${name}.yaml`)
-  writeFileSync(path, stringify(spec))
-  return path
-}
-
-const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!)
+const demoSpec = writeDemoSpec
 
 describe("a campaign end to end on the real Temporal server", () => {
   let worker: RunningWorker

@@ -1,30 +1,21 @@
-import { readFileSync, writeFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Client, Connection } from "@temporalio/client"
 import { Worker } from "@temporalio/worker"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
-import { parse, stringify } from "yaml"
 import type { RoundStats } from "../campaign/contracts.js"
 import type { RunningWorker } from "../worker/temporalWorker.js"
-import { clusterEnv, repoRoot, runCli, startTestWorker, tempDir, uniqueQueue } from "./support/harness.js"
+import { clusterEnv, lastJson, runCli, startTestWorker, tempDir, uniqueQueue, writeDemoSpec } from "./support/harness.js"
 
 const workflowsPath = fileURLToPath(new URL("../workflows/index.ts", import.meta.url))
 
-/** The demo spec with absolute paths, one round unless edited. */
-const demoSpec = (dir: string, name: string, edit: (spec: Record<string, any>) => void): string => {
-  const spec = parse(readFileSync(join(repoRoot, "examples/demo.yaml"), "utf8"))
-  spec.prompts = join(repoRoot, "examples", spec.prompts)
-  spec.generator.model = join(repoRoot, "examples", spec.generator.model)
-  for (const scorer of spec.scorers) if (scorer.model) scorer.model = join(repoRoot, "examples", scorer.model)
-  spec.output.dataset = name
-  edit(spec)
-  const path = join(dir, `${name}.yaml`)
-  writeFileSync(path, stringify(spec))
-  return path
-}
-
-const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!)
+/** The demo spec with absolute paths, writing to a dataset of its own name. */
+const demoSpec = (dir: string, name: string, edit: (spec: Record<string, any>) => void): string =>
+  writeDemoSpec(dir, name, (spec) => {
+    spec.output.dataset = name
+    edit(spec)
+  })
 
 describe("selection policies and accept-until-K on the real Temporal server", () => {
   let worker: RunningWorker

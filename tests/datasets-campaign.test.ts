@@ -1,22 +1,15 @@
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { parse, stringify } from "yaml"
 import type { RunningWorker } from "../worker/temporalWorker.js"
-import { clusterEnv, repoRoot, runCli, startTestWorker, tempDir, uniqueQueue } from "./support/harness.js"
+import { clusterEnv, runCli, startTestWorker, tempDir, uniqueQueue, writeDemoSpec } from "./support/harness.js"
 
 /** The demo spec, one round, with `output.dedup` set as given; returns its path. */
-const demoWithDedup = (dir: string, name: string, dedup: Record<string, unknown> | undefined): string => {
-  const spec = parse(readFileSync(join(repoRoot, "examples/demo.yaml"), "utf8"))
-  spec.prompts = join(repoRoot, "examples", spec.prompts)
-  spec.generator.model = join(repoRoot, "examples", spec.generator.model)
-  for (const scorer of spec.scorers) if (scorer.model) scorer.model = join(repoRoot, "examples", scorer.model)
-  spec.rounds = 1
-  spec.output = { dataset: name, ...(dedup ? { dedup } : {}) }
-  const path = join(dir, `${name}.yaml`)
-  writeFileSync(path, stringify(spec))
-  return path
-}
+const demoWithDedup = (dir: string, name: string, dedup: Record<string, unknown> | undefined): string =>
+  writeDemoSpec(dir, name, (spec) => {
+    spec.rounds = 1
+    spec.output = { dataset: name, ...(dedup ? { dedup } : {}) }
+  })
 
 describe("campaign output.dedup reaches the store", () => {
   let worker: RunningWorker

@@ -5,23 +5,16 @@ import { parse, stringify } from "yaml"
 import { httpModelHash } from "../models/openaiGenerator.js"
 import { type RunningServe, startServe } from "../models/openaiServer.js"
 import type { RunningWorker } from "../worker/temporalWorker.js"
-import { clusterEnv, repoRoot, runCli, startTestWorker, tempDir, uniqueQueue } from "./support/harness.js"
+import { clusterEnv, lastJson, repoRoot, runCli, startTestWorker, tempDir, uniqueQueue, writeDemoSpec } from "./support/harness.js"
 
 /** The demo spec with its generator moved behind an OpenAI-compatible server. */
-const httpSpec = (dir: string, name: string, baseUrl: string): string => {
-  const spec = parse(readFileSync(join(repoRoot, "examples/demo.yaml"), "utf8"))
-  spec.prompts = join(repoRoot, "examples", spec.prompts)
-  delete spec.generator.model
-  spec.generator.backend = { type: "openai", base_url: baseUrl, model: "tiny-chat", concurrency: 4, timeout_ms: 60_000, max_retries: 2 }
-  for (const scorer of spec.scorers) if (scorer.model) scorer.model = join(repoRoot, "examples", scorer.model)
-  spec.rounds = 1
-  spec.output.dataset = name
-  const path = join(dir, `${name}.yaml`)
-  writeFileSync(path, stringify(spec))
-  return path
-}
-
-const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!)
+const httpSpec = (dir: string, name: string, baseUrl: string): string =>
+  writeDemoSpec(dir, name, (spec) => {
+    delete spec.generator.model
+    spec.generator.backend = { type: "openai", base_url: baseUrl, model: "tiny-chat", concurrency: 4, timeout_ms: 60_000, max_retries: 2 }
+    spec.rounds = 1
+    spec.output.dataset = name
+  })
 
 describe("a campaign whose generator is an OpenAI-compatible server (winnow serve)", () => {
   let server: RunningServe

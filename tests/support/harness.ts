@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { pino } from "pino"
 import { inject } from "vitest"
+import { parse, stringify } from "yaml"
 import { defaultPoolOptions } from "../../models/inferencePool.js"
 import { type RunningWorker, startWorker } from "../../worker/temporalWorker.js"
 
@@ -60,3 +61,21 @@ export const startTestWorker = (taskQueue: string, home: string): Promise<Runnin
     pool: defaultPoolOptions(),
     logger: pino({ level: "warn" }, pino.destination(2))
   })
+
+/**
+ * Writes a copy of `examples/demo.yaml` with absolute paths to `dir/<name>.yaml`, after `edit`
+ * has changed it; returns the path. Use to run variations of the demo campaign in tests.
+ */
+export const writeDemoSpec = (dir: string, name: string, edit: (spec: Record<string, any>) => void = () => {}): string => {
+  const spec = parse(readFileSync(join(repoRoot, "examples/demo.yaml"), "utf8"))
+  spec.prompts = join(repoRoot, "examples", spec.prompts)
+  spec.generator.model = join(repoRoot, "examples", spec.generator.model)
+  for (const scorer of spec.scorers) if (scorer.model) scorer.model = join(repoRoot, "examples", scorer.model)
+  edit(spec)
+  const path = join(dir, `${name}.yaml`)
+  writeFileSync(path, stringify(spec))
+  return path
+}
+
+/** The last line of a command's stdout parsed as JSON (the `--json` contract). */
+export const lastJson = (stdout: string): any => JSON.parse(stdout.trim().split("\n").at(-1)!)
