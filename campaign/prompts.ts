@@ -1,7 +1,7 @@
-import { Result, Schema, SchemaIssue } from "effect"
+import { Result, Schema } from "effect"
 import { InputInvalid, type InputIssue } from "../core/errors.js"
 import { canonicalJson, sha256 } from "../core/hash.js"
-import { renderPath } from "./spec.js"
+import { inputIssuesOf } from "../core/schemaIssues.js"
 
 const Message = Schema.Struct({
   role: Schema.Literals(["system", "user", "assistant"]),
@@ -23,7 +23,6 @@ export interface PromptRecord {
 }
 
 const decodeLine = Schema.decodeUnknownResult(PromptLine, { onExcessProperty: "error", errors: "all" })
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 const MAX_ISSUES = 20
 
 /**
@@ -49,9 +48,7 @@ export const parsePrompts = (text: string, source: string): Result.Result<Prompt
     }
     const decoded = decodeLine(value)
     if (Result.isFailure(decoded)) {
-      for (const issue of formatter(decoded.failure.issue).issues) {
-        issues.push({ path: `${at}.${renderPath(issue.path ?? [])}`, value: undefined, expected: issue.message.replace(/^Expected /, "") })
-      }
+      issues.push(...inputIssuesOf(decoded.failure.issue, value, at))
       continue
     }
     const line = decoded.success

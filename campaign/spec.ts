@@ -1,5 +1,6 @@
-import { Effect, Result, Schema, SchemaIssue } from "effect"
+import { Effect, Result, Schema } from "effect"
 import { InputInvalid, type InputIssue } from "../core/errors.js"
+import { inputIssuesOf } from "../core/schemaIssues.js"
 import { DEFAULTS, LIMITS } from "./defaults.js"
 import { SCORER_TYPES, ScorerSpec, scorerIssues } from "./scorerSpec.js"
 import { SelectionSpec, selectionIssues } from "./selectionSpec.js"
@@ -109,7 +110,6 @@ export const CampaignSpec = Schema.Struct({
 export type CampaignSpec = typeof CampaignSpec.Type
 
 const decode = Schema.decodeUnknownResult(CampaignSpec, { onExcessProperty: "error", errors: "all" })
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
 /**
  * Validates a parsed spec object. Use after reading YAML/JSON and before anything starts;
@@ -124,10 +124,7 @@ export const decodeSpec = (input: unknown, source: string): Result.Result<Campai
     const crossIssues = [...modelIssues, ...scorerIssues(decoded.success.scorers), ...selectionIssues(decoded.success.selection)]
     return crossIssues.length > 0 ? Result.fail(new InputInvalid({ source, issues: crossIssues })) : Result.succeed(decoded.success)
   }
-  const issues = formatter(decoded.failure.issue).issues.map((issue): InputIssue => {
-    const path = issue.path ?? []
-    return { path: renderPath(path), value: valueAt(input, path), expected: expectedFrom(issue.message) }
-  })
+  const issues = inputIssuesOf(decoded.failure.issue, input)
   return Result.fail(new InputInvalid({ source, issues: dedupeIssues([...modelIssues, ...issues]) }))
 }
 
@@ -165,12 +162,6 @@ const checkScorerTypes = (input: unknown): InputIssue[] => {
   })
 }
 
-const expectedFrom = (message: string): string => {
-  if (message === "Missing key") return "a value (this field is required)"
-  if (message === "Expected no excess property") return "no such field (unknown key)"
-  return message.replace(/^Expected /, "")
-}
-
 const dedupeIssues = (issues: InputIssue[]): InputIssue[] => {
   const byPath = new Map<string, InputIssue>()
   for (const issue of issues) {
@@ -180,18 +171,3 @@ const dedupeIssues = (issues: InputIssue[]): InputIssue[] => {
   return [...byPath.values()]
 }
 
-/** Renders a schema path as `a.b[0].c`. */
-export const renderPath = (path: ReadonlyArray<PropertyKey | { key: PropertyKey }>): string =>
-  path
-    .map((segment) => (typeof segment === "object" ? segment.key : segment))
-    .reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), "")
-
-const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey | { key: PropertyKey }>): unknown => {
-  let current: unknown = input
-  for (const segment of path) {
-    const key = typeof segment === "object" ? segment.key : segment
-    if (current === null || typeof current !== "object") return undefined
-    current = (current as Record<PropertyKey, unknown>)[key]
-  }
-  return current
-}

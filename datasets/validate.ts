@@ -1,5 +1,6 @@
-import { Effect, Schema, SchemaIssue } from "effect"
-import { InputInvalid, inputInvalid, type InputIssue } from "../core/errors.js"
+import { Effect, Schema } from "effect"
+import { InputInvalid, inputInvalid } from "../core/errors.js"
+import { inputIssuesOf } from "../core/schemaIssues.js"
 
 /** Dataset names: lower case, one path segment, no leading dot or dash. Used as a directory name. */
 export const DATASET_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/
@@ -38,8 +39,6 @@ export const validateIndex = (source: string, path: string, value: unknown): Eff
     ? Effect.succeed(value)
     : Effect.fail(inputInvalid(source, path, value, "a non-negative integer"))
 
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
-
 /**
  * Decodes caller input with a schema and turns every schema issue into an `InputIssue`
  * (field path, the value found there, what was expected). Excess keys are rejected.
@@ -48,31 +47,7 @@ export const decodeInput = <S extends Schema.Decoder<unknown>>(schema: S, source
   const decode = Schema.decodeUnknownEffect(schema, { errors: "all", onExcessProperty: "error" })
   return (input: unknown): Effect.Effect<S["Type"], InputInvalid, S["DecodingServices"]> =>
     decode(input).pipe(
-      Effect.mapError((error) => new InputInvalid({ source, issues: toInputIssues(error, input, pathPrefix) }))
+      Effect.mapError((error) => new InputInvalid({ source, issues: inputIssuesOf(error.issue, input, pathPrefix) }))
     )
 }
 
-const toInputIssues = (error: Schema.SchemaError, input: unknown, pathPrefix: string): Array<InputIssue> =>
-  formatter(error.issue).issues.map((issue) => {
-    const keys = (issue.path ?? []).map((segment) =>
-      typeof segment === "object" && segment !== null && "key" in segment ? segment.key : segment)
-    return {
-      path: renderPath(pathPrefix, keys),
-      value: valueAt(input, keys),
-      expected: issue.message.replace(/^Expected /, "")
-    }
-  })
-
-/** Renders `["records", 3, "role"]` as `records[3].role`, after an optional prefix. */
-export const renderPath = (prefix: string, keys: ReadonlyArray<PropertyKey>): string =>
-  keys.reduce<string>((acc, key) =>
-    typeof key === "number" ? `${acc}[${key}]` : acc === "" ? String(key) : `${acc}.${String(key)}`, prefix)
-
-const valueAt = (input: unknown, keys: ReadonlyArray<PropertyKey>): unknown => {
-  let current: unknown = input
-  for (const key of keys) {
-    if (current === null || typeof current !== "object") return undefined
-    current = (current as Record<PropertyKey, unknown>)[key]
-  }
-  return current
-}

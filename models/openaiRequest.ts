@@ -1,5 +1,6 @@
-import { Result, Schema, SchemaIssue } from "effect"
+import { Result, Schema } from "effect"
 import { LIMITS } from "../campaign/defaults.js"
+import { inputIssuesOf } from "../core/schemaIssues.js"
 import type { ChatMessage } from "./tokenizer.js"
 
 const int = (min: number, max: number) =>
@@ -72,7 +73,6 @@ export interface RequestProblem {
 }
 
 const decode = Schema.decodeUnknownResult(ChatRequest, { errors: "all" })
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
 /** Validates a parsed request body; the failure names the first bad field. */
 export const parseServeRequest = (body: unknown): Result.Result<ServeRequest, RequestProblem> => {
@@ -85,11 +85,9 @@ export const parseServeRequest = (body: unknown): Result.Result<ServeRequest, Re
   }
   const decoded = decode(body)
   if (Result.isFailure(decoded)) {
-    const issue = formatter(decoded.failure.issue).issues[0]
-    const path = renderPath(issue?.path ?? [])
-    const expected = (issue?.message ?? "a valid request").replace(/^Expected /, "")
-    const got = valueAt(body, issue?.path ?? [])
-    return Result.fail({ param: path || null, message: `${path || "(body)"}: got ${render(got)}, expected ${expected === "Missing key" ? "a value (this field is required)" : expected}` })
+    const [issue] = inputIssuesOf(decoded.failure.issue, body)
+    const path = issue?.path ?? ""
+    return Result.fail({ param: path || null, message: `${path || "(body)"}: got ${render(issue?.value)}, expected ${issue?.expected ?? "a valid request"}` })
   }
   const r = decoded.success
   for (const field of ["presence_penalty", "frequency_penalty"] as const) {
@@ -118,23 +116,6 @@ export const parseServeRequest = (body: unknown): Result.Result<ServeRequest, Re
     stream: r.stream === true,
     include_usage: r.stream_options?.include_usage === true
   })
-}
-
-type PathSegment = PropertyKey | { key: PropertyKey }
-
-const renderPath = (path: ReadonlyArray<PathSegment>): string =>
-  path
-    .map((segment) => (typeof segment === "object" ? segment.key : segment))
-    .reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), "")
-
-const valueAt = (input: unknown, path: ReadonlyArray<PathSegment>): unknown => {
-  let current: unknown = input
-  for (const segment of path) {
-    const key = typeof segment === "object" ? segment.key : segment
-    if (current === null || typeof current !== "object") return undefined
-    current = (current as Record<PropertyKey, unknown>)[key]
-  }
-  return current
 }
 
 const render = (value: unknown): string => {

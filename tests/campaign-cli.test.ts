@@ -4,12 +4,12 @@ import { clusterEnv, runCli, startTestWorker, tempDir, uniqueQueue, writeDemoSpe
 
 const specWith = writeDemoSpec
 
-const until = async <T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => {
+const until = async <T>(probe: () => Promise<T | undefined>, timeoutMs = 150_000): Promise<T> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await probe()
     if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error("condition not met in time")
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
     await new Promise((r) => setTimeout(r, 500))
   }
 }
@@ -46,7 +46,7 @@ describe("campaign commands against a cluster", () => {
       return row?.status === "completed" ? row : undefined
     })
     expect(listed).toMatchObject({ dataset: "listed", name: "listed", temporalStatus: "COMPLETED" })
-  })
+  }, 420_000)
 
   it("cancels a running campaign and marks it cancelled", async () => {
     const spec = specWith(dir, "long", (s) => { s.name = "long"; s.output.dataset = "long"; s.rounds = 200 })
@@ -65,7 +65,7 @@ describe("campaign commands against a cluster", () => {
       return found?.status === "cancelled" ? found : undefined
     })
     expect(row.temporalStatus).toBe("CANCELLED")
-  })
+  }, 420_000)
 
   it("answers usage errors with exit 2 and help, and --help with exit 0", async () => {
     const none = await runCli(["campaign", "status"], env)
