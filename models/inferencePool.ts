@@ -4,11 +4,10 @@ import { fileURLToPath } from "node:url"
 import { Worker } from "node:worker_threads"
 import { Context, Effect, Layer } from "effect"
 import { InferenceFailed, reviveError, type WinnowError } from "../core/errors.js"
-import type { LmStatsItem, LmStatsRow, OptionProbs } from "./causalLmScorer.js"
-import type { ClassifierOutput, ClassifyRequest } from "./classifierSession.js"
-import type { GenerationParams, GenerationPrompt, SampleText } from "./localGenerator.js"
-import type { PoolRequest, ThreadRequest, ThreadResponse } from "./threadProtocol.js"
-import type { ChatMessage } from "./tokenizer.js"
+import type { LmStatsRow, OptionProbs } from "./causalLmScorer.js"
+import type { ClassifierOutput } from "./classifierSession.js"
+import type { SampleText } from "./localGenerator.js"
+import type { OpInput, PoolRequest, ThreadRequest, ThreadResponse } from "./threadProtocol.js"
 
 /** How many inference threads to run and how many cores each ONNX session may use. */
 export interface PoolOptions {
@@ -114,31 +113,12 @@ const run = <T>(pool: ThreadPool, request: PoolRequest): Effect.Effect<T, Winnow
  * models, in worker threads. Provide it with `InferencePool.layer(options)`; threads stop when the scope closes.
  */
 export class InferencePool extends Context.Service<InferencePool, {
-  generate(input: {
-    readonly model: string
-    readonly variant?: string
-    readonly prompts: readonly GenerationPrompt[]
-    readonly params: GenerationParams
-  }): Effect.Effect<SampleText[], WinnowError>
-  classify(input: ClassifyRequest & { readonly model: string }): Effect.Effect<ClassifierOutput, WinnowError>
+  generate(input: OpInput<"generate">): Effect.Effect<SampleText[], WinnowError>
+  classify(input: OpInput<"classify">): Effect.Effect<ClassifierOutput, WinnowError>
   /** Mean NLL and entropy of responses under a causal LM (see `CausalLmScorer.responseStats`). */
-  lmStats(input: {
-    readonly model: string
-    readonly field: string
-    readonly items: readonly LmStatsItem[]
-    readonly maxLength: number
-    readonly batchSize: number
-  }): Effect.Effect<LmStatsRow[], WinnowError>
+  lmStats(input: OpInput<"lmStats">): Effect.Effect<LmStatsRow[], WinnowError>
   /** Next-token probabilities of judge options after each conversation (see `CausalLmScorer.optionProbs`). */
-  judge(input: {
-    readonly model: string
-    readonly field: string
-    readonly conversations: ReadonlyArray<readonly ChatMessage[]>
-    readonly options: readonly string[]
-    readonly answerPrefix: string
-    readonly maxLength: number
-    readonly batchSize: number
-  }): Effect.Effect<OptionProbs, WinnowError>
+  judge(input: OpInput<"judge">): Effect.Effect<OptionProbs, WinnowError>
 }>()("winnow/models/InferencePool") {
   /** A pool of `options.threads` inference threads, closed with its scope. */
   static readonly layer = (options: PoolOptions) =>

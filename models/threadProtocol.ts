@@ -52,3 +52,6 @@ export type ThreadResponse =
 
 /** A thread request before the pool assigns its id. */
 export type PoolRequest = ThreadRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never
+
+/** The fields of one kind of thread request, as the pool's callers pass them (no id, no op). */
+export type OpInput<Op extends ThreadRequest["op"]> = Omit<Extract<ThreadRequest, { readonly op: Op }>, "id" | "op">
