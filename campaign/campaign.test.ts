@@ -45,6 +45,19 @@ describe("campaign spec", () => {
     expect(Result.isFailure(missing) && missing.failure.issues[0]).toMatchObject({ path: "generator.model", expected: "a value (this field is required)" })
   })
 
+  it("refuses lm_stats from recorded statistics that an HTTP backend cannot record", () => {
+    const http = (logprobs: boolean, metric: string) => ({
+      ...minimal,
+      generator: { backend: { type: "openai", base_url: "http://127.0.0.1:1/v1", model: "m", logprobs } },
+      scorers: [{ name: "lm", type: "lm_stats", metric }]
+    })
+    const issuesOf = (input: unknown) => { const r = decodeSpec(input, "s"); return Result.isFailure(r) ? r.failure.issues : [] }
+    expect(issuesOf(http(true, "nll"))).toEqual([])
+    expect(issuesOf(http(false, "nll"))[0]).toMatchObject({ path: "scorers[0].model", expected: expect.stringContaining("logprobs is false") })
+    expect(issuesOf(http(true, "entropy"))[0]).toMatchObject({ path: "scorers[0].model", expected: expect.stringContaining("per-token entropies") })
+    expect(issuesOf({ ...http(false, "entropy"), scorers: [{ name: "lm", type: "lm_stats", metric: "entropy", model: "m" }] })).toEqual([])
+  })
+
   it("exports a JSON Schema for editors that matches the committed file", () => {
     const schema = specJsonSchema()
     expect(schema.required).toEqual(expect.arrayContaining(["name", "prompts", "generator", "scorers", "output"]))

@@ -121,11 +121,27 @@ export const decodeSpec = (input: unknown, source: string): Result.Result<Campai
   const modelIssues = checkGeneratorModel(input)
   const decoded = decode(input)
   if (Result.isSuccess(decoded)) {
-    const crossIssues = [...modelIssues, ...scorerIssues(decoded.success.scorers), ...selectionIssues(decoded.success.selection)]
+    const crossIssues = [...modelIssues, ...scorerIssues(decoded.success.scorers), ...selectionIssues(decoded.success.selection), ...recordedStatsIssues(decoded.success)]
     return crossIssues.length > 0 ? Result.fail(new InputInvalid({ source, issues: crossIssues })) : Result.succeed(decoded.success)
   }
   const issues = inputIssuesOf(decoded.failure.issue, input)
   return Result.fail(new InputInvalid({ source, issues: dedupeIssues([...modelIssues, ...issues]) }))
+}
+
+/**
+ * An `lm_stats` scorer without a model reads what the generator recorded while sampling; an
+ * HTTP backend records no entropies, and no log-probabilities with `logprobs: false`.
+ */
+const recordedStatsIssues = (spec: CampaignSpec): InputIssue[] => {
+  const backend = spec.generator.backend
+  if (backend.type !== "openai") return []
+  return spec.scorers.flatMap((scorer, i): InputIssue[] => {
+    if (scorer.type !== "lm_stats" || scorer.model !== undefined) return []
+    const missing = scorer.metric === "entropy" ? "per-token entropies" : backend.logprobs ? undefined : "log-probabilities (generator.backend.logprobs is false)"
+    return missing === undefined
+      ? []
+      : [{ path: `scorers[${i}].model`, value: undefined, expected: `a causal LM directory to score with: the OpenAI-compatible backend records no ${missing}` }]
+  })
 }
 
 const backendOf = (input: unknown): { model: unknown; type: unknown } | undefined => {
