@@ -9,14 +9,18 @@ const HEARTBEAT_MS = 5_000
 /**
  * Runs an activity's effect at the Temporal boundary. Typed winnow errors become
  * `ApplicationFailure`s whose type is the stable error code and whose retryability is decided
- * by `isRetryable` — the one place that decides. Heartbeats while the effect runs.
+ * by `isRetryable` — the one place that decides. Heartbeats while the effect runs; when Temporal
+ * cancels the activity (delivered with a heartbeat), the effect is interrupted and the activity
+ * reports the cancellation.
  */
 export const runActivity = async <A>(effect: Effect.Effect<A, WinnowError>): Promise<A> => {
   const context = ActivityContext.current()
   const timer = setInterval(() => context.heartbeat(), HEARTBEAT_MS)
   try {
-    const exit = await Effect.runPromiseExit(effect)
+    const signal = context.cancellationSignal
+    const exit = await Effect.runPromiseExit(effect, { signal })
     if (Exit.isSuccess(exit)) return exit.value
+    if (signal.aborted) throw signal.reason
     throw toFailure(Cause.squash(exit.cause))
   } finally {
     clearInterval(timer)
