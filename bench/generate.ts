@@ -22,6 +22,8 @@ const BEST_NEW = 256
 const BEST_PROMPTS = 4
 const BEST_ROUNDS = 2
 const TTFT_REPS = 3
+const RSS_N = 16
+const RSS_NEW = 256
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
@@ -91,11 +93,12 @@ export const main = async (args: string[]): Promise<void> => {
   details.push(benchResult("TTFT 512-token prompt, N=16 over N=1 (peer = 1.3 goal)", ttft.n16 / ttft.n1, 1.3, "x", true))
 
   const rss = await probeRss(dir, threads)
+  const pythonPeak = await pythonPeakRss(model.onnxPath, threads, bestPrompts[0]!)
   const held = rss.weightsBytes + rss.kvBytes
-  log(`rss: ${JSON.stringify(rss)}`)
+  log(`rss: ${JSON.stringify(rss)}; onnxruntime-python peak ${pythonPeak}`)
   details.push(benchResult("peak RSS while generating N=16×(512+256) over weights+KV (peer = 1.5 goal)", rss.generationPeakBytes / held, 1.5, "x", true))
-  const mib = (b: number) => `${Math.round(b / 2 ** 20)} MiB`
-  log(`rss breakdown: idle runtime ${mib(rss.baselineBytes)}, after loading ${mib(rss.loadedBytes)}, peak while generating ${mib(rss.generationPeakBytes)}; weights ${mib(rss.weightsBytes)}, KV cache ${mib(rss.kvBytes)}`)
+  details.push(benchResult("peak RSS while generating N=16×(512+256) vs onnxruntime-python", mib(rss.generationPeakBytes), mib(pythonPeak), "MiB", true))
+  log(`rss breakdown: idle runtime ${mib(rss.baselineBytes)} MiB, after loading ${mib(rss.loadedBytes)} MiB, peak while generating ${mib(rss.generationPeakBytes)} MiB; weights ${mib(rss.weightsBytes)} MiB, KV cache ${mib(rss.kvBytes)} MiB`)
 
   const pools = await comparePools(dir, threads, log)
   details.push(benchResult(`pool ${pools.many.threads}×${pools.many.intra} threads vs ${pools.one.threads}×${pools.one.intra} (4 concurrent best-of-8 requests)`, pools.many.seconds, pools.one.seconds, "s", true))
@@ -115,8 +118,20 @@ const measureTtft = async (generator: LocalGenerator, prompt: number[]): Promise
   return { n1: Math.min(...n1), n16: Math.min(...n16) }
 }
 
+const mib = (bytes: number): number => Math.round(bytes / 2 ** 20)
+
+/** Peer (a)'s peak resident memory on the RSS probe's workload, in a fresh process of its own. */
+const pythonPeakRss = async (onnxPath: string, threads: number, prompt: readonly number[]): Promise<number> => {
+  const peer = await OrtPythonPeer.start(onnxPath, threads, log)
+  try {
+    return await peer.peakRss(prompt, RSS_N, RSS_NEW)
+  } finally {
+    await peer.close()
+  }
+}
+
 const probeRss = async (dir: string, threads: number): Promise<RssReport> => {
   const script = fileURLToPath(new URL("./generate/rssProbe.js", import.meta.url))
-  const { stdout } = await promisify(execFile)(process.execPath, [script, dir, "16", String(BEST_PROMPT), "256", String(threads)])
+  const { stdout } = await promisify(execFile)(process.execPath, [script, dir, String(RSS_N), String(BEST_PROMPT), String(RSS_NEW), String(threads)])
   return JSON.parse(stdout) as RssReport
 }

@@ -45,6 +45,16 @@ export class OrtPythonPeer {
     return { seconds: out.seconds, tokens: out.tokens, firstTokenSeconds: out.first_token_seconds[0] ?? Number.NaN }
   }
 
+  /**
+   * Generates n × maxNewTokens tokens (EOS ignored) after one prompt and returns the process's
+   * peak resident bytes during that run. Use on a freshly started peer, as the RSS probe does for ours.
+   */
+  async peakRss(prompt: readonly number[], n: number, maxNewTokens: number): Promise<number> {
+    this.child.stdin.write(`${JSON.stringify({ name: "rss", prompts: [prompt], n, max_new_tokens: maxNewTokens, stop_at_eos: false, eos: [], seed: 0, peak_rss: true })}\n`)
+    const out = (await this.next()) as { peak_rss_bytes: number }
+    return out.peak_rss_bytes
+  }
+
   /** Ends the child process. */
   async close(): Promise<void> {
     this.child.stdin.end()

@@ -3,13 +3,16 @@
 Reads JSON lines on stdin: first {"model": ".../onnx/model.onnx", "threads": 2}, then one run per
 line, {"name": ..., "prompts": [[ids...]], "n": 8, "max_new_tokens": 64, "stop_at_eos": false,
 "eos": [..], "seed": 0}, answering each with one JSON line on stdout (so the benchmark can
-interleave its peers' runs over time on a shared machine).
+interleave its peers' runs over time on a shared machine). A run with "peak_rss": true also
+reports the process's peak resident memory during that run (the kernel's high-water mark, reset
+just before it; Linux only).
 Each prompt is repeated n times along the batch, prefilled in one call, then decoded one token per
 step for every row until all rows ended (rows that hit EOS keep being fed, as simple loops do).
 Sampling is top-k 50 at temperature 1 with numpy.
 """
 
 import json
+import re
 import sys
 import time
 
@@ -67,6 +70,16 @@ def generate(sess, layout, prompt, n, max_new_tokens, eos, stop_at_eos, rng):
     return time.perf_counter() - start, int(produced.sum()), first
 
 
+def resident_peak_bytes():
+    status = open("/proc/self/status").read()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) * 1024
+
+
+def reset_resident_peak():
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
 def main():
     job = json.loads(sys.stdin.readline())
     options = ort.SessionOptions()
@@ -89,6 +102,8 @@ def main():
             continue
         run = json.loads(line)
         rng = np.random.default_rng(run.get("seed", 0))
+        if run.get("peak_rss"):
+            reset_resident_peak()
         seconds = tokens = 0
         firsts = []
         per_prompt = []
@@ -99,8 +114,11 @@ def main():
             tokens += t
             per_prompt.append(s)
             firsts.append(f)
-        print(json.dumps({"name": run["name"], "seconds": seconds, "tokens": tokens, "first_token_seconds": firsts,
-                          "per_prompt": per_prompt, "prompts": len(run["prompts"])}), flush=True)
+        answer = {"name": run["name"], "seconds": seconds, "tokens": tokens, "first_token_seconds": firsts,
+                  "per_prompt": per_prompt, "prompts": len(run["prompts"])}
+        if run.get("peak_rss"):
+            answer["peak_rss_bytes"] = resident_peak_bytes()
+        print(json.dumps(answer), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 import { readFileSync, statSync, writeFileSync } from "node:fs"
 import { pathToFileURL } from "node:url"
 import { LocalGenerator } from "../../models/localGenerator.js"
+import { onnxWeightFiles } from "../../models/modelHash.js"
 import { benchPrompts } from "./model.js"
 import { BENCH_SAMPLING, benchSeeds } from "./ours.js"
 
@@ -35,7 +36,7 @@ const main = async (): Promise<void> => {
     peakBytes: process.resourceUsage().maxRSS * 1024,
     generationPeakBytes: Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))![1]) * 1024,
     loadedBytes,
-    weightsBytes: statSync(generator.dir.onnxPath).size,
+    weightsBytes: onnxWeightFiles(generator.dir.onnxPath).reduce((sum, f) => sum + statSync(f).size, 0),
     kvBytes: Number(n) * (Number(promptLength) + Number(newTokens)) * generator.layout.kvBytesPerToken
   }
   process.stdout.write(`${JSON.stringify(report)}\n`)
