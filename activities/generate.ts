@@ -69,6 +69,7 @@ export const generate = (deps: ActivityDeps) => {
             server.generate(prompts.map((prompt) => ({ messages: conversationOf(input, prompt), seeds: seedsOf(prompt).map(httpSeed) })), params)))
         : yield* deps.pool.generate({
             model: model!,
+            ...(generator.variant === undefined ? {} : { variant: generator.variant }),
             prompts: prompts.map((prompt) => ({ messages: conversationOf(input, prompt), seeds: seedsOf(prompt) })),
             params
           })

@@ -6,7 +6,7 @@ import type { CampaignSpec } from "../campaign/spec.js"
 import { type WinnowError } from "../core/errors.js"
 import { canonicalJson, configHash, sha256 } from "../core/hash.js"
 import { storeIo, writeFileAtomic } from "../datasets/fsio.js"
-import { readModelDir } from "../models/modelDir.js"
+import { readOwnedModelDir } from "../models/modelDir.js"
 import { modelWeightsHash } from "../models/modelHash.js"
 import { httpModelHash } from "../models/openaiGenerator.js"
 import { buildScorers } from "../scorers/registry.js"
@@ -24,9 +24,9 @@ export const samplingOf = (spec: CampaignSpec): Record<string, unknown> => {
  */
 const generatorLineage = (spec: CampaignSpec): Effect.Effect<CampaignLineage["generator"], WinnowError> =>
   Effect.gen(function* () {
-    const { backend, model: path } = spec.generator
+    const { backend, model: path, variant } = spec.generator
     if (backend.type === "openai") return { model: backend.model, model_hash: httpModelHash(backend), sampling: samplingOf(spec) }
-    const model = yield* Effect.try({ try: () => readModelDir(path ?? "", "generator.model", "spec"), catch: (e) => e as WinnowError })
+    const model = yield* Effect.try({ try: () => readOwnedModelDir(path ?? "", "generator", variant, "spec"), catch: (e) => e as WinnowError })
     const modelHash = yield* storeIo(model.onnxPath, () => modelWeightsHash(model.onnxPath, model.tokenizerPath))
     return { model: path ?? model.path, model_hash: modelHash, sampling: samplingOf(spec) }
   })

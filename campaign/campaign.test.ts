@@ -58,6 +58,19 @@ describe("campaign spec", () => {
     expect(issuesOf({ ...http(false, "entropy"), scorers: [{ name: "lm", type: "lm_stats", metric: "entropy", model: "m" }] })).toEqual([])
   })
 
+  it("checks ONNX variant names and where a variant may be given", () => {
+    const issuesOf = (input: unknown) => { const r = decodeSpec(input, "s"); return Result.isFailure(r) ? r.failure.issues : [] }
+    expect(issuesOf({ ...minimal, generator: { model: "m", variant: "q4f16" } })).toEqual([])
+    expect(issuesOf({ ...minimal, generator: { model: "m", variant: "../q4" } })[0]).toMatchObject({
+      path: "generator.variant", value: "../q4", expected: expect.stringContaining("the name of an ONNX variant")
+    })
+    expect(issuesOf({ ...minimal, generator: { variant: "fp16", backend: { type: "openai", base_url: "http://127.0.0.1:1/v1", model: "m" } } })[0])
+      .toMatchObject({ path: "generator.variant", value: "fp16", expected: expect.stringContaining("no ONNX variant") })
+    expect(issuesOf({ ...minimal, scorers: [{ name: "lm", type: "lm_stats", variant: "fp16" }] })[0])
+      .toMatchObject({ path: "scorers[0].variant", value: "fp16", expected: expect.stringContaining("without a model") })
+    expect(issuesOf({ ...minimal, scorers: [{ name: "r", type: "classifier", model: "r", variant: "quantized" }] })).toEqual([])
+  })
+
   it("exports a JSON Schema for editors that matches the committed file", () => {
     const schema = specJsonSchema()
     expect(schema.required).toEqual(expect.arrayContaining(["name", "prompts", "generator", "scorers", "output"]))

@@ -1,14 +1,9 @@
-import { Effect, Schema } from "effect"
+import { Schema } from "effect"
 import type { InputIssue } from "../core/errors.js"
 import { compileJsonSchema } from "../scorers/jsonSchema.js"
 import { DEFAULTS } from "./defaults.js"
+import { int, NonEmpty, NonNegative, OnnxVariant, withDefault } from "./specFields.js"
 
-const withDefault = <S extends Schema.Top & { readonly Encoded: unknown }>(value: S["Encoded"]) =>
-  Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
-const int = (min: number, max: number) =>
-  Schema.Finite.pipe(Schema.check(Schema.isInt(), Schema.isBetween({ minimum: min, maximum: max })))
-const NonEmpty = Schema.String.pipe(Schema.check(Schema.isNonEmpty()))
-const NonNegative = Schema.Finite.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 
 /** How a scorer's values are normalised within each prompt's group before weighting. */
 export const NORMALIZATIONS = ["raw", "zscore", "rank"] as const
@@ -35,6 +30,7 @@ export const ClassifierScorerSpec = Schema.Struct({
   ...scorerCommon,
   type: Schema.Literal("classifier"),
   model: NonEmpty,
+  variant: Schema.optionalKey(OnnxVariant),
   label: Schema.optionalKey(Schema.Union([int(0, 100_000), NonEmpty])),
   label_scores: Schema.optionalKey(Schema.Record(Schema.String, Schema.Finite)),
   template: Schema.optionalKey(NonEmpty),
@@ -73,6 +69,7 @@ export const LmStatsScorerSpec = Schema.Struct({
   type: Schema.Literal("lm_stats"),
   metric: Schema.Literals(LM_STATS_METRICS).pipe(withDefault(DEFAULTS.lmStats.metric)),
   model: Schema.optionalKey(NonEmpty),
+  variant: Schema.optionalKey(OnnxVariant),
   max_length: int(8, 1_000_000).pipe(withDefault(DEFAULTS.lmStats.max_length)),
   batch_size: int(1, 4096).pipe(withDefault(DEFAULTS.lmStats.batch_size))
 })
@@ -105,6 +102,7 @@ export const JudgeScorerSpec = Schema.Struct({
   ...scorerCommon,
   type: Schema.Literal("judge"),
   model: NonEmpty,
+  variant: Schema.optionalKey(OnnxVariant),
   mode: Schema.Literals(["pointwise", "pairwise"]).pipe(withDefault(DEFAULTS.judge.mode)),
   rubric: Schema.optionalKey(NonEmpty),
   answer_prefix: Schema.optionalKey(Schema.String),
@@ -160,6 +158,9 @@ export const scorerIssues = (scorers: readonly ScorerSpec[]): InputIssue[] => {
           issues.push({ path: `${at}.schema`, value: s.schema, expected: `a valid JSON Schema (${(e as Error).message})` })
         }
       }
+    }
+    if (s.type === "lm_stats" && s.variant !== undefined && s.model === undefined) {
+      issues.push({ path: `${at}.variant`, value: s.variant, expected: "no variant without a model (the recorded statistics come from the generator)" })
     }
     if (s.type === "judge" && s.rating_values !== undefined && s.rating_values.length !== s.ratings.length) {
       issues.push({ path: `${at}.rating_values`, value: s.rating_values, expected: `one value per rating (${s.ratings.length})` })

@@ -1,9 +1,8 @@
 import { Effect, Schema } from "effect"
 import type { InputIssue } from "../core/errors.js"
 import { DEFAULTS, LIMITS } from "./defaults.js"
+import { int } from "./specFields.js"
 
-const int = (min: number, max: number) =>
-  Schema.Finite.pipe(Schema.check(Schema.isInt(), Schema.isBetween({ minimum: min, maximum: max })))
 
 /** The selection policies a spec can name. */
 export const SELECTION_POLICIES = ["best_of_n", "threshold", "preference_pairs"] as const

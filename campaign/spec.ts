@@ -1,18 +1,11 @@
-import { Effect, Result, Schema } from "effect"
+import { Result, Schema } from "effect"
 import { InputInvalid, type InputIssue } from "../core/errors.js"
 import { inputIssuesOf } from "../core/schemaIssues.js"
 import { DEFAULTS, LIMITS } from "./defaults.js"
 import { SCORER_TYPES, ScorerSpec, scorerIssues } from "./scorerSpec.js"
 import { SelectionSpec, selectionIssues } from "./selectionSpec.js"
+import { int, NonEmpty, OnnxVariant, Unit, withDefault } from "./specFields.js"
 
-const withDefault = <S extends Schema.Top & { readonly Encoded: unknown }>(value: S["Encoded"]) =>
-  Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
-
-const int = (min: number, max: number) =>
-  Schema.Finite.pipe(Schema.check(Schema.isInt(), Schema.isBetween({ minimum: min, maximum: max })))
-
-const NonEmpty = Schema.String.pipe(Schema.check(Schema.isNonEmpty()))
-const Unit = Schema.Finite.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
 
 /** The generator runs in this worker on the local ONNX model named by `generator.model` (the default). */
 export const LocalBackendSpec = Schema.Struct({ type: Schema.Literal("local") })
@@ -43,10 +36,12 @@ export const GeneratorBackendSpec = Schema.Union([LocalBackendSpec, OpenAIBacken
 
 /**
  * Sampling parameters of the generator; all have defaults in `campaign/defaults.ts`. `model`
- * (a local model directory) is required with the local backend and absent with `openai`.
+ * (a local model directory) is required with the local backend and absent with `openai`;
+ * `variant` picks one of its ONNX files (`fp16` → `onnx/model_fp16.onnx`).
  */
 export const GeneratorSpec = Schema.Struct({
   model: Schema.optionalKey(NonEmpty),
+  variant: Schema.optionalKey(OnnxVariant),
   backend: GeneratorBackendSpec.pipe(withDefault(DEFAULTS.generator.backend)),
   n: int(1, LIMITS.maxSamplesPerPrompt).pipe(withDefault(DEFAULTS.generator.n)),
   temperature: Schema.Finite.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 10 })), withDefault(DEFAULTS.generator.temperature)),
@@ -144,11 +139,11 @@ const recordedStatsIssues = (spec: CampaignSpec): InputIssue[] => {
   })
 }
 
-const backendOf = (input: unknown): { model: unknown; type: unknown } | undefined => {
+const backendOf = (input: unknown): { model: unknown; variant: unknown; type: unknown } | undefined => {
   const generator = (input as { generator?: unknown } | null)?.generator
   if (generator === null || typeof generator !== "object") return undefined
-  const { model, backend } = generator as { model?: unknown; backend?: unknown }
-  return { model, type: backend === undefined ? "local" : (backend as { type?: unknown } | null)?.type }
+  const { model, variant, backend } = generator as { model?: unknown; variant?: unknown; backend?: unknown }
+  return { model, variant, type: backend === undefined ? "local" : (backend as { type?: unknown } | null)?.type }
 }
 
 const checkBackendType = (input: unknown): InputIssue[] => {
@@ -163,6 +158,9 @@ const checkGeneratorModel = (input: unknown): InputIssue[] => {
   if (generator?.type === "local" && generator.model === undefined) return [{ path: "generator.model", value: undefined, expected: "a value (this field is required)" }]
   if (generator?.type === "openai" && generator.model !== undefined) {
     return [{ path: "generator.model", value: generator.model, expected: "no local model with generator.backend.type \"openai\" (name the served model in generator.backend.model)" }]
+  }
+  if (generator?.type === "openai" && generator.variant !== undefined) {
+    return [{ path: "generator.variant", value: generator.variant, expected: "no ONNX variant with generator.backend.type \"openai\" (the server picks its own weights)" }]
   }
   return []
 }

@@ -6,7 +6,7 @@ import { parsePrompts } from "../campaign/prompts.js"
 import { type CampaignSpec, decodeSpec } from "../campaign/spec.js"
 import { inputInvalid, InputInvalid } from "../core/errors.js"
 import { canonicalJson, sha256 } from "../core/hash.js"
-import { readModelDir } from "../models/modelDir.js"
+import { readOwnedModelDir } from "../models/modelDir.js"
 
 /** A validated spec with every path made absolute, plus its content hash. */
 export interface LoadedSpec {
@@ -59,9 +59,9 @@ const checkFiles = (spec: CampaignSpec, source: string): void => {
   if (evalPrompts !== undefined && (!existsSync(evalPrompts) || !statSync(evalPrompts).isFile())) {
     throw inputInvalid(source, "output.dedup.decontaminate", evalPrompts, "an existing file of evaluation prompts (JSONL or one per line)")
   }
-  if (spec.generator.model !== undefined) readModelDir(spec.generator.model, "generator.model", source)
+  if (spec.generator.model !== undefined) readOwnedModelDir(spec.generator.model, "generator", spec.generator.variant, source)
   spec.scorers.forEach((s, i) => {
-    if ("model" in s && s.model !== undefined) readModelDir(s.model, `scorers[${i}].model`, source)
+    if ("model" in s && s.model !== undefined) readOwnedModelDir(s.model, `scorers[${i}]`, s.variant, source)
   })
   const names = new Set<string>()
   spec.scorers.forEach((s, i) => {

@@ -1,7 +1,7 @@
 import { Tokenizer } from "tokenizers"
 import { inputInvalid } from "../core/errors.js"
 import { DecoderSession, type KvCache } from "./decoderSession.js"
-import { readModelDir } from "./modelDir.js"
+import { readOwnedModelDir } from "./modelDir.js"
 import type { SessionSettings } from "./onnxSession.js"
 import { distributionStats } from "./sampling.js"
 import { type ChatMessage, TextTokenizer } from "./tokenizer.js"
@@ -49,8 +49,8 @@ export class CausalLmScorer {
   ) {}
 
   /** Loads a causal LM directory (the generator or another model). */
-  static async load(path: string, field: string, settings: SessionSettings): Promise<CausalLmScorer> {
-    const dir = readModelDir(path, field, path)
+  static async load(path: string, owner: string, settings: SessionSettings, variant?: string): Promise<CausalLmScorer> {
+    const dir = readOwnedModelDir(path, owner, variant)
     const decoder = await DecoderSession.open(dir, settings)
     const raw = Tokenizer.fromFile(dir.tokenizerPath)
     raw.disableTruncation()

@@ -1,7 +1,7 @@
 import * as ort from "onnxruntime-node"
 import { Tokenizer } from "tokenizers"
 import { inputInvalid, ModelUnsupported } from "../core/errors.js"
-import { type ModelDir, readModelDir, tokenIdList } from "./modelDir.js"
+import { type ModelDir, readOwnedModelDir, tokenIdList } from "./modelDir.js"
 import { openSession, type SessionSettings } from "./onnxSession.js"
 import { TextTokenizer } from "./tokenizer.js"
 
@@ -75,8 +75,8 @@ export class ClassifierSession {
   }
 
   /** Loads a classifier directory; rejects graphs whose inputs or outputs it does not understand. */
-  static async load(path: string, field: string, settings: SessionSettings): Promise<ClassifierSession> {
-    const dir = readModelDir(path, field, path)
+  static async load(path: string, owner: string, settings: SessionSettings, variant?: string): Promise<ClassifierSession> {
+    const dir = readOwnedModelDir(path, owner, variant)
     const session = await openSession(dir.onnxPath, settings)
     const unknown = session.inputNames.find((n) => !KNOWN_INPUTS.has(n))
     if (unknown) throw new ModelUnsupported({ model: path, reason: `classifier input "${unknown}" is not understood (expected input_ids, attention_mask, token_type_ids, position_ids)` })

@@ -21,24 +21,25 @@ const cached = <T>(cache: Map<string, Promise<T>>, key: string, load: () => Prom
   return entry
 }
 
+const keyOf = (request: { readonly model: string; readonly variant?: string }): string => `${request.model}\0${request.variant ?? ""}`
+
 const handle = async (request: ThreadRequest): Promise<unknown> => {
   switch (request.op) {
     case "generate": {
-      const key = `${request.model}\0${request.variant ?? ""}`
-      const generator = await cached(generators, key, () => LocalGenerator.load(request.model, settings, request.variant))
+      const generator = await cached(generators, keyOf(request), () => LocalGenerator.load(request.model, settings, request.variant))
       return generator.generate(request.prompts, request.params)
     }
     case "classify": {
-      const classifier = await cached(classifiers, request.model, () => ClassifierSession.load(request.model, `${request.field}.model`, settings))
+      const classifier = await cached(classifiers, keyOf(request), () => ClassifierSession.load(request.model, request.field, settings, request.variant))
       return classifier.classify(request)
     }
     case "lmStats": {
-      const lm = await cached(causalScorers, request.model, () => CausalLmScorer.load(request.model, `${request.field}.model`, settings))
+      const lm = await cached(causalScorers, keyOf(request), () => CausalLmScorer.load(request.model, request.field, settings, request.variant))
       return lm.responseStats(request.items, { maxLength: request.maxLength, batchSize: request.batchSize })
     }
     case "judge": {
-      const lm = await cached(causalScorers, request.model, () => CausalLmScorer.load(request.model, `${request.field}.model`, settings))
-      return lm.optionProbs(request.conversations, request.options, { answerPrefix: request.answerPrefix, maxLength: request.maxLength, batchSize: request.batchSize, field: request.field })
+      const lm = await cached(causalScorers, keyOf(request), () => CausalLmScorer.load(request.model, request.field, settings, request.variant))
+      return lm.optionProbs(request.conversations, request.options, { answerPrefix: request.answerPrefix, maxLength: request.maxLength, batchSize: request.batchSize, field: request.optionsField })
     }
   }
 }

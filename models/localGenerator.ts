@@ -1,6 +1,6 @@
 import { inputInvalid } from "../core/errors.js"
 import { type BatchBudget, DEFAULT_BATCH_BUDGET, type PlannedGroup, planBatches } from "./batchPlan.js"
-import { type ModelDir, readModelDir, tokenIdList } from "./modelDir.js"
+import { type ModelDir, readOwnedModelDir, tokenIdList } from "./modelDir.js"
 import { DecoderSession } from "./decoderSession.js"
 import { generateBatch, type FinishReason } from "./generate.js"
 import { stopFinder } from "./stopStrings.js"
@@ -55,7 +55,7 @@ export class LocalGenerator {
 
   /** Loads a model directory; throws `InputInvalid` or `ModelUnsupported` naming what is wrong. */
   static async load(path: string, settings: SessionSettings, variant?: string, budget: BatchBudget = DEFAULT_BATCH_BUDGET): Promise<LocalGenerator> {
-    const dir = readModelDir(path, "generator.model", path, variant)
+    const dir = readOwnedModelDir(path, "generator", variant)
     const tokenizer = TextTokenizer.load(dir)
     const decoder = await DecoderSession.open(dir, settings)
     const eos = new Set([

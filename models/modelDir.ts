@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { inputInvalid, type InputInvalid, ModelUnsupported } from "../core/errors.js"
 
@@ -14,6 +14,15 @@ export const ONNX_CANDIDATES = [
   "decoder_model_merged.onnx"
 ] as const
 
+/**
+ * One ONNX file of a model directory picked by name (`fp16` → `onnx/model_fp16.onnx`, or
+ * `onnx/fp16.onnx`), and the input field that named it, so a missing file is reported there.
+ */
+export interface VariantChoice {
+  readonly variant: string
+  readonly field: string
+}
+
 /** What a model directory holds: parsed configs and the files to load. */
 export interface ModelDir {
   readonly path: string
@@ -28,13 +37,13 @@ export interface ModelDir {
 /**
  * Reads a Hugging Face Optimum / onnx-community model directory. Use before starting a campaign
  * (to reject a bad path early, naming `field`) and when loading a model in a worker thread.
- * `variant` picks `onnx/model_<variant>.onnx` explicitly.
+ * Without `choice` the first of `ONNX_CANDIDATES` present is loaded.
  */
 export const readModelDir = (
   dir: string,
   field: string,
   source: string,
-  variant?: string
+  choice?: VariantChoice
 ): ModelDir => {
   const path = resolve(dir)
   if (!existsSync(path) || !statSync(path).isDirectory()) {
@@ -43,10 +52,14 @@ export const readModelDir = (
   const config = readJson(join(path, "config.json"), field, source, true)!
   const tokenizerPath = join(path, "tokenizer.json")
   if (!existsSync(tokenizerPath)) throw inputInvalid(source, field, dir, "a model directory containing tokenizer.json")
-  const onnxPath = findOnnx(path, variant)
-  if (!onnxPath) {
-    throw inputInvalid(source, field, dir, `a model directory containing one of ${ONNX_CANDIDATES.join(", ")}${variant ? ` (variant ${variant})` : ""}`)
+  const onnxPath = findOnnx(path, choice?.variant)
+  if (!onnxPath && choice) {
+    const present = variantsIn(path)
+    throw inputInvalid(source, choice.field, choice.variant, present.length > 0
+      ? `one of the ONNX variants in ${join(path, "onnx")}: ${present.map((v) => JSON.stringify(v)).join(", ")}`
+      : `the name of an ONNX file in ${join(path, "onnx")} (model_<variant>.onnx), but that folder has none`)
   }
+  if (!onnxPath) throw inputInvalid(source, field, dir, `a model directory containing one of ${ONNX_CANDIDATES.join(", ")}`)
   const tokenizerConfig = readJson(join(path, "tokenizer_config.json"), field, source, false) ?? {}
   const templateFile = join(path, "chat_template.jinja")
   const chatTemplate = existsSync(templateFile)
@@ -63,9 +76,26 @@ export const readModelDir = (
   }
 }
 
+/**
+ * Reads the model directory a spec entry names: `<owner>.model`, with `<owner>.variant` picking
+ * its ONNX file. Use where a model is loaded for a spec's generator or scorer (e.g. in a thread).
+ */
+export const readOwnedModelDir = (path: string, owner: string, variant?: string, source = path): ModelDir =>
+  readModelDir(path, `${owner}.model`, source, variant === undefined ? undefined : { variant, field: `${owner}.variant` })
+
 const findOnnx = (dir: string, variant?: string): string | undefined => {
   const candidates = variant ? [`onnx/model_${variant}.onnx`, `onnx/${variant}.onnx`] : ONNX_CANDIDATES
   return candidates.map((c) => join(dir, c)).find((p) => existsSync(p))
+}
+
+/** The variant names a model directory offers: `model_fp16.onnx` → `fp16`, other `onnx/*.onnx` by their stem. */
+export const variantsIn = (dir: string): string[] => {
+  const folder = join(dir, "onnx")
+  if (!existsSync(folder)) return []
+  return readdirSync(folder)
+    .filter((f) => f.endsWith(".onnx") && f !== "model.onnx")
+    .map((f) => f.replace(/\.onnx$/, "").replace(/^model_/, ""))
+    .sort()
 }
 
 const pickTemplate = (value: unknown): string | undefined => {

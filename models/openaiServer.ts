@@ -14,6 +14,8 @@ import { TextTokenizer } from "./tokenizer.js"
 /** How `winnow serve` runs: which model, where it listens, how many inference threads. */
 export interface ServeOptions {
   readonly modelDir: string
+  /** Which ONNX file of the directory to serve (`fp16` → `onnx/model_fp16.onnx`); default as in `readModelDir`. */
+  readonly variant?: string
   /** The model id clients send and `/v1/models` lists (default: the directory's name). */
   readonly name: string
   readonly host: string
@@ -47,7 +49,8 @@ class HttpProblem extends Error {
  * loaded (and a bad model directory reported) before the server listens.
  */
 export const startServe = async (options: ServeOptions): Promise<RunningServe> => {
-  const dir = readModelDir(options.modelDir, "model-dir", "winnow serve")
+  const dir = readModelDir(options.modelDir, "model-dir", "winnow serve", options.variant === undefined ? undefined : { variant: options.variant, field: "--variant" })
+  const variant = options.variant === undefined ? {} : { variant: options.variant }
   const tokenizer = TextTokenizer.load(dir)
   const pieces = TokenPieces.load(dir.tokenizerPath)
   const context = contextLength(dir.config)
@@ -55,7 +58,7 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
   const generate = async (messages: ServeRequest["messages"], seeds: ReturnType<typeof choiceSeeds>, params: Parameters<InferencePool["Service"]["generate"]>[0]["params"]) => {
     const exit = await runtime.runPromiseExit(Effect.gen(function* () {
       const pool = yield* InferencePool
-      return yield* pool.generate({ model: dir.path, prompts: [{ messages, seeds }], params })
+      return yield* pool.generate({ model: dir.path, ...variant, prompts: [{ messages, seeds }], params })
     }))
     if (Exit.isSuccess(exit)) return exit.value
     throw Cause.squash(exit.cause)

@@ -3,7 +3,7 @@ import type { Truncation } from "./classifierSession.js"
 import type { GenerationParams, GenerationPrompt } from "./localGenerator.js"
 import type { ChatMessage } from "./tokenizer.js"
 
-/** A request posted to an inference thread. */
+/** A request posted to an inference thread. `variant` picks the model directory's ONNX file; `field` names the spec entry (`scorers[2]`) in errors. */
 export type ThreadRequest =
   | {
       readonly id: number
@@ -17,6 +17,7 @@ export type ThreadRequest =
       readonly id: number
       readonly op: "classify"
       readonly model: string
+      readonly variant?: string
       readonly field: string
       readonly texts: readonly string[]
       readonly pairs?: ReadonlyArray<readonly [string, string]>
@@ -28,6 +29,7 @@ export type ThreadRequest =
       readonly id: number
       readonly op: "lmStats"
       readonly model: string
+      readonly variant?: string
       readonly field: string
       readonly items: readonly LmStatsItem[]
       readonly maxLength: number
@@ -37,7 +39,10 @@ export type ThreadRequest =
       readonly id: number
       readonly op: "judge"
       readonly model: string
+      readonly variant?: string
       readonly field: string
+      /** the spec field listing the options (`scorers[2].ratings`), named when an option is not one token */
+      readonly optionsField: string
       readonly conversations: ReadonlyArray<readonly ChatMessage[]>
       readonly options: readonly string[]
       readonly answerPrefix: string

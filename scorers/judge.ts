@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { JudgeScorerSpec } from "../campaign/spec.js"
-import { commonConfig, type ScoreInput, type ScorerFamily } from "./contract.js"
+import { commonConfig, variantConfig, type ScoreInput, type ScorerFamily } from "./contract.js"
 
 /** Bump when the judging rule or the default rubrics change; it goes into lineage. */
 export const JUDGE_VERSION = "1"
@@ -102,7 +102,9 @@ export const judgeFamily: ScorerFamily<JudgeScorerSpec> = {
     const ask = (conversations: string[], options: readonly string[], optionsField: string) =>
       pool.judge({
         model: spec.model,
-        field: optionsField,
+        ...variantConfig(spec),
+        field,
+        optionsField,
         conversations: conversations.map((content) => [{ role: "user" as const, content }]),
         options,
         answerPrefix: spec.answer_prefix ?? "",
@@ -116,6 +118,7 @@ export const judgeFamily: ScorerFamily<JudgeScorerSpec> = {
       weight: spec.weight,
       config: {
         model: spec.model,
+        ...variantConfig(spec),
         mode: spec.mode,
         rubric: spec.rubric ?? (spec.mode === "pointwise" ? DEFAULT_POINTWISE_RUBRIC : DEFAULT_PAIRWISE_RUBRIC),
         answer_prefix: spec.answer_prefix ?? "",

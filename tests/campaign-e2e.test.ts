@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { RunningWorker } from "../worker/temporalWorker.js"
+import { decoderFiles, TINY_CHAT_OPTIONS, writeModelDir } from "./fixtures/index.js"
 import { clusterEnv, lastJson, repoRoot, runCli, startTestWorker, tempDir, uniqueQueue, writeDemoSpec } from "./support/harness.js"
 
 const demoSpec = writeDemoSpec
@@ -80,6 +81,38 @@ describe("a campaign end to end on the real Temporal server", () => {
     expect(run2.stderr).toContain("generator.temprature: got 1, expected no such field (unknown key)")
     const list = await runCli(["dataset", "list", "--json"], env)
     expect(JSON.parse(list.stdout).map((d: { name: string }) => d.name)).not.toContain("bad-spec")
+  })
+
+  it("loads the ONNX file generator.variant names, hashes it into lineage, and names the field when it is missing", async () => {
+    const dir = tempDir("variant")
+    const other = { ...TINY_CHAT_OPTIONS, seed: (TINY_CHAT_OPTIONS.seed ?? 0) + 1 }
+    const otherDir = join(dir, "other-chat")
+    writeModelDir(otherDir, decoderFiles(other))
+    const twoFiles = join(dir, "two-files-chat")
+    writeModelDir(twoFiles, { ...decoderFiles(TINY_CHAT_OPTIONS), "onnx/model_alt.onnx": decoderFiles(other)["onnx/model.onnx"]! })
+    const pulled = async (name: string, generator: Record<string, unknown>) => {
+      const spec = demoSpec(dir, name, (s) => { s.output.dataset = name; s.rounds = 1; Object.assign(s.generator, generator) })
+      const run = await runCli(["run", spec, "--json"], env)
+      expect(run.code, run.stderr).toBe(0)
+      const out = join(dir, `${name}.jsonl`)
+      expect((await runCli(["dataset", "pull", name, "--out", out], env)).code).toBe(0)
+      const show = await runCli(["dataset", "show", name, "--json"], env)
+      const rows = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l))
+      return { responses: rows.map((r) => `${r.prompt_id} ${r.messages.at(-1).content}`).sort(), hash: JSON.parse(show.stdout).lineage.generator.model_hash as string }
+    }
+    const viaVariant = await pulled("variant-alt", { model: twoFiles, variant: "alt" })
+    const direct = await pulled("variant-direct", { model: otherDir })
+    const byDefault = await pulled("variant-default", { model: twoFiles })
+    expect(viaVariant.responses).toHaveLength(10)
+    expect(viaVariant.responses).toEqual(direct.responses)
+    expect(byDefault.responses).not.toEqual(viaVariant.responses)
+    expect(viaVariant.hash).not.toBe(byDefault.hash)
+
+    const missing = demoSpec(dir, "variant-missing", (s) => { s.output.dataset = "variant-missing"; s.generator.model = twoFiles; s.generator.variant = "q4" })
+    const run = await runCli(["run", missing], env)
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('generator.variant: got "q4", expected one of the ONNX variants in')
+    expect(run.stderr).toContain('"alt"')
   })
 
   it("rejects a spec whose model directory is missing with exit code 2 and commits nothing", async () => {

@@ -70,7 +70,7 @@ describe.each(CASES)("Optimum export %s (variant %s) against its reference", (na
   let generator: LocalGenerator
 
   beforeAll(async () => {
-    const model = readModelDir(dir, "model", "test", variant)
+    const model = readModelDir(dir, "model", "test", variant === undefined ? undefined : { variant, field: "variant" })
     session = await DecoderSession.open(model, SETTINGS)
     generator = await LocalGenerator.load(dir, SETTINGS, variant)
   })

@@ -156,6 +156,13 @@ describe("winnow serve, driven by the official openai client", () => {
     expect(((await raw.json()) as { error: unknown }).error).toMatchObject({ type: "invalid_request_error", param: null })
   })
 
+  it("rejects a --variant the model directory does not have with exit code 2, naming the option", async () => {
+    const run = await runCli(["serve", join(repoRoot, "examples/models/tiny-chat"), "--variant", "q4", "--port", "0"], {})
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('--variant: got "q4", expected the name of an ONNX file in')
+    expect(run.stdout).toBe("")
+  })
+
   it("rejects a missing model directory with exit code 2 before listening", async () => {
     const run = await runCli(["serve", join(repoRoot, "examples/models/no-such-model"), "--port", "0"], {})
     expect(run.code).toBe(2)

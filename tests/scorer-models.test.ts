@@ -1,3 +1,4 @@
+import { cpSync, renameSync } from "node:fs"
 import { join } from "node:path"
 import { Effect, Layer, ManagedRuntime, Result } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -115,6 +116,20 @@ describe("ONNX classifier scorer", () => {
     const chat = await score({ name: "rm", type: "classifier", model: dirs.decoder }, [input("你好", 0, "Hi")])
     const rendered = tokens("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n你好<|im_end|>\n")
     expect(chat.values[0]).toBeCloseTo(rendered.at(-1)! / tokenizer.vocabSize, 6)
+  })
+
+  it("loads the ONNX file its variant names, and names the variant field when that file is missing", async () => {
+    const dir = join(tempDir("classifier-variant"), "only-alt")
+    cpSync(dirs.encoder, dir, { recursive: true })
+    renameSync(join(dir, "onnx/model.onnx"), join(dir, "onnx/model_alt.onnx"))
+    const batch = [input(ZH), input(EN)]
+    const fields = { name: "grade", type: "classifier", label_scores: { low: 0, mid: 0.5, high: 1 } }
+    const original = await score({ ...fields, model: dirs.encoder }, batch)
+    expect((await score({ ...fields, model: dir, variant: "alt" }, batch)).values).toEqual(original.values)
+    const missing = await failure({ ...fields, model: dir, variant: "q4" }, batch)
+    expect(missing.message).toContain('scorers[0].variant: got "q4", expected one of the ONNX variants in')
+    expect(missing.message).toContain('"alt"')
+    expect((await failure({ ...fields, model: dir }, batch)).message).toContain("scorers[0].model")
   })
 
   it("names the field when the declared labels do not fit the model", async () => {

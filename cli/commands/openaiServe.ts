@@ -28,8 +28,9 @@ export const openaiServeCommand = (log: Logger): Command => {
   const command: Command = {
     name: "serve",
     summary: "Serve a local ONNX chat model over an OpenAI-compatible API (POST /v1/chat/completions, GET /v1/models, GET /health) until interrupted.",
-    usage: "serve <model-dir> [--port <n>] [--host <addr>] [--threads <n>] [--name <id>] [--max-tokens <n>] [--json]",
+    usage: "serve <model-dir> [--variant <name>] [--port <n>] [--host <addr>] [--threads <n>] [--name <id>] [--max-tokens <n>] [--json]",
     options: {
+      variant: { type: "string" },
       port: { type: "string" },
       host: { type: "string" },
       threads: { type: "string" },
@@ -38,6 +39,7 @@ export const openaiServeCommand = (log: Logger): Command => {
       json: { type: "boolean" }
     },
     descriptions: {
+      variant: "which ONNX file to serve: fp16 loads onnx/model_fp16.onnx (also q4, q4f16, quantized, …; default onnx/model.onnx)",
       port: `HTTP port (default ${DEFAULTS.serve.port}; 0 picks a free one)`,
       host: `address to listen on (default ${DEFAULTS.serve.host}; 0.0.0.0 for every interface)`,
       threads: "inference threads, each with its own copy of the model (default 1)",
@@ -54,8 +56,10 @@ export const openaiServeCommand = (log: Logger): Command => {
       const host = (args.values.host as string | undefined) ?? DEFAULTS.serve.host
       const name = (args.values.name as string | undefined) ?? basename(modelDir)
       if (name.length === 0) throw new UsageError("--name: got \"\", expected a model id", helpOf(command))
+      const variant = args.values.variant as string | undefined
       const server = await startServe({
         modelDir,
+        ...(variant === undefined ? {} : { variant }),
         name,
         host,
         port,
