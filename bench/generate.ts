@@ -10,6 +10,7 @@ import { OrtPythonPeer } from "./generate/ortPython.js"
 import { BENCH_SAMPLING, runOurs, type Timed } from "./generate/ours.js"
 import { comparePools } from "./generate/pools.js"
 import type { RssReport } from "./generate/rssProbe.js"
+import { compareServeBatching } from "./generate/serveBatching.js"
 import { TransformersJsPeer } from "./generate/transformersJs.js"
 
 const FIXED_NS = [1, 4, 8, 16] as const
@@ -102,6 +103,9 @@ export const main = async (args: string[]): Promise<void> => {
 
   const pools = await comparePools(dir, threads, log)
   details.push(benchResult(`pool ${pools.many.threads}×${pools.many.intra} threads vs ${pools.one.threads}×${pools.one.intra} (4 concurrent best-of-8 requests)`, pools.many.seconds, pools.one.seconds, "s", true))
+
+  const serve = await compareServeBatching(dir, threads, log)
+  details.push(benchResult("winnow serve, 8 concurrent requests (n=4, ≤128 tokens): batched vs --no-batch", serve.batched, serve.unbatched, "s", true))
 
   report(details, benchResult("generate best-of-8 512+≤256 vs onnxruntime-python", perPrompt(best.ours), perPrompt(best.python), "s/prompt", true))
 }

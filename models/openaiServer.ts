@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net"
 import { Cause, Effect, Exit, ManagedRuntime, Result } from "effect"
 import { errorToPlain, isWinnowError, type WinnowError } from "../core/errors.js"
+import { DEFAULT_BATCH_BUDGET } from "./batchPlan.js"
 import { InferencePool, type PoolOptions } from "./inferencePool.js"
 import { readModelDir } from "./modelDir.js"
 import type { SampleText } from "./localGenerator.js"
@@ -9,6 +10,7 @@ import { choiceSeeds, completionBody, completionChunks, completionId, randomSeed
 import { parseServeRequest, type ServeRequest } from "./openaiRequest.js"
 import { TokenPieces } from "./openaiTokens.js"
 import type { OpenAIErrorBody } from "./openaiWire.js"
+import { type GenerateMany, RequestBatcher } from "./requestBatcher.js"
 import { TextTokenizer } from "./tokenizer.js"
 
 /** How `winnow serve` runs: which model, where it listens, how many inference threads. */
@@ -23,6 +25,8 @@ export interface ServeOptions {
   readonly pool: PoolOptions
   /** `max_tokens` when a request gives none (bounded by the context left). */
   readonly defaultMaxTokens: number
+  /** Decode concurrent requests with the same sampling parameters as one batch (default true; see `RequestBatcher`). */
+  readonly batch?: boolean
   readonly log?: { info(details: Record<string, unknown>, message: string): void }
 }
 
@@ -55,16 +59,17 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
   const pieces = TokenPieces.load(dir.tokenizerPath)
   const context = contextLength(dir.config)
   const runtime = ManagedRuntime.make(InferencePool.layer(options.pool))
-  const generate = async (messages: ServeRequest["messages"], seeds: ReturnType<typeof choiceSeeds>, params: Parameters<InferencePool["Service"]["generate"]>[0]["params"]) => {
+  const generate: GenerateMany = async (prompts, params) => {
     const exit = await runtime.runPromiseExit(Effect.gen(function* () {
       const pool = yield* InferencePool
-      return yield* pool.generate({ model: dir.path, ...variant, prompts: [{ messages, seeds }], params })
+      return yield* pool.generate({ model: dir.path, ...variant, prompts, params })
     }))
     if (Exit.isSuccess(exit)) return exit.value
     throw Cause.squash(exit.cause)
   }
+  const batcher = new RequestBatcher(generate, { slots: options.pool.threads, maxRows: options.batch === false ? 1 : DEFAULT_BATCH_BUDGET.maxRows })
   try {
-    await generate([{ role: "user", content: "hello" }], choiceSeeds(0, 1), { temperature: 0, top_k: 0, top_p: 1, min_p: 0, repetition_penalty: 1, max_new_tokens: 1 })
+    await generate([{ messages: [{ role: "user", content: "hello" }], seeds: choiceSeeds(0, 1) }], { temperature: 0, top_k: 0, top_p: 1, min_p: 0, repetition_penalty: 1, max_new_tokens: 1 })
   } catch (error) {
     await runtime.dispose()
     throw error
@@ -86,7 +91,7 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
       throw new HttpProblem(400, "invalid_request_error", `max_tokens: got ${maxTokens}, expected at most ${room} (context ${context} minus ${promptTokens} prompt tokens)`, "max_tokens", "context_length_exceeded")
     }
     const started = Date.now()
-    const samples = await generate(request.messages, choiceSeeds(request.seed ?? randomSeed(), request.n), {
+    const samples = await batcher.submit({ messages: request.messages, seeds: choiceSeeds(request.seed ?? randomSeed(), request.n) }, {
       temperature: request.temperature,
       top_k: request.top_k,
       top_p: request.top_p,
@@ -111,7 +116,7 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
     const allow = (expected: string) => {
       if (method !== expected) throw new HttpProblem(405, "invalid_request_error", `${path} takes ${expected}, not ${method}`)
     }
-    if (path === "/health") return allow("GET"), sendJson(res, 200, { status: "ok", model: options.name })
+    if (path === "/health") return allow("GET"), sendJson(res, 200, { status: "ok", model: options.name, generation: batcher.stats })
     if (path === "/v1/models") return allow("GET"), sendJson(res, 200, { object: "list", data: [modelCard] })
     if (path.startsWith("/v1/models/")) {
       allow("GET")

@@ -97,6 +97,22 @@ describe("winnow serve, driven by the official openai client", () => {
     expect(view(c)).not.toEqual(view(a))
   })
 
+  it("decodes concurrent requests with the same sampling parameters as one batch, with the samples each gets alone", async () => {
+    const questions = ["Tell me about rivers.", "讲一个关于月亮的故事。", "What is a good breakfast?", "为什么天空是蓝色的？"]
+    const ask = (content: string, i: number) =>
+      client.chat.completions.create({ model: "tiny-chat", messages: [{ role: "user", content }], n: 2, max_tokens: 40, temperature: 0.9, seed: 100 + i, logprobs: true })
+    const view = (r: OpenAI.ChatCompletion) => r.choices.map((ch) => [ch.message.content, ch.finish_reason, ch.logprobs!.content!.map((t) => t.token)])
+    const health = async () => ((await (await fetch(server.url.replace(/\/v1$/, "/health"))).json()) as { generation: { calls: number; requests: number } }).generation
+    const alone = []
+    for (const [i, q] of questions.entries()) alone.push(view(await ask(q, i)))
+    const before = await health()
+    const together = (await Promise.all(questions.map(ask))).map(view)
+    const after = await health()
+    expect(after.requests - before.requests).toBe(questions.length)
+    expect(after.calls - before.calls).toBeLessThan(questions.length)
+    expect(together).toEqual(alone)
+  })
+
   it("streams the same choices as server-sent events", async () => {
     const request = { model: "tiny-chat", messages: [{ role: "user" as const, content: "早上好" }], n: 2, max_tokens: 8, seed: 5 }
     const whole = await client.chat.completions.create(request)

@@ -28,7 +28,7 @@ export const openaiServeCommand = (log: Logger): Command => {
   const command: Command = {
     name: "serve",
     summary: "Serve a local ONNX chat model over an OpenAI-compatible API (POST /v1/chat/completions, GET /v1/models, GET /health) until interrupted.",
-    usage: "serve <model-dir> [--variant <name>] [--port <n>] [--host <addr>] [--threads <n>] [--name <id>] [--max-tokens <n>] [--json]",
+    usage: "serve <model-dir> [--variant <name>] [--port <n>] [--host <addr>] [--threads <n>] [--name <id>] [--max-tokens <n>] [--no-batch] [--json]",
     options: {
       variant: { type: "string" },
       port: { type: "string" },
@@ -36,6 +36,7 @@ export const openaiServeCommand = (log: Logger): Command => {
       threads: { type: "string" },
       name: { type: "string" },
       "max-tokens": { type: "string" },
+      "no-batch": { type: "boolean" },
       json: { type: "boolean" }
     },
     descriptions: {
@@ -45,6 +46,7 @@ export const openaiServeCommand = (log: Logger): Command => {
       threads: "inference threads, each with its own copy of the model (default 1)",
       name: "model id clients send and /v1/models lists (default: the directory name)",
       "max-tokens": `max_tokens when a request gives none (default ${DEFAULTS.serve.max_tokens}, bounded by the context left)`,
+      "no-batch": "decode every request on its own (by default concurrent requests with the same sampling parameters share one batch; a seeded request is then reproducible only when it runs alone)",
       json: "print {\"url\",\"model\"} as one JSON line once listening"
     },
     positionals: { min: 1, max: 1 },
@@ -60,6 +62,7 @@ export const openaiServeCommand = (log: Logger): Command => {
       const server = await startServe({
         modelDir,
         ...(variant === undefined ? {} : { variant }),
+        batch: args.values["no-batch"] !== true,
         name,
         host,
         port,

@@ -1,0 +1,51 @@
+import { poolWithThreads } from "../../models/inferencePool.js"
+import { startServe } from "../../models/openaiServer.js"
+import { readCorpus } from "../../tests/fixtures/index.js"
+
+const CLIENTS = 8
+const N = 4
+const MAX_TOKENS = 128
+const ROUNDS = 2
+
+/** Wall time of `winnow serve` answering the same concurrent requests with and without cross-request batching. */
+export interface ServeFigure {
+  readonly batched: number
+  readonly unbatched: number
+}
+
+/**
+ * Eight clients each ask `winnow serve` (one inference thread per core, as `--threads` sets it)
+ * for n = 4 choices of up to 128 tokens at once, as a campaign's HTTP backend with concurrency 8
+ * would. Two servers over the same model take turns, one merging concurrent requests into shared
+ * batches (the default), one decoding each request alone (`--no-batch`); each keeps its fastest
+ * of two rounds, after a warm-up round.
+ */
+export const compareServeBatching = async (dir: string, cores: number, log: (l: string) => void): Promise<ServeFigure> => {
+  const corpus = readCorpus().replace(/\s+/g, " ")
+  const prompts = Array.from({ length: CLIENTS }, (_, i) => corpus.slice(i * 300, i * 300 + 200))
+  const servers = await Promise.all([true, false].map((batch) =>
+    startServe({ modelDir: dir, name: "bench", host: "127.0.0.1", port: 0, pool: poolWithThreads(cores), defaultMaxTokens: MAX_TOKENS, batch })))
+  const times = servers.map(() => [] as number[])
+  const ask = (url: string, content: string, seed: number) =>
+    fetch(`${url}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "bench", messages: [{ role: "user", content }], n: N, max_tokens: MAX_TOKENS, temperature: 1, top_k: 50, seed })
+    }).then(async (r) => {
+      if (r.status !== 200) throw new Error(`winnow serve answered ${r.status}: ${await r.text()}`)
+      return r.json()
+    })
+  try {
+    for (let round = 0; round <= ROUNDS; round++) {
+      for (const [s, server] of servers.entries()) {
+        const started = performance.now()
+        await Promise.all(prompts.map((p, i) => ask(server.url, p, round * 100 + i)))
+        if (round > 0) times[s]!.push((performance.now() - started) / 1000)
+        log(`serve ${s === 0 ? "batched" : "unbatched"} round ${round}${round === 0 ? " (warm-up)" : ""}: ${((performance.now() - started) / 1000).toFixed(2)} s`)
+      }
+    }
+  } finally {
+    await Promise.all(servers.map((s) => s.close()))
+  }
+  return { batched: Math.min(...times[0]!), unbatched: Math.min(...times[1]!) }
+}

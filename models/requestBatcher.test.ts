@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest"
+import type { GenerationParams, GenerationPrompt, SampleText } from "./localGenerator.js"
+import { RequestBatcher } from "./requestBatcher.js"
+
+const params = (temperature: number): GenerationParams => ({ temperature, top_k: 0, top_p: 1, min_p: 0, repetition_penalty: 1, max_new_tokens: 4 })
+const prompt = (text: string, n: number): GenerationPrompt => ({ messages: [{ role: "user", content: text }], seeds: Array.from({ length: n }, (_, i) => [i, 0, 0, 0] as const) })
+
+/** Records each call and answers it when told to: every sample's text names its prompt's message. */
+const scheduler = () => {
+  const calls: Array<{ texts: string[]; temperature: number; finish: (error?: Error) => void }> = []
+  const generate = (prompts: readonly GenerationPrompt[], p: GenerationParams) =>
+    new Promise<SampleText[]>((resolve, reject) => {
+      const samples = prompts.flatMap((pr, i) => pr.seeds.map((_, s): SampleText => ({
+        prompt: i, sample: s, text: `${pr.messages[0]!.content}#${s}`, tokenCount: 1, promptTokens: 1, logprobs: [], entropies: [], finish: "length"
+      })))
+      calls.push({ texts: prompts.map((pr) => pr.messages[0]!.content), temperature: p.temperature, finish: (error) => (error ? reject(error) : resolve(samples)) })
+    })
+  return { calls, generate }
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0))
+
+describe("RequestBatcher", () => {
+  it("sends a request at once while a slot is free, then merges the waiting ones with the same parameters", async () => {
+    const { calls, generate } = scheduler()
+    const batcher = new RequestBatcher(generate, { slots: 1, maxRows: 5 })
+    const a = batcher.submit(prompt("a", 2), params(1))
+    const b = batcher.submit(prompt("b", 2), params(1))
+    const c = batcher.submit(prompt("c", 1), params(0.5))
+    const d = batcher.submit(prompt("d", 2), params(1))
+    const e = batcher.submit(prompt("e", 2), params(1))
+    expect(calls.map((x) => x.texts)).toEqual([["a"]])
+    calls[0]!.finish()
+    await tick()
+    expect(calls.map((x) => x.texts)).toEqual([["a"], ["b", "d"]])
+    expect((await a).map((s) => s.text)).toEqual(["a#0", "a#1"])
+    calls[1]!.finish()
+    await tick()
+    expect(calls[2]).toMatchObject({ texts: ["c"], temperature: 0.5 })
+    expect((await d).map((s) => [s.prompt, s.text])).toEqual([[0, "d#0"], [0, "d#1"]])
+    expect((await b).map((s) => s.text)).toEqual(["b#0", "b#1"])
+    calls[2]!.finish()
+    await tick()
+    expect(calls[3]!.texts).toEqual(["e"])
+    calls[3]!.finish()
+    expect((await c).map((s) => s.text)).toEqual(["c#0"])
+    expect((await e).map((s) => s.text)).toEqual(["e#0", "e#1"])
+    expect(batcher.stats).toEqual({ calls: 4, requests: 5 })
+  })
+
+  it("fails every request of a failed call and keeps serving the next ones", async () => {
+    const { calls, generate } = scheduler()
+    const batcher = new RequestBatcher(generate, { slots: 1, maxRows: 8 })
+    const first = batcher.submit(prompt("a", 1), params(1))
+    const merged = [batcher.submit(prompt("b", 1), params(1)), batcher.submit(prompt("c", 1), params(1))]
+    calls[0]!.finish()
+    await first
+    await tick()
+    calls[1]!.finish(new Error("thread crashed"))
+    const settled = await Promise.allSettled(merged)
+    expect(settled.map((r) => r.status === "rejected" && (r.reason as Error).message)).toEqual(["thread crashed", "thread crashed"])
+    await tick()
+    const later = batcher.submit(prompt("d", 1), params(1))
+    calls[2]!.finish()
+    expect((await later).map((s) => s.text)).toEqual(["d#0"])
+  })
+
+  it("keeps one call in flight per slot and gives each freed slot an even share of the waiting requests", async () => {
+    const { calls, generate } = scheduler()
+    const batcher = new RequestBatcher(generate, { slots: 2, maxRows: 8 })
+    const all = ["a", "b", "c", "d", "e", "f", "g", "h"].map((t) => batcher.submit(prompt(t, 1), params(1)))
+    expect(calls.map((x) => x.texts)).toEqual([["a"], ["b"]])
+    calls[1]!.finish()
+    await tick()
+    expect(calls.map((x) => x.texts)).toEqual([["a"], ["b"], ["c", "d", "e"]])
+    calls[0]!.finish()
+    await tick()
+    expect(calls[3]!.texts).toEqual(["f", "g"])
+    calls[2]!.finish()
+    await tick()
+    expect(calls[4]!.texts).toEqual(["h"])
+    calls[3]!.finish()
+    calls[4]!.finish()
+    expect((await Promise.all(all)).map((s) => s[0]!.text)).toEqual(["a#0", "b#0", "c#0", "d#0", "e#0", "f#0", "g#0", "h#0"])
+  })
+})

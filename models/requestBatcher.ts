@@ -1,0 +1,88 @@
+import type { GenerationParams, GenerationPrompt, SampleText } from "./localGenerator.js"
+
+/** Runs one generation call for several prompts (the inference pool's `generate`). */
+export type GenerateMany = (prompts: readonly GenerationPrompt[], params: GenerationParams) => Promise<SampleText[]>
+
+/** How a `RequestBatcher` shares the inference threads. */
+export interface BatcherOptions {
+  /** Calls in flight at once: the number of inference threads, so every thread has work. */
+  readonly slots: number
+  /** Most samples (Σ n) merged into one call; the generator's batch planner splits further by memory. */
+  readonly maxRows: number
+}
+
+interface Pending {
+  readonly prompt: GenerationPrompt
+  readonly params: GenerationParams
+  readonly key: string
+  readonly resolve: (samples: SampleText[]) => void
+  readonly reject: (error: unknown) => void
+}
+
+/**
+ * Merges concurrent single-prompt requests into one generation call, so the requests of many
+ * clients are decoded as one batch the way a campaign's prompts are. A request goes out at once
+ * while a slot is free; requests that arrive while every slot is busy wait, and the oldest of them
+ * leaves with every waiting request that has the same sampling parameters (up to `maxRows`
+ * samples). Use in `winnow serve`. Batched samples can differ from unbatched ones in the last bits
+ * of their logits, so a seeded request is reproducible only when it runs alone.
+ */
+export class RequestBatcher {
+  private readonly waiting: Pending[] = []
+  private busy = 0
+  /** Generation calls made so far and the requests they carried (for logs and tests). */
+  readonly stats = { calls: 0, requests: 0 }
+
+  constructor(private readonly generate: GenerateMany, private readonly options: BatcherOptions) {}
+
+  /** Samples one prompt; resolves with its samples, `prompt` 0, in sample order. */
+  submit(prompt: GenerationPrompt, params: GenerationParams): Promise<SampleText[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ prompt, params, key: JSON.stringify(params), resolve, reject })
+      this.dispatch()
+    })
+  }
+
+  private dispatch(): void {
+    while (this.busy < this.options.slots && this.waiting.length > 0) {
+      const batch = this.takeBatch()
+      this.busy++
+      this.stats.calls++
+      this.stats.requests += batch.length
+      this.generate(batch.map((p) => p.prompt), batch[0]!.params)
+        .then(
+          (samples) => batch.forEach((p, i) => p.resolve(samples.filter((s) => s.prompt === i).map((s) => ({ ...s, prompt: 0 })))),
+          (error: unknown) => batch.forEach((p) => p.reject(error))
+        )
+        .finally(() => {
+          this.busy--
+          this.dispatch()
+        })
+    }
+  }
+
+  /**
+   * The oldest waiting request and the later ones with its parameters, up to an even share of the
+   * waiting samples per slot (so one thread does not take every request while the next to free up
+   * finds none).
+   */
+  private takeBatch(): Pending[] {
+    const first = this.waiting.shift()!
+    const batch = [first]
+    const waitingRows = this.waiting.reduce((sum, p) => sum + p.prompt.seeds.length, first.prompt.seeds.length)
+    const share = Math.min(this.options.maxRows, Math.ceil(waitingRows / this.options.slots))
+    let rows = first.prompt.seeds.length
+    for (let i = 0; i < this.waiting.length; ) {
+      const next = this.waiting[i]!
+      const fits = next.key === first.key && rows + next.prompt.seeds.length <= share
+      if (!fits) {
+        i++
+        continue
+      }
+      batch.push(next)
+      rows += next.prompt.seeds.length
+      this.waiting.splice(i, 1)
+    }
+    return batch
+  }
+}
