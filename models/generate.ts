@@ -23,6 +23,16 @@ export interface GenerationRequest {
   readonly maxPrefillLogits?: number
   /** Called once with the time the first token of every row was sampled (after the shared prefill). */
   readonly onFirstToken?: () => void
+  /** Called after every step with the tokens it sampled (EOS left out), for streaming. */
+  readonly onStep?: (tokens: readonly StepToken[]) => void
+}
+
+/** One token sampled in a step: which group and sample it extends. */
+export interface StepToken {
+  readonly group: number
+  readonly sample: number
+  readonly token: number
+  readonly logprob: number
 }
 
 /** Why a sample ended. */
@@ -114,6 +124,12 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
       keep.push(r)
     }
     if (step === 0) request.onFirstToken?.()
+    if (request.onStep) {
+      request.onStep(keep.map((r) => {
+        const out = active[r]!.out
+        return { group: out.group, sample: out.sample, token: out.tokens.at(-1)!, logprob: out.logprobs.at(-1)! }
+      }))
+    }
     await Promise.all(stopChecks)
     const alive = keep.filter((r) => active[r]!.out.finish === "length" && active[r]!.out.tokens.length < active[r]!.limit)
     const living = new Set(alive)

@@ -6,7 +6,7 @@ import { Context, Effect, Layer } from "effect"
 import { InferenceFailed, reviveError, type WinnowError } from "../core/errors.js"
 import type { LmStatsRow, OptionProbs } from "./causalLmScorer.js"
 import type { ClassifierOutput } from "./classifierSession.js"
-import type { SampleText } from "./localGenerator.js"
+import type { SampleText, StreamedToken } from "./localGenerator.js"
 import type { OpInput, PoolRequest, ThreadRequest, ThreadResponse } from "./threadProtocol.js"
 
 /** How many inference threads to run and how many cores each ONNX session may use. */
@@ -35,7 +35,7 @@ export const defaultPoolOptions = (): PoolOptions => poolWithThreads(availablePa
 
 interface Slot {
   worker: Worker
-  pending: Map<number, { resolve: (v: unknown) => void; reject: (e: WinnowError) => void }>
+  pending: Map<number, { resolve: (v: unknown) => void; reject: (e: WinnowError) => void; progress?: (tokens: readonly StreamedToken[]) => void }>
 }
 
 /** Where the compiled thread entry lives (next to this module, or under dist/ when running from sources). */
@@ -66,6 +66,7 @@ export class ThreadPool {
     worker.on("message", (msg: ThreadResponse) => {
       const waiter = slot.pending.get(msg.id)
       if (!waiter) return
+      if ("progress" in msg) return waiter.progress?.(msg.progress)
       slot.pending.delete(msg.id)
       if (msg.ok) waiter.resolve(msg.value)
       else waiter.reject(reviveError(msg.error, "inference thread"))
@@ -84,13 +85,13 @@ export class ThreadPool {
     return slot
   }
 
-  /** Sends one request to the least busy thread. */
-  request<T>(request: PoolRequest): Promise<T> {
+  /** Sends one request to the least busy thread; `progress` gets a streamed generation's tokens as they come. */
+  request<T>(request: PoolRequest, progress?: (tokens: readonly StreamedToken[]) => void): Promise<T> {
     if (this.closed) return Promise.reject(new InferenceFailed({ model: "(pool)", reason: "the inference pool is closed" }))
     const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
     const id = this.nextId++
     return new Promise<T>((resolve, reject) => {
-      slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
+      slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, ...(progress ? { progress } : {}) })
       slot.worker.ref()
       slot.worker.postMessage({ ...request, id } as ThreadRequest)
     }).finally(() => {
@@ -105,15 +106,16 @@ export class ThreadPool {
   }
 }
 
-const run = <T>(pool: ThreadPool, request: PoolRequest): Effect.Effect<T, WinnowError> =>
-  Effect.tryPromise({ try: () => pool.request<T>(request), catch: (e) => e as WinnowError })
+const run = <T>(pool: ThreadPool, request: PoolRequest, progress?: (tokens: readonly StreamedToken[]) => void): Effect.Effect<T, WinnowError> =>
+  Effect.tryPromise({ try: () => pool.request<T>(request, progress), catch: (e) => e as WinnowError })
 
 /**
  * The inference service: generation, classification, LM statistics and judging on local ONNX
  * models, in worker threads. Provide it with `InferencePool.layer(options)`; threads stop when the scope closes.
  */
 export class InferencePool extends Context.Service<InferencePool, {
-  generate(input: OpInput<"generate">): Effect.Effect<SampleText[], WinnowError>
+  /** Samples every prompt's responses; with `onTokens`, each step's new tokens are passed to it as they come. */
+  generate(input: OpInput<"generate">, onTokens?: (tokens: readonly StreamedToken[]) => void): Effect.Effect<SampleText[], WinnowError>
   classify(input: OpInput<"classify">): Effect.Effect<ClassifierOutput, WinnowError>
   /** Mean NLL and entropy of responses under a causal LM (see `CausalLmScorer.responseStats`). */
   lmStats(input: OpInput<"lmStats">): Effect.Effect<LmStatsRow[], WinnowError>
@@ -130,7 +132,7 @@ export class InferencePool extends Context.Service<InferencePool, {
           (p) => Effect.promise(() => p.close())
         )
         return InferencePool.of({
-          generate: (input) => run<SampleText[]>(pool, { op: "generate", ...input }),
+          generate: (input, onTokens) => run<SampleText[]>(pool, { op: "generate", ...input, ...(onTokens ? { stream: true } : {}) }, onTokens),
           classify: (input) => run<ClassifierOutput>(pool, { op: "classify", ...input }),
           lmStats: (input) => run<LmStatsRow[]>(pool, { op: "lmStats", ...input }),
           judge: (input) => run<OptionProbs>(pool, { op: "judge", ...input })

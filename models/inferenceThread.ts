@@ -2,7 +2,7 @@ import { parentPort, workerData } from "node:worker_threads"
 import { errorToPlain } from "../core/errors.js"
 import { CausalLmScorer } from "./causalLmScorer.js"
 import { ClassifierSession } from "./classifierSession.js"
-import { LocalGenerator } from "./localGenerator.js"
+import { LocalGenerator, type StreamedToken } from "./localGenerator.js"
 import type { SessionSettings } from "./onnxSession.js"
 import type { ThreadRequest, ThreadResponse } from "./threadProtocol.js"
 
@@ -27,7 +27,8 @@ const handle = async (request: ThreadRequest): Promise<unknown> => {
   switch (request.op) {
     case "generate": {
       const generator = await cached(generators, keyOf(request), () => LocalGenerator.load(request.model, settings, request.variant))
-      return generator.generate(request.prompts, request.params)
+      const onTokens = (progress: readonly StreamedToken[]) => parentPort!.postMessage({ id: request.id, progress } satisfies ThreadResponse)
+      return generator.generate(request.prompts, request.params, request.stream ? { onTokens } : {})
     }
     case "classify": {
       const classifier = await cached(classifiers, keyOf(request), () => ClassifierSession.load(request.model, request.field, settings, request.variant))

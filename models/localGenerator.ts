@@ -2,7 +2,7 @@ import { inputInvalid } from "../core/errors.js"
 import { type BatchBudget, DEFAULT_BATCH_BUDGET, type PlannedGroup, planBatches } from "./batchPlan.js"
 import { type ModelDir, readOwnedModelDir, tokenIdList } from "./modelDir.js"
 import { DecoderSession } from "./decoderSession.js"
-import { generateBatch, type FinishReason } from "./generate.js"
+import { generateBatch, type FinishReason, type StepToken } from "./generate.js"
 import { stopFinder } from "./stopStrings.js"
 import type { SessionSettings } from "./onnxSession.js"
 import type { SamplingParams } from "./sampling.js"
@@ -34,6 +34,20 @@ export interface SampleText {
   readonly finish: FinishReason
   /** The sampled token ids (what `winnow serve` reports as logprobs tokens); absent from HTTP backends. */
   readonly tokens?: readonly number[]
+}
+
+/** One token of one sample, reported as soon as it is sampled (streaming). */
+export interface StreamedToken {
+  readonly prompt: number
+  readonly sample: number
+  readonly token: number
+  readonly logprob: number
+}
+
+/** Callbacks of a generation: when every row has its first token, and each step's new tokens. */
+export interface GenerationHooks {
+  readonly onFirstToken?: () => void
+  readonly onTokens?: (tokens: readonly StreamedToken[]) => void
 }
 
 /** Most KV-cache bytes one batch may hold; with the model's bytes per token it caps the batch's KV tokens. */
@@ -87,9 +101,9 @@ export class LocalGenerator {
   }
 
   /** Samples every prompt's responses, batching prompts together up to the token budget. */
-  async generate(prompts: readonly GenerationPrompt[], params: GenerationParams): Promise<SampleText[]> {
+  async generate(prompts: readonly GenerationPrompt[], params: GenerationParams, hooks: GenerationHooks = {}): Promise<SampleText[]> {
     const encoded = await Promise.all(prompts.map((p) => this.encodeChat(p.messages)))
-    return this.generateIds(encoded, prompts.map((p) => p.seeds), params)
+    return this.generateIds(encoded, prompts.map((p) => p.seeds), params, hooks)
   }
 
   /** Like `generate`, for prompts that are already token ids. */
@@ -97,7 +111,7 @@ export class LocalGenerator {
     encoded: readonly (readonly number[])[],
     seeds: ReadonlyArray<GenerationPrompt["seeds"]>,
     params: GenerationParams,
-    onFirstToken?: () => void
+    hooks: GenerationHooks = {}
   ): Promise<SampleText[]> {
     const maxPositions = positionLimit(this.dir.config)
     encoded.forEach((ids, i) => {
@@ -107,7 +121,7 @@ export class LocalGenerator {
     })
     const plan = planBatches(encoded.map((e) => e.length), seeds.map((s) => s.length), params.max_new_tokens, this.budget)
     const results: SampleText[] = []
-    for (const batch of plan) results.push(...(await this.generateChunk(batch, encoded, seeds, params, onFirstToken)))
+    for (const batch of plan) results.push(...(await this.generateChunk(batch, encoded, seeds, params, hooks)))
     return results.sort((a, b) => a.prompt - b.prompt || a.sample - b.sample)
   }
 
@@ -116,8 +130,9 @@ export class LocalGenerator {
     encoded: readonly (readonly number[])[],
     seeds: ReadonlyArray<GenerationPrompt["seeds"]>,
     params: GenerationParams,
-    onFirstToken?: () => void
+    hooks: GenerationHooks
   ): Promise<SampleText[]> {
+    const { onFirstToken, onTokens } = hooks
     const findStop = stopFinder(this.tokenizer, params.stop ?? [])
     const samples = await generateBatch(this.decoder, {
       groups: batch.map((g) => ({ ids: encoded[g.prompt]!, seeds: seeds[g.prompt]!.slice(g.firstSample, g.firstSample + g.samples) })),
@@ -126,7 +141,10 @@ export class LocalGenerator {
       ...(positionLimit(this.dir.config) !== undefined ? { maxPositions: positionLimit(this.dir.config)! } : {}),
       padId: this.padId,
       ...(findStop ? { findStop } : {}),
-      ...(onFirstToken ? { onFirstToken } : {})
+      ...(onFirstToken ? { onFirstToken } : {}),
+      ...(onTokens
+        ? { onStep: (tokens: readonly StepToken[]) => onTokens(tokens.map((t) => ({ prompt: batch[t.group]!.prompt, sample: batch[t.group]!.firstSample + t.sample, token: t.token, logprob: t.logprob }))) }
+        : {})
     })
     return Promise.all(
       samples.map(async (s): Promise<SampleText> => {

@@ -32,19 +32,22 @@ export interface CompletionInput {
 /** A new completion id. */
 export const completionId = (): string => `chatcmpl-${randomBytes(12).toString("hex")}`
 
-const finishReason = (sample: SampleText): "stop" | "length" => (sample.finish === "length" ? "length" : "stop")
+/** OpenAI's finish reason of a sample: an EOS or a stop string are both "stop". */
+export const finishReason = (sample: SampleText): "stop" | "length" => (sample.finish === "length" ? "length" : "stop")
+
+/** One entry of `logprobs.content`: the token's text and bytes and its log-probability (no alternatives are recorded). */
+export const tokenLogprob = (pieces: TokenPieces, id: number | undefined, logprob: number) => {
+  const piece = id === undefined ? { token: "", bytes: [] as number[] } : pieces.piece(id)
+  return { token: piece.token, logprob: Number.isFinite(logprob) ? logprob : -9999, bytes: piece.bytes, top_logprobs: [] }
+}
 
 const logprobsOf = (input: CompletionInput, sample: SampleText) => {
   if (!input.request.logprobs) return null
-  const content = sample.logprobs.map((logprob, i) => {
-    const id = sample.tokens?.[i]
-    const piece = id === undefined ? { token: "", bytes: [] as number[] } : input.pieces.piece(id)
-    return { token: piece.token, logprob: Number.isFinite(logprob) ? logprob : -9999, bytes: piece.bytes, top_logprobs: [] }
-  })
-  return { content, refusal: null }
+  return { content: sample.logprobs.map((logprob, i) => tokenLogprob(input.pieces, sample.tokens?.[i], logprob)), refusal: null }
 }
 
-const usageOf = (input: CompletionInput) => {
+/** The `usage` object: prompt tokens once, completion tokens summed over the choices. */
+export const usageOf = (input: CompletionInput) => {
   const completion = input.samples.reduce((sum, s) => sum + s.tokenCount, 0)
   return { prompt_tokens: input.promptTokens, completion_tokens: completion, total_tokens: input.promptTokens + completion }
 }
@@ -64,26 +67,3 @@ export const completionBody = (input: CompletionInput): Record<string, unknown> 
   })),
   usage: usageOf(input)
 })
-
-/**
- * The `chat.completion.chunk` objects of a streaming answer. Generation is not incremental, so
- * each choice arrives as one role chunk, one content chunk and one finish chunk.
- */
-export const completionChunks = (input: CompletionInput): Array<Record<string, unknown>> => {
-  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({
-    id: input.id,
-    object: "chat.completion.chunk",
-    created: input.created,
-    model: input.model,
-    choices,
-    ...(input.request.include_usage ? { usage: null } : {}),
-    ...extra
-  })
-  const chunks = input.samples.flatMap((sample, index) => [
-    chunk([{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]),
-    chunk([{ index, delta: { content: sample.text }, logprobs: logprobsOf(input, sample), finish_reason: null }]),
-    chunk([{ index, delta: {}, logprobs: null, finish_reason: finishReason(sample), stop_reason: input.stopReasons[index] ?? null }])
-  ])
-  if (input.request.include_usage) chunks.push(chunk([], { usage: usageOf(input) }))
-  return chunks
-}

@@ -6,7 +6,8 @@ import { DEFAULT_BATCH_BUDGET } from "./batchPlan.js"
 import { InferencePool, type PoolOptions } from "./inferencePool.js"
 import { readModelDir } from "./modelDir.js"
 import type { SampleText } from "./localGenerator.js"
-import { choiceSeeds, completionBody, completionChunks, completionId, randomSeed } from "./openaiCompletion.js"
+import { choiceSeeds, completionBody, completionId, randomSeed } from "./openaiCompletion.js"
+import { CompletionStream } from "./openaiStream.js"
 import { parseServeRequest, type ServeRequest } from "./openaiRequest.js"
 import { TokenPieces } from "./openaiTokens.js"
 import type { OpenAIErrorBody } from "./openaiWire.js"
@@ -59,10 +60,10 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
   const pieces = TokenPieces.load(dir.tokenizerPath)
   const context = contextLength(dir.config)
   const runtime = ManagedRuntime.make(InferencePool.layer(options.pool))
-  const generate: GenerateMany = async (prompts, params) => {
+  const generate: GenerateMany = async (prompts, params, onTokens) => {
     const exit = await runtime.runPromiseExit(Effect.gen(function* () {
       const pool = yield* InferencePool
-      return yield* pool.generate({ model: dir.path, ...variant, prompts, params })
+      return yield* pool.generate({ model: dir.path, ...variant, prompts, params }, onTokens)
     }))
     if (Exit.isSuccess(exit)) return exit.value
     throw Cause.squash(exit.cause)
@@ -91,6 +92,8 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
       throw new HttpProblem(400, "invalid_request_error", `max_tokens: got ${maxTokens}, expected at most ${room} (context ${context} minus ${promptTokens} prompt tokens)`, "max_tokens", "context_length_exceeded")
     }
     const started = Date.now()
+    const meta = { id: completionId(), created: Math.floor(Date.now() / 1000), model: options.name, request, pieces }
+    const stream = request.stream ? new CompletionStream(res, meta, tokenizer) : undefined
     const samples = await batcher.submit({ messages: request.messages, seeds: choiceSeeds(request.seed ?? randomSeed(), request.n) }, {
       temperature: request.temperature,
       top_k: request.top_k,
@@ -99,14 +102,12 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
       repetition_penalty: request.repetition_penalty,
       max_new_tokens: maxTokens,
       ...(request.stop.length > 0 ? { stop: request.stop } : {})
-    })
+    }, stream ? (tokens) => stream.tokens(tokens) : undefined)
     const stopReasons = await Promise.all(samples.map((s) => stopReasonOf(s, request.stop, tokenizer)))
-    const input = { id: completionId(), created: Math.floor(Date.now() / 1000), model: options.name, request, promptTokens, samples, stopReasons, pieces }
-    options.log?.info({ n: request.n, promptTokens, completionTokens: samples.reduce((a, s) => a + s.tokenCount, 0), ms: Date.now() - started }, "chat completion")
-    if (!request.stream) return sendJson(res, 200, completionBody(input))
-    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" })
-    for (const chunk of completionChunks(input)) res.write(`data: ${JSON.stringify(chunk)}\n\n`)
-    res.end("data: [DONE]\n\n")
+    const input = { ...meta, promptTokens, samples, stopReasons }
+    options.log?.info({ n: request.n, promptTokens, completionTokens: samples.reduce((a, s) => a + s.tokenCount, 0), ms: Date.now() - started, stream: request.stream }, "chat completion")
+    if (stream) return stream.finish(input)
+    sendJson(res, 200, completionBody(input))
   }
 
   const modelCard = { id: options.name, object: "model", created, owned_by: "winnow", ...(context !== undefined ? { max_model_len: context } : {}) }

@@ -1,7 +1,10 @@
-import type { GenerationParams, GenerationPrompt, SampleText } from "./localGenerator.js"
+import type { GenerationParams, GenerationPrompt, SampleText, StreamedToken } from "./localGenerator.js"
 
-/** Runs one generation call for several prompts (the inference pool's `generate`). */
-export type GenerateMany = (prompts: readonly GenerationPrompt[], params: GenerationParams) => Promise<SampleText[]>
+/** Receives each step's new tokens of a streamed generation. */
+export type TokenSink = (tokens: readonly StreamedToken[]) => void
+
+/** Runs one generation call for several prompts (the inference pool's `generate`), streaming when given a sink. */
+export type GenerateMany = (prompts: readonly GenerationPrompt[], params: GenerationParams, onTokens?: TokenSink) => Promise<SampleText[]>
 
 /** How a `RequestBatcher` shares the inference threads. */
 export interface BatcherOptions {
@@ -15,6 +18,7 @@ interface Pending {
   readonly prompt: GenerationPrompt
   readonly params: GenerationParams
   readonly key: string
+  readonly onTokens: TokenSink | undefined
   readonly resolve: (samples: SampleText[]) => void
   readonly reject: (error: unknown) => void
 }
@@ -35,10 +39,10 @@ export class RequestBatcher {
 
   constructor(private readonly generate: GenerateMany, private readonly options: BatcherOptions) {}
 
-  /** Samples one prompt; resolves with its samples, `prompt` 0, in sample order. */
-  submit(prompt: GenerationPrompt, params: GenerationParams): Promise<SampleText[]> {
+  /** Samples one prompt; resolves with its samples, `prompt` 0, in sample order. `onTokens` streams its tokens as they are sampled. */
+  submit(prompt: GenerationPrompt, params: GenerationParams, onTokens?: TokenSink): Promise<SampleText[]> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ prompt, params, key: JSON.stringify(params), resolve, reject })
+      this.waiting.push({ prompt, params, key: JSON.stringify(params), onTokens, resolve, reject })
       this.dispatch()
     })
   }
@@ -49,7 +53,7 @@ export class RequestBatcher {
       this.busy++
       this.stats.calls++
       this.stats.requests += batch.length
-      this.generate(batch.map((p) => p.prompt), batch[0]!.params)
+      this.generate(batch.map((p) => p.prompt), batch[0]!.params, routeTokens(batch))
         .then(
           (samples) => batch.forEach((p, i) => p.resolve(samples.filter((s) => s.prompt === i).map((s) => ({ ...s, prompt: 0 })))),
           (error: unknown) => batch.forEach((p) => p.reject(error))
@@ -84,5 +88,17 @@ export class RequestBatcher {
       this.waiting.splice(i, 1)
     }
     return batch
+  }
+}
+
+/** A sink that hands each request of a merged call its own tokens (as prompt 0), or none when no request streams. */
+const routeTokens = (batch: readonly Pending[]): TokenSink | undefined => {
+  if (batch.every((p) => p.onTokens === undefined)) return undefined
+  return (tokens) => {
+    batch.forEach((p, i) => {
+      if (!p.onTokens) return
+      const own = tokens.filter((t) => t.prompt === i)
+      if (own.length > 0) p.onTokens(own.map((t) => ({ ...t, prompt: 0 })))
+    })
   }
 }

@@ -1,6 +1,6 @@
 import type { LmStatsItem } from "./causalLmScorer.js"
 import type { Truncation } from "./classifierSession.js"
-import type { GenerationParams, GenerationPrompt } from "./localGenerator.js"
+import type { GenerationParams, GenerationPrompt, StreamedToken } from "./localGenerator.js"
 import type { ChatMessage } from "./tokenizer.js"
 
 /** A request posted to an inference thread. `variant` picks the model directory's ONNX file; `field` names the spec entry (`scorers[2]`) in errors. */
@@ -12,6 +12,8 @@ export type ThreadRequest =
       readonly variant?: string
       readonly prompts: readonly GenerationPrompt[]
       readonly params: GenerationParams
+      /** Post each step's new tokens as progress messages before the answer. */
+      readonly stream?: boolean
     }
   | {
       readonly id: number
@@ -50,10 +52,11 @@ export type ThreadRequest =
       readonly batchSize: number
     }
 
-/** The answer an inference thread posts back. */
+/** What an inference thread posts back: progress of a streamed generation, then one answer. */
 export type ThreadResponse =
   | { readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly id: number; readonly ok: false; readonly error: Record<string, unknown> }
+  | { readonly id: number; readonly progress: readonly StreamedToken[] }
 
 /** A thread request before the pool assigns its id. */
 export type PoolRequest = ThreadRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never

@@ -113,23 +113,46 @@ describe("winnow serve, driven by the official openai client", () => {
     expect(together).toEqual(alone)
   })
 
-  it("streams the same choices as server-sent events", async () => {
-    const request = { model: "tiny-chat", messages: [{ role: "user" as const, content: "早上好" }], n: 2, max_tokens: 8, seed: 5 }
-    const whole = await client.chat.completions.create(request)
-    const stream = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } })
-    const texts = ["", ""]
-    const finishes: Array<string | null> = [null, null]
-    let usage: OpenAI.CompletionUsage | null | undefined
+  /** Reads a stream: each choice's text, its content chunks, finish reasons, streamed logprob tokens and the usage. */
+  const collect = async (stream: AsyncIterable<OpenAI.ChatCompletionChunk>, n: number) => {
+    const got = { texts: Array<string>(n).fill(""), pieces: Array.from({ length: n }, () => [] as string[]), finishes: Array<string | null>(n).fill(null), tokens: Array.from({ length: n }, () => [] as string[]), usage: undefined as OpenAI.CompletionUsage | null | undefined }
     for await (const chunk of stream) {
       for (const choice of chunk.choices) {
-        texts[choice.index] += choice.delta.content ?? ""
-        if (choice.finish_reason) finishes[choice.index] = choice.finish_reason
+        if (choice.delta.content) got.pieces[choice.index]!.push(choice.delta.content)
+        got.texts[choice.index] += choice.delta.content ?? ""
+        for (const t of choice.logprobs?.content ?? []) got.tokens[choice.index]!.push(t.token)
+        if (choice.finish_reason) got.finishes[choice.index] = choice.finish_reason
       }
-      if (chunk.usage) usage = chunk.usage
+      if (chunk.usage) got.usage = chunk.usage
     }
-    expect(texts).toEqual(whole.choices.map((c) => c.message.content))
-    expect(finishes).toEqual(whole.choices.map((c) => c.finish_reason))
-    expect(usage).toEqual(whole.usage)
+    return got
+  }
+
+  it("streams each choice token by token as it is sampled, adding up to the unstreamed answer", async () => {
+    const request = { model: "tiny-chat", messages: [{ role: "user" as const, content: "早上好，讲讲今天的天气。" }], n: 2, max_tokens: 24, seed: 5, logprobs: true }
+    const whole = await client.chat.completions.create(request)
+    const got = await collect(await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } }), 2)
+    expect(got.texts).toEqual(whole.choices.map((c) => c.message.content))
+    expect(got.finishes).toEqual(whole.choices.map((c) => c.finish_reason))
+    expect(got.usage).toEqual(whole.usage)
+    expect(got.tokens).toEqual(whole.choices.map((c) => c.logprobs!.content!.map((t) => t.token)))
+    for (const pieces of got.pieces) {
+      expect(pieces.length).toBeGreaterThan(3)
+      for (const piece of pieces) expect(piece).not.toContain("\uFFFD")
+    }
+  })
+
+  it("never streams a stop string, holding back what could begin one", async () => {
+    let stopped = 0
+    for (const seed of [1, 2, 3]) {
+      const request = { model: "tiny-chat", messages: [{ role: "user" as const, content: "Say something." }], n: 3, max_tokens: 40, seed, stop: [" t", "\n\n"] }
+      const whole = await client.chat.completions.create(request)
+      const got = await collect(await client.chat.completions.create({ ...request, stream: true }), 3)
+      expect(got.texts).toEqual(whole.choices.map((c) => c.message.content))
+      for (const text of got.texts) expect(text).not.toContain(" t")
+      stopped += whole.choices.filter((c) => (c as unknown as { stop_reason: unknown }).stop_reason === " t").length
+    }
+    expect(stopped).toBeGreaterThan(0)
   })
 
   it("ends a choice at a stop string, leaving the stop string out", async () => {

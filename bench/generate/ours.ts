@@ -26,8 +26,10 @@ export const runOurs = async (
 ): Promise<Timed> => {
   const started = performance.now()
   let first = 0
-  const samples = await generator.generateIds(prompts, prompts.map((_, p) => benchSeeds(p, n, round)), params, () => {
-    if (first === 0) first = performance.now()
+  const samples = await generator.generateIds(prompts, prompts.map((_, p) => benchSeeds(p, n, round)), params, {
+    onFirstToken: () => {
+      if (first === 0) first = performance.now()
+    }
   })
   const seconds = (performance.now() - started) / 1000
   return { seconds, tokens: samples.reduce((t, s) => t + s.tokenCount, 0), firstTokenSeconds: (first - started) / 1000 }
