@@ -1,3 +1,4 @@
+import { InferenceFailed } from "../core/errors.js"
 import { type DecoderSession, type KvCache, selectRows } from "./decoderSession.js"
 import { prefillPrompts } from "./prefill.js"
 import { Rng } from "./rng.js"
@@ -25,6 +26,8 @@ export interface GenerationRequest {
   readonly onFirstToken?: () => void
   /** Called after every step with the tokens it sampled (EOS left out), for streaming. */
   readonly onStep?: (tokens: readonly StepToken[]) => void
+  /** Asked before every decode step; true ends the generation with `InferenceFailed` ("cancelled"). */
+  readonly cancelled?: () => boolean
 }
 
 /** One token sampled in a step: which group and sample it extends. */
@@ -148,6 +151,7 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
       stepIds[i] = BigInt(row.out.tokens[row.out.tokens.length - 1]!)
       stepPositions[i] = BigInt(row.position++)
     })
+    if (request.cancelled?.()) throw new InferenceFailed({ model: "(generation)", reason: "cancelled" })
     const next = await model.forward({ batch, inputIds: stepIds, attentionMask: stepMask, positionIds: stepPositions, past: cache, lastOnly: true })
     cache = next.cache
     logits = next.logits

@@ -7,7 +7,7 @@ import { InferenceFailed, reviveError, type WinnowError } from "../core/errors.j
 import type { LmStatsRow, OptionProbs } from "./causalLmScorer.js"
 import type { ClassifierOutput } from "./classifierSession.js"
 import type { SampleText, StreamedToken } from "./localGenerator.js"
-import type { OpInput, PoolRequest, ThreadRequest, ThreadResponse } from "./threadProtocol.js"
+import type { OpInput, PoolRequest, ThreadCancel, ThreadRequest, ThreadResponse } from "./threadProtocol.js"
 
 /** How many inference threads to run and how many cores each ONNX session may use. */
 export interface PoolOptions {
@@ -85,16 +85,22 @@ export class ThreadPool {
     return slot
   }
 
-  /** Sends one request to the least busy thread; `progress` gets a streamed generation's tokens as they come. */
-  request<T>(request: PoolRequest, progress?: (tokens: readonly StreamedToken[]) => void): Promise<T> {
+  /**
+   * Sends one request to the least busy thread; `progress` gets a streamed generation's tokens as
+   * they come. Aborting `signal` stops a generation before its next decode step (it then rejects).
+   */
+  request<T>(request: PoolRequest, progress?: (tokens: readonly StreamedToken[]) => void, signal?: AbortSignal): Promise<T> {
     if (this.closed) return Promise.reject(new InferenceFailed({ model: "(pool)", reason: "the inference pool is closed" }))
     const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
     const id = this.nextId++
+    const cancel = () => slot.worker.postMessage({ cancel: id } satisfies ThreadCancel)
     return new Promise<T>((resolve, reject) => {
       slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, ...(progress ? { progress } : {}) })
       slot.worker.ref()
       slot.worker.postMessage({ ...request, id } as ThreadRequest)
+      signal?.addEventListener("abort", cancel, { once: true })
     }).finally(() => {
+      signal?.removeEventListener("abort", cancel)
       if (slot.pending.size === 0) slot.worker.unref()
     })
   }
@@ -106,8 +112,9 @@ export class ThreadPool {
   }
 }
 
+/** One pool request as an effect; interrupting it stops a generation in its thread before the next decode step. */
 const run = <T>(pool: ThreadPool, request: PoolRequest, progress?: (tokens: readonly StreamedToken[]) => void): Effect.Effect<T, WinnowError> =>
-  Effect.tryPromise({ try: () => pool.request<T>(request, progress), catch: (e) => e as WinnowError })
+  Effect.tryPromise({ try: (signal) => pool.request<T>(request, progress, signal), catch: (e) => e as WinnowError })
 
 /**
  * The inference service: generation, classification, LM statistics and judging on local ONNX

@@ -4,7 +4,7 @@ import { CausalLmScorer } from "./causalLmScorer.js"
 import { ClassifierSession } from "./classifierSession.js"
 import { LocalGenerator, type StreamedToken } from "./localGenerator.js"
 import type { SessionSettings } from "./onnxSession.js"
-import type { ThreadRequest, ThreadResponse } from "./threadProtocol.js"
+import type { ThreadCancel, ThreadRequest, ThreadResponse } from "./threadProtocol.js"
 
 const settings = workerData as SessionSettings
 const generators = new Map<string, Promise<LocalGenerator>>()
@@ -28,7 +28,8 @@ const handle = async (request: ThreadRequest): Promise<unknown> => {
     case "generate": {
       const generator = await cached(generators, keyOf(request), () => LocalGenerator.load(request.model, settings, request.variant))
       const onTokens = (progress: readonly StreamedToken[]) => parentPort!.postMessage({ id: request.id, progress } satisfies ThreadResponse)
-      return generator.generate(request.prompts, request.params, request.stream ? { onTokens } : {})
+      const isCancelled = () => cancelled.has(request.id)
+      return generator.generate(request.prompts, request.params, request.stream ? { onTokens, cancelled: isCancelled } : { cancelled: isCancelled })
     }
     case "classify": {
       const classifier = await cached(classifiers, keyOf(request), () => ClassifierSession.load(request.model, request.field, settings, request.variant))
@@ -45,8 +46,18 @@ const handle = async (request: ThreadRequest): Promise<unknown> => {
   }
 }
 
-parentPort!.on("message", (request: ThreadRequest) => {
-  handle(request).then(
+/** Requests being handled, and those of them asked to stop (a generation checks before each decode step). */
+const running = new Set<number>()
+const cancelled = new Set<number>()
+
+parentPort!.on("message", (message: ThreadRequest | ThreadCancel) => {
+  if ("cancel" in message) return void (running.has(message.cancel) && cancelled.add(message.cancel))
+  const request = message
+  running.add(request.id)
+  handle(request).finally(() => {
+    running.delete(request.id)
+    cancelled.delete(request.id)
+  }).then(
     (value) => parentPort!.postMessage({ id: request.id, ok: true, value } satisfies ThreadResponse),
     (error) => parentPort!.postMessage({ id: request.id, ok: false, error: errorToPlain(error) } satisfies ThreadResponse)
   )

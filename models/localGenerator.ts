@@ -44,10 +44,12 @@ export interface StreamedToken {
   readonly logprob: number
 }
 
-/** Callbacks of a generation: when every row has its first token, and each step's new tokens. */
+/** Callbacks of a generation: when every row has its first token, each step's new tokens, whether to stop. */
 export interface GenerationHooks {
   readonly onFirstToken?: () => void
   readonly onTokens?: (tokens: readonly StreamedToken[]) => void
+  /** Asked before every decode step; true ends the generation with `InferenceFailed` ("cancelled"). */
+  readonly cancelled?: () => boolean
 }
 
 /** Most KV-cache bytes one batch may hold; with the model's bytes per token it caps the batch's KV tokens. */
@@ -132,7 +134,7 @@ export class LocalGenerator {
     params: GenerationParams,
     hooks: GenerationHooks
   ): Promise<SampleText[]> {
-    const { onFirstToken, onTokens } = hooks
+    const { onFirstToken, onTokens, cancelled } = hooks
     const findStop = stopFinder(this.tokenizer, params.stop ?? [])
     const samples = await generateBatch(this.decoder, {
       groups: batch.map((g) => ({ ids: encoded[g.prompt]!, seeds: seeds[g.prompt]!.slice(g.firstSample, g.firstSample + g.samples) })),
@@ -142,6 +144,7 @@ export class LocalGenerator {
       padId: this.padId,
       ...(findStop ? { findStop } : {}),
       ...(onFirstToken ? { onFirstToken } : {}),
+      ...(cancelled ? { cancelled } : {}),
       ...(onTokens
         ? { onStep: (tokens: readonly StepToken[]) => onTokens(tokens.map((t) => ({ prompt: batch[t.group]!.prompt, sample: batch[t.group]!.firstSample + t.sample, token: t.token, logprob: t.logprob }))) }
         : {})

@@ -5,7 +5,7 @@ import { errorToPlain, isWinnowError, type WinnowError } from "../core/errors.js
 import { DEFAULT_BATCH_BUDGET } from "./batchPlan.js"
 import { InferencePool, type PoolOptions } from "./inferencePool.js"
 import { readModelDir } from "./modelDir.js"
-import type { SampleText } from "./localGenerator.js"
+import type { SampleText, StreamedToken } from "./localGenerator.js"
 import { choiceSeeds, completionBody, completionId, randomSeed } from "./openaiCompletion.js"
 import { CompletionStream } from "./openaiStream.js"
 import { parseServeRequest, type ServeRequest } from "./openaiRequest.js"
@@ -60,11 +60,11 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
   const pieces = TokenPieces.load(dir.tokenizerPath)
   const context = contextLength(dir.config)
   const runtime = ManagedRuntime.make(InferencePool.layer(options.pool))
-  const generate: GenerateMany = async (prompts, params, onTokens) => {
+  const generate: GenerateMany = async (prompts, params, onTokens, signal) => {
     const exit = await runtime.runPromiseExit(Effect.gen(function* () {
       const pool = yield* InferencePool
       return yield* pool.generate({ model: dir.path, ...variant, prompts, params }, onTokens)
-    }))
+    }), signal ? { signal } : undefined)
     if (Exit.isSuccess(exit)) return exit.value
     throw Cause.squash(exit.cause)
   }
@@ -102,7 +102,7 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
       repetition_penalty: request.repetition_penalty,
       max_new_tokens: maxTokens,
       ...(request.stop.length > 0 ? { stop: request.stop } : {})
-    }, stream ? (tokens) => stream.tokens(tokens) : undefined)
+    }, { ...(stream ? { onTokens: (tokens: readonly StreamedToken[]) => stream.tokens(tokens) } : {}), signal: clientGone(res) })
     const stopReasons = await Promise.all(samples.map((s) => stopReasonOf(s, request.stop, tokenizer)))
     const input = { ...meta, promptTokens, samples, stopReasons }
     options.log?.info({ n: request.n, promptTokens, completionTokens: samples.reduce((a, s) => a + s.tokenCount, 0), ms: Date.now() - started, stream: request.stream }, "chat completion")
@@ -153,6 +153,13 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
       await runtime.dispose()
     }
   }
+}
+
+/** Aborts when the client closes the connection before the answer is complete. */
+const clientGone = (res: ServerResponse): AbortSignal => {
+  const controller = new AbortController()
+  res.once("close", () => res.writableFinished || controller.abort())
+  return controller.signal
 }
 
 const contextLength = (config: Record<string, unknown>): number | undefined => {

@@ -7,13 +7,13 @@ const prompt = (text: string, n: number): GenerationPrompt => ({ messages: [{ ro
 
 /** Records each call and answers it when told to: every sample's text names its prompt's message. */
 const scheduler = () => {
-  const calls: Array<{ texts: string[]; temperature: number; finish: (error?: Error) => void }> = []
-  const generate = (prompts: readonly GenerationPrompt[], p: GenerationParams) =>
+  const calls: Array<{ texts: string[]; temperature: number; signal: AbortSignal | undefined; finish: (error?: Error) => void }> = []
+  const generate = (prompts: readonly GenerationPrompt[], p: GenerationParams, _onTokens?: unknown, signal?: AbortSignal) =>
     new Promise<SampleText[]>((resolve, reject) => {
       const samples = prompts.flatMap((pr, i) => pr.seeds.map((_, s): SampleText => ({
         prompt: i, sample: s, text: `${pr.messages[0]!.content}#${s}`, tokenCount: 1, promptTokens: 1, logprobs: [], entropies: [], finish: "length"
       })))
-      calls.push({ texts: prompts.map((pr) => pr.messages[0]!.content), temperature: p.temperature, finish: (error) => (error ? reject(error) : resolve(samples)) })
+      calls.push({ texts: prompts.map((pr) => pr.messages[0]!.content), temperature: p.temperature, signal, finish: (error) => (error ? reject(error) : resolve(samples)) })
     })
   return { calls, generate }
 }
@@ -45,7 +45,7 @@ describe("RequestBatcher", () => {
     calls[3]!.finish()
     expect((await c).map((s) => s.text)).toEqual(["c#0"])
     expect((await e).map((s) => s.text)).toEqual(["e#0", "e#1"])
-    expect(batcher.stats).toEqual({ calls: 4, requests: 5 })
+    expect(batcher.stats).toEqual({ calls: 4, requests: 5, cancelled: 0 })
   })
 
   it("fails every request of a failed call and keeps serving the next ones", async () => {
@@ -82,5 +82,27 @@ describe("RequestBatcher", () => {
     calls[3]!.finish()
     calls[4]!.finish()
     expect((await Promise.all(all)).map((s) => s[0]!.text)).toEqual(["a#0", "b#0", "c#0", "d#0", "e#0", "f#0", "g#0", "h#0"])
+  })
+
+  it("drops a waiting request whose client went away, and stops a call only when all its clients are gone", async () => {
+    const { calls, generate } = scheduler()
+    const batcher = new RequestBatcher(generate, { slots: 1, maxRows: 8 })
+    const clients = ["a", "b", "c", "d"].map(() => new AbortController())
+    const results = ["a", "b", "c", "d"].map((t, i) => batcher.submit(prompt(t, 1), params(1), { signal: clients[i]!.signal }))
+    clients[1]!.abort()
+    await expect(results[1]).rejects.toThrow("cancelled")
+    calls[0]!.finish()
+    await tick()
+    expect(calls[1]!.texts).toEqual(["c", "d"])
+    clients[2]!.abort()
+    expect(calls[1]!.signal!.aborted).toBe(false)
+    clients[3]!.abort()
+    expect(calls[1]!.signal!.aborted).toBe(true)
+    calls[1]!.finish(new Error("cancelled"))
+    await Promise.allSettled(results)
+    expect(batcher.stats).toEqual({ calls: 2, requests: 3, cancelled: 2 })
+    const gone = new AbortController()
+    gone.abort()
+    await expect(batcher.submit(prompt("e", 1), params(1), { signal: gone.signal })).rejects.toThrow("cancelled")
   })
 })

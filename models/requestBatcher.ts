@@ -1,10 +1,17 @@
+import { InferenceFailed } from "../core/errors.js"
 import type { GenerationParams, GenerationPrompt, SampleText, StreamedToken } from "./localGenerator.js"
 
 /** Receives each step's new tokens of a streamed generation. */
 export type TokenSink = (tokens: readonly StreamedToken[]) => void
 
-/** Runs one generation call for several prompts (the inference pool's `generate`), streaming when given a sink. */
-export type GenerateMany = (prompts: readonly GenerationPrompt[], params: GenerationParams, onTokens?: TokenSink) => Promise<SampleText[]>
+/** Runs one generation call for several prompts (the inference pool's `generate`), streaming when given a sink, stopped by `signal`. */
+export type GenerateMany = (prompts: readonly GenerationPrompt[], params: GenerationParams, onTokens?: TokenSink, signal?: AbortSignal) => Promise<SampleText[]>
+
+/** A request's streaming sink, and the signal of its client going away. */
+export interface SubmitOptions {
+  readonly onTokens?: TokenSink
+  readonly signal?: AbortSignal
+}
 
 /** How a `RequestBatcher` shares the inference threads. */
 export interface BatcherOptions {
@@ -21,6 +28,9 @@ interface Pending {
   readonly onTokens: TokenSink | undefined
   readonly resolve: (samples: SampleText[]) => void
   readonly reject: (error: unknown) => void
+  aborted: boolean
+  /** Set once the request leaves in a call: stops that call when all its requests are gone. */
+  call?: { readonly members: readonly Pending[]; readonly controller: AbortController }
 }
 
 /**
@@ -29,31 +39,52 @@ interface Pending {
  * while a slot is free; requests that arrive while every slot is busy wait, and the oldest of them
  * leaves with every waiting request that has the same sampling parameters (up to `maxRows`
  * samples). Use in `winnow serve`. Batched samples can differ from unbatched ones in the last bits
- * of their logits, so a seeded request is reproducible only when it runs alone.
+ * of their logits, so a seeded request is reproducible only when it runs alone. A request whose
+ * signal aborts leaves the queue, or, once every request of its call is gone, stops the call.
  */
 export class RequestBatcher {
   private readonly waiting: Pending[] = []
   private busy = 0
-  /** Generation calls made so far and the requests they carried (for logs and tests). */
-  readonly stats = { calls: 0, requests: 0 }
+  /** Generation calls made so far, the requests they carried, and the calls or waiting requests dropped because their clients went away. */
+  readonly stats = { calls: 0, requests: 0, cancelled: 0 }
 
   constructor(private readonly generate: GenerateMany, private readonly options: BatcherOptions) {}
 
-  /** Samples one prompt; resolves with its samples, `prompt` 0, in sample order. `onTokens` streams its tokens as they are sampled. */
-  submit(prompt: GenerationPrompt, params: GenerationParams, onTokens?: TokenSink): Promise<SampleText[]> {
+  /** Samples one prompt; resolves with its samples, `prompt` 0, in sample order. */
+  submit(prompt: GenerationPrompt, params: GenerationParams, options: SubmitOptions = {}): Promise<SampleText[]> {
+    const { onTokens, signal } = options
+    if (signal?.aborted) return Promise.reject(cancelledError())
     return new Promise((resolve, reject) => {
-      this.waiting.push({ prompt, params, key: JSON.stringify(params), onTokens, resolve, reject })
+      const pending: Pending = { prompt, params, key: JSON.stringify(params), onTokens, resolve, reject, aborted: false }
+      signal?.addEventListener("abort", () => this.abandon(pending), { once: true })
+      this.waiting.push(pending)
       this.dispatch()
     })
+  }
+
+  private abandon(pending: Pending): void {
+    pending.aborted = true
+    const at = this.waiting.indexOf(pending)
+    if (at >= 0) {
+      this.waiting.splice(at, 1)
+      this.stats.cancelled++
+      return pending.reject(cancelledError())
+    }
+    if (pending.call?.members.every((p) => p.aborted) && !pending.call.controller.signal.aborted) {
+      this.stats.cancelled++
+      pending.call.controller.abort()
+    }
   }
 
   private dispatch(): void {
     while (this.busy < this.options.slots && this.waiting.length > 0) {
       const batch = this.takeBatch()
+      const call = { members: batch, controller: new AbortController() }
+      batch.forEach((p) => (p.call = call))
       this.busy++
       this.stats.calls++
       this.stats.requests += batch.length
-      this.generate(batch.map((p) => p.prompt), batch[0]!.params, routeTokens(batch))
+      this.generate(batch.map((p) => p.prompt), batch[0]!.params, routeTokens(batch), call.controller.signal)
         .then(
           (samples) => batch.forEach((p, i) => p.resolve(samples.filter((s) => s.prompt === i).map((s) => ({ ...s, prompt: 0 })))),
           (error: unknown) => batch.forEach((p) => p.reject(error))
@@ -102,3 +133,5 @@ const routeTokens = (batch: readonly Pending[]): TokenSink | undefined => {
     })
   }
 }
+
+const cancelledError = (): InferenceFailed => new InferenceFailed({ model: "(serve)", reason: "cancelled: the client went away" })

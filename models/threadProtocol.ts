@@ -52,6 +52,11 @@ export type ThreadRequest =
       readonly batchSize: number
     }
 
+/** Tells an inference thread to stop a running generation before its next decode step. */
+export interface ThreadCancel {
+  readonly cancel: number
+}
+
 /** What an inference thread posts back: progress of a streamed generation, then one answer. */
 export type ThreadResponse =
   | { readonly id: number; readonly ok: true; readonly value: unknown }

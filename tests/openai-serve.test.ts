@@ -142,6 +142,30 @@ describe("winnow serve, driven by the official openai client", () => {
     }
   })
 
+  it("stops generating for a client that goes away mid-stream", async () => {
+    const health = async () => ((await (await fetch(server.url.replace(/\/v1$/, "/health"))).json()) as { generation: { cancelled: number } }).generation
+    const before = await health()
+    const gone = new AbortController()
+    const response = await fetch(`${server.url}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "tiny-chat", messages: [{ role: "user", content: "讲一个很长的故事。" }], max_tokens: 400, seed: 7, stream: true }),
+      signal: gone.signal
+    })
+    const reader = response.body!.getReader()
+    await reader.read()
+    await reader.read()
+    gone.abort()
+    let after = before
+    for (let i = 0; i < 100 && after.cancelled === before.cancelled; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      after = await health()
+    }
+    expect(after.cancelled).toBe(before.cancelled + 1)
+    const next = await client.chat.completions.create({ model: "tiny-chat", messages: [{ role: "user", content: "hi" }], max_tokens: 3 })
+    expect(next.choices[0]!.finish_reason).toBeDefined()
+  })
+
   it("never streams a stop string, holding back what could begin one", async () => {
     let stopped = 0
     for (const seed of [1, 2, 3]) {

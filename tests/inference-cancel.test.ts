@@ -1,0 +1,59 @@
+import { join } from "node:path"
+import { Effect, Fiber, type Layer, ManagedRuntime } from "effect"
+import { afterAll, describe, expect, it } from "vitest"
+import { InferencePool, ThreadPool } from "../models/inferencePool.js"
+import type { SampleText, StreamedToken } from "../models/localGenerator.js"
+import { repoRoot } from "./support/harness.js"
+
+const model = join(repoRoot, "examples/models/tiny-chat")
+const params = { temperature: 1, top_k: 0, top_p: 1, min_p: 0, repetition_penalty: 1, max_new_tokens: 4000, ignore_eos: true }
+const prompts = [{ messages: [{ role: "user" as const, content: "讲一个很长的故事。" }], seeds: [[1, 2, 3, 4] as const] }]
+
+/** Resolves once the thread has streamed `count` steps of the request. */
+const steps = (count: number) => {
+  let seen = 0
+  let reached!: () => void
+  const done = new Promise<void>((resolve) => (reached = resolve))
+  return { done, onTokens: (_: readonly StreamedToken[]) => ++seen === count && reached() }
+}
+
+describe("stopping a generation in its inference thread", () => {
+  const pool = new ThreadPool({ threads: 1, intraOpThreads: 1 })
+  afterAll(() => pool.close())
+
+  it("stops before the next decode step when the signal aborts, and the thread serves the next request", async () => {
+    const client = new AbortController()
+    const progress = steps(5)
+    const long = pool.request<SampleText[]>({ op: "generate", model, prompts, params, stream: true }, progress.onTokens, client.signal)
+    await progress.done
+    client.abort()
+    await expect(long).rejects.toMatchObject({ _tag: "InferenceFailed", reason: "cancelled" })
+    const short = await pool.request<SampleText[]>({ op: "generate", model, prompts, params: { ...params, max_new_tokens: 3 } })
+    expect(short[0]!.tokenCount).toBe(3)
+  })
+
+  it("stops when the effect running it is interrupted (a cancelled activity)", async () => {
+    const runtime = ManagedRuntime.make(InferencePool.layer({ threads: 1, intraOpThreads: 1 }) as Layer.Layer<InferencePool>)
+    try {
+      const progress = steps(5)
+      let streamed = 0
+      const generate = (max: number, onTokens?: (t: readonly StreamedToken[]) => void) =>
+        Effect.gen(function* () {
+          const pool = yield* InferencePool
+          return yield* pool.generate({ model, prompts, params: { ...params, max_new_tokens: max } }, onTokens)
+        })
+      const fiber = runtime.runFork(generate(4000, (t) => {
+        streamed++
+        progress.onTokens(t)
+      }))
+      await progress.done
+      await runtime.runPromise(Fiber.interrupt(fiber))
+      const atInterrupt = streamed
+      const short = await runtime.runPromise(generate(3))
+      expect(short[0]!.tokenCount).toBe(3)
+      expect(streamed - atInterrupt).toBeLessThan(5)
+    } finally {
+      await runtime.dispose()
+    }
+  })
+})
