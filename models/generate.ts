@@ -2,7 +2,7 @@ import { InferenceFailed } from "../core/errors.js"
 import { type DecoderSession, type KvCache, selectRows } from "./decoderSession.js"
 import { prefillPrompts } from "./prefill.js"
 import { Rng } from "./rng.js"
-import { type SamplingParams, sampleToken } from "./sampling.js"
+import { type SamplingParams, sampleToken, type TokenAlternative } from "./sampling.js"
 
 /** One prompt of a generation batch: its token ids and one seed per sample to draw. */
 export interface PromptGroup {
@@ -36,6 +36,7 @@ export interface StepToken {
   readonly sample: number
   readonly token: number
   readonly logprob: number
+  readonly alternatives?: readonly TokenAlternative[]
 }
 
 /** Why a sample ended. */
@@ -48,6 +49,8 @@ export interface GeneratedSample {
   readonly tokens: number[]
   readonly logprobs: number[]
   readonly entropies: number[]
+  /** with `top_logprobs`: each step's most likely tokens. */
+  readonly alternatives?: Array<readonly TokenAlternative[]>
   finish: FinishReason
   /** with finish "stop": character offset of the stop string in the decoded text. */
   stopAt?: number
@@ -84,7 +87,7 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
     group.seeds.forEach((seed, s) => {
       rowOf.push(g)
       rows.push({
-        out: { group: g, sample: s, tokens: [], logprobs: [], entropies: [], finish: "length" },
+        out: { group: g, sample: s, tokens: [], logprobs: [], entropies: [], ...(params.top_logprobs ? { alternatives: [] } : {}), finish: "length" },
         rng: new Rng(seed),
         seen: penalise ? new Set(group.ids) : undefined,
         pad: width - group.ids.length,
@@ -116,6 +119,7 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
       row.out.tokens.push(pick.token)
       row.out.logprobs.push(pick.logprob)
       row.out.entropies.push(pick.entropy)
+      if (pick.alternatives) row.out.alternatives?.push(pick.alternatives)
       row.seen?.add(pick.token)
       if (request.findStop) {
         stopChecks.push(request.findStop(row.out.tokens).then((at) => {
@@ -130,7 +134,8 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
     if (request.onStep) {
       request.onStep(keep.map((r) => {
         const out = active[r]!.out
-        return { group: out.group, sample: out.sample, token: out.tokens.at(-1)!, logprob: out.logprobs.at(-1)! }
+        const alternatives = out.alternatives?.at(-1)
+        return { group: out.group, sample: out.sample, token: out.tokens.at(-1)!, logprob: out.logprobs.at(-1)!, ...(alternatives ? { alternatives } : {}) }
       }))
     }
     await Promise.all(stopChecks)

@@ -5,7 +5,7 @@ import { DecoderSession } from "./decoderSession.js"
 import { generateBatch, type FinishReason, type StepToken } from "./generate.js"
 import { stopFinder } from "./stopStrings.js"
 import type { SessionSettings } from "./onnxSession.js"
-import type { SamplingParams } from "./sampling.js"
+import type { SamplingParams, TokenAlternative } from "./sampling.js"
 import { type ChatMessage, TextTokenizer } from "./tokenizer.js"
 
 /** One prompt to sample: its conversation and the seed of each sample to draw. */
@@ -34,6 +34,8 @@ export interface SampleText {
   readonly finish: FinishReason
   /** The sampled token ids (what `winnow serve` reports as logprobs tokens); absent from HTTP backends. */
   readonly tokens?: readonly number[]
+  /** with `top_logprobs`: each step's most likely tokens (local generator only). */
+  readonly alternatives?: ReadonlyArray<readonly TokenAlternative[]>
 }
 
 /** One token of one sample, reported as soon as it is sampled (streaming). */
@@ -42,6 +44,8 @@ export interface StreamedToken {
   readonly sample: number
   readonly token: number
   readonly logprob: number
+  /** with `top_logprobs`: the step's most likely tokens. */
+  readonly alternatives?: readonly TokenAlternative[]
 }
 
 /** Callbacks of a generation: when every row has its first token, each step's new tokens, whether to stop. */
@@ -146,7 +150,7 @@ export class LocalGenerator {
       ...(onFirstToken ? { onFirstToken } : {}),
       ...(cancelled ? { cancelled } : {}),
       ...(onTokens
-        ? { onStep: (tokens: readonly StepToken[]) => onTokens(tokens.map((t) => ({ prompt: batch[t.group]!.prompt, sample: batch[t.group]!.firstSample + t.sample, token: t.token, logprob: t.logprob }))) }
+        ? { onStep: (tokens: readonly StepToken[]) => onTokens(tokens.map(({ group, sample, ...token }) => ({ prompt: batch[group]!.prompt, sample: batch[group]!.firstSample + sample, ...token }))) }
         : {})
     })
     return Promise.all(
@@ -163,7 +167,8 @@ export class LocalGenerator {
           logprobs: s.logprobs,
           entropies: s.entropies,
           finish: s.finish,
-          tokens: s.tokens
+          tokens: s.tokens,
+          ...(s.alternatives ? { alternatives: s.alternatives } : {})
         }
       })
     )

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto"
 import type { SampleText } from "./localGenerator.js"
+import type { TokenAlternative } from "./sampling.js"
 import type { TokenPieces } from "./openaiTokens.js"
 import type { ServeRequest } from "./openaiRequest.js"
 
@@ -35,15 +36,20 @@ export const completionId = (): string => `chatcmpl-${randomBytes(12).toString("
 /** OpenAI's finish reason of a sample: an EOS or a stop string are both "stop". */
 export const finishReason = (sample: SampleText): "stop" | "length" => (sample.finish === "length" ? "length" : "stop")
 
-/** One entry of `logprobs.content`: the token's text and bytes and its log-probability (no alternatives are recorded). */
-export const tokenLogprob = (pieces: TokenPieces, id: number | undefined, logprob: number) => {
+const pieceLogprob = (pieces: TokenPieces, id: number | undefined, logprob: number) => {
   const piece = id === undefined ? { token: "", bytes: [] as number[] } : pieces.piece(id)
-  return { token: piece.token, logprob: Number.isFinite(logprob) ? logprob : -9999, bytes: piece.bytes, top_logprobs: [] }
+  return { token: piece.token, logprob: Number.isFinite(logprob) ? logprob : -9999, bytes: piece.bytes }
 }
+
+/** One entry of `logprobs.content`: the token's text, bytes and log-probability, and the step's most likely tokens when asked for. */
+export const tokenLogprob = (pieces: TokenPieces, id: number | undefined, logprob: number, alternatives: readonly TokenAlternative[] = []) => ({
+  ...pieceLogprob(pieces, id, logprob),
+  top_logprobs: alternatives.map((a) => pieceLogprob(pieces, a.token, a.logprob))
+})
 
 const logprobsOf = (input: CompletionInput, sample: SampleText) => {
   if (!input.request.logprobs) return null
-  return { content: sample.logprobs.map((logprob, i) => tokenLogprob(input.pieces, sample.tokens?.[i], logprob)), refusal: null }
+  return { content: sample.logprobs.map((logprob, i) => tokenLogprob(input.pieces, sample.tokens?.[i], logprob, sample.alternatives?.[i])), refusal: null }
 }
 
 /** The `usage` object: prompt tokens once, completion tokens summed over the choices. */

@@ -62,6 +62,8 @@ export interface ServeRequest {
   readonly seed: number | undefined
   readonly stop: string[]
   readonly logprobs: boolean
+  /** Most likely tokens reported per step with `logprobs` (0–20). */
+  readonly top_logprobs: number
   readonly stream: boolean
   readonly include_usage: boolean
 }
@@ -113,6 +115,7 @@ export const parseServeRequest = (body: unknown): Result.Result<ServeRequest, Re
     seed: r.seed ?? undefined,
     stop: stop.filter((s) => s.length > 0),
     logprobs: r.logprobs === true,
+    top_logprobs: r.top_logprobs ?? 0,
     stream: r.stream === true,
     include_usage: r.stream_options?.include_usage === true
   })

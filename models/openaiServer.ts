@@ -101,7 +101,8 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
       min_p: request.min_p,
       repetition_penalty: request.repetition_penalty,
       max_new_tokens: maxTokens,
-      ...(request.stop.length > 0 ? { stop: request.stop } : {})
+      ...(request.stop.length > 0 ? { stop: request.stop } : {}),
+      ...(request.logprobs && request.top_logprobs ? { top_logprobs: request.top_logprobs } : {})
     }, { ...(stream ? { onTokens: (tokens: readonly StreamedToken[]) => stream.tokens(tokens) } : {}), signal: clientGone(res) })
     const stopReasons = await Promise.all(samples.map((s) => stopReasonOf(s, request.stop, tokenizer)))
     const input = { ...meta, promptTokens, samples, stopReasons }

@@ -64,7 +64,7 @@ export class CompletionStream {
     const safe = state.text.text.length - heldBack(state.text.text, this.meta.request.stop)
     const delta = safe > state.sent ? state.text.text.slice(state.sent, safe) : ""
     state.sent = Math.max(state.sent, safe)
-    const logprobs = this.meta.request.logprobs ? { content: [tokenLogprob(this.meta.pieces, token.token, token.logprob)], refusal: null } : null
+    const logprobs = this.meta.request.logprobs ? { content: [tokenLogprob(this.meta.pieces, token.token, token.logprob, token.alternatives)], refusal: null } : null
     if (delta.length > 0 || logprobs) this.send([{ index: token.sample, delta: { content: delta }, logprobs, finish_reason: null }])
   }
 

@@ -25,6 +25,16 @@ describe("sampling", () => {
     expect(pick.entropy).toBeCloseTo(-p.reduce((s, q) => s + q * Math.log(q), 0), 6)
   })
 
+  it("reports the step's most likely tokens with their log-probabilities under the model's own distribution when asked", () => {
+    const logits = randomLogits(3000, 7)
+    const { logZ } = distributionStats(logits)
+    const sorted = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]! || a - b)
+    const pick = sampleToken(logits, 0, 3000, { ...base, temperature: 0.7, top_k: 20, top_logprobs: 5 }, new Rng([1, 2, 3, 4]))
+    expect(pick.alternatives!.map((a) => a.token)).toEqual(sorted.slice(0, 5))
+    pick.alternatives!.forEach((a) => expect(a.logprob).toBeCloseTo(logits[a.token]! - logZ, 5))
+    expect(sampleToken(logits, 0, 3000, base, new Rng([1, 2, 3, 4])).alternatives).toBeUndefined()
+  })
+
   it("top-p keeps only the nucleus: with one dominant token nothing else is drawn", () => {
     const logits = Float32Array.from([10, 0, 0, 0, 0])
     const rng = new Rng([9, 9, 9, 9])

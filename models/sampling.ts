@@ -7,6 +7,14 @@ export interface SamplingParams {
   readonly top_p: number
   readonly min_p: number
   readonly repetition_penalty: number
+  /** Also report this many most likely tokens of each step with their log-probabilities (0–20; default 0). */
+  readonly top_logprobs?: number
+}
+
+/** One of the most likely tokens of a step, under the model's own distribution. */
+export interface TokenAlternative {
+  readonly token: number
+  readonly logprob: number
 }
 
 /** What one sampling step chose and what it knew about the distribution. */
@@ -16,6 +24,8 @@ export interface SampledToken {
   readonly logprob: number
   /** entropy (nats) of the model's own distribution at this step. */
   readonly entropy: number
+  /** with `top_logprobs`: the step's most likely tokens, best first. */
+  readonly alternatives?: readonly TokenAlternative[]
 }
 
 /**
@@ -35,7 +45,10 @@ export const sampleToken = (
   const stats = distributionStats(row)
   const penalised = params.repetition_penalty !== 1 && seen && seen.size > 0 ? applyPenalty(row, seen, params.repetition_penalty) : row
   const token = params.temperature === 0 ? argmax(penalised) : drawToken(penalised, params, rng, penalised === row ? stats : undefined)
-  return { token, logprob: row[token]! - stats.logZ, entropy: stats.entropy }
+  const sampled = { token, logprob: row[token]! - stats.logZ, entropy: stats.entropy }
+  if (!params.top_logprobs) return sampled
+  const alternatives = Array.from(topK(row, Math.min(params.top_logprobs, vocab)), (id) => ({ token: id, logprob: row[id]! - stats.logZ }))
+  return { ...sampled, alternatives }
 }
 
 /** log-partition and entropy of softmax(row), in one pass over the vocabulary. */

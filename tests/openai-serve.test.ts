@@ -88,6 +88,24 @@ describe("winnow serve, driven by the official openai client", () => {
     expect(completion.usage!.total_tokens).toBe(completion.usage!.prompt_tokens + tokens)
   })
 
+  it("reports top_logprobs: the most likely tokens of each step, best first, the sampled one among them under greedy decoding", async () => {
+    const request = { model: "tiny-chat", messages: [{ role: "user" as const, content: "你好" }], max_tokens: 12, temperature: 0, logprobs: true, top_logprobs: 3 }
+    const completion = await client.chat.completions.create(request)
+    const content = completion.choices[0]!.logprobs!.content!
+    expect(content.length).toBeGreaterThan(0)
+    for (const entry of content) {
+      expect(entry.top_logprobs).toHaveLength(3)
+      expect(entry.top_logprobs[0]).toEqual({ token: entry.token, logprob: entry.logprob, bytes: entry.bytes })
+      expect(entry.top_logprobs[0]!.logprob).toBeGreaterThanOrEqual(entry.top_logprobs[1]!.logprob)
+      expect(entry.top_logprobs[1]!.logprob).toBeGreaterThanOrEqual(entry.top_logprobs[2]!.logprob)
+    }
+    const streamed: typeof content = []
+    for await (const chunk of await client.chat.completions.create({ ...request, stream: true })) streamed.push(...(chunk.choices[0]?.logprobs?.content ?? []))
+    expect(streamed).toEqual(content)
+    const plain = await client.chat.completions.create({ ...request, top_logprobs: 0 })
+    expect(plain.choices[0]!.logprobs!.content![0]!.top_logprobs).toEqual([])
+  })
+
   it("gives the same choices for the same seed and other choices for another seed", async () => {
     const ask = (seed: number) =>
       client.chat.completions.create({ model: "tiny-chat", messages: [{ role: "user", content: "Tell me about rivers." }], n: 3, max_tokens: 10, seed, logprobs: true })
