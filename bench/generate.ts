@@ -35,12 +35,17 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
  * prompt against ONNX Runtime for Python, the campaign workload against the strongest peer.
  * The three implementations take turns run by run (the machine is shared, so slow spells hit all
  * of them); fixed-length figures take the fastest of five repetitions, best-of-N sums two rounds.
- * Options: `--threads N` (default: all cores), `--skip-transformers-js`.
+ * Options: `--threads N` (default: all cores), `--skip-transformers-js`, `--only-serve` (just the
+ * `winnow serve` batching comparison).
  */
 export const main = async (args: string[]): Promise<void> => {
   const threadsAt = args.indexOf("--threads")
   const threads = threadsAt >= 0 ? Number(args[threadsAt + 1]) : availableParallelism()
   const dir = benchModelDir()
+  if (args.includes("--only-serve")) {
+    const [first, ...rest] = await serveResults(dir, threads)
+    return report(rest, first!)
+  }
   const model = readModelDir(dir, "model", "bench")
   const eos = tokenIdList(model.generationConfig.eos_token_id)
   const fixedPrompt = benchPrompts(1, FIXED_PROMPT)
@@ -104,8 +109,7 @@ export const main = async (args: string[]): Promise<void> => {
   const pools = await comparePools(dir, threads, log)
   details.push(benchResult(`pool ${pools.many.threads}×${pools.many.intra} threads vs ${pools.one.threads}×${pools.one.intra} (4 concurrent best-of-8 requests)`, pools.many.seconds, pools.one.seconds, "s", true))
 
-  const serve = await compareServeBatching(dir, threads, log)
-  details.push(benchResult("winnow serve, 8 concurrent requests (n=4, ≤128 tokens): batched vs --no-batch", serve.batched, serve.unbatched, "s", true))
+  details.push(...(await serveResults(dir, threads)))
 
   report(details, benchResult("generate best-of-8 512+≤256 vs onnxruntime-python", perPrompt(best.ours), perPrompt(best.python), "s/prompt", true))
 }
@@ -120,6 +124,16 @@ const measureTtft = async (generator: LocalGenerator, prompt: number[]): Promise
     n16.push(await first(16, rep))
   }
   return { n1: Math.min(...n1), n16: Math.min(...n16) }
+}
+
+/** `winnow serve` with and without cross-request batching: many n = 1 clients, then fewer n = 4 ones. */
+const serveResults = async (dir: string, threads: number): Promise<BenchResult[]> => {
+  const results: BenchResult[] = []
+  for (const [clients, n] of [[16, 1], [8, 4]] as const) {
+    const serve = await compareServeBatching(dir, threads, clients, n, log)
+    results.push(benchResult(`winnow serve, ${clients} concurrent requests (n=${n}, ≤128 tokens): batched vs --no-batch`, serve.batched, serve.unbatched, "s", true))
+  }
+  return results
 }
 
 const mib = (bytes: number): number => Math.round(bytes / 2 ** 20)

@@ -2,8 +2,6 @@ import { poolWithThreads } from "../../models/inferencePool.js"
 import { startServe } from "../../models/openaiServer.js"
 import { readCorpus } from "../../tests/fixtures/index.js"
 
-const CLIENTS = 8
-const N = 4
 const MAX_TOKENS = 128
 const ROUNDS = 2
 
@@ -14,15 +12,15 @@ export interface ServeFigure {
 }
 
 /**
- * Eight clients each ask `winnow serve` (one inference thread per core, as `--threads` sets it)
- * for n = 4 choices of up to 128 tokens at once, as a campaign's HTTP backend with concurrency 8
- * would. Two servers over the same model take turns, one merging concurrent requests into shared
- * batches (the default), one decoding each request alone (`--no-batch`); each keeps its fastest
- * of two rounds, after a warm-up round.
+ * `clients` clients each ask `winnow serve` (one inference thread per core, as `--threads` sets
+ * it) for `n` choices of up to 128 tokens at once, as a campaign's HTTP backend with that
+ * concurrency would. Two servers over the same model take turns, one merging concurrent requests
+ * into shared batches (the default), one decoding each request alone (`--no-batch`); each keeps
+ * its fastest of two rounds, after a warm-up round.
  */
-export const compareServeBatching = async (dir: string, cores: number, log: (l: string) => void): Promise<ServeFigure> => {
+export const compareServeBatching = async (dir: string, cores: number, clients: number, n: number, log: (l: string) => void): Promise<ServeFigure> => {
   const corpus = readCorpus().replace(/\s+/g, " ")
-  const prompts = Array.from({ length: CLIENTS }, (_, i) => corpus.slice(i * 300, i * 300 + 200))
+  const prompts = Array.from({ length: clients }, (_, i) => corpus.slice(i * 300, i * 300 + 200))
   const servers = await Promise.all([true, false].map((batch) =>
     startServe({ modelDir: dir, name: "bench", host: "127.0.0.1", port: 0, pool: poolWithThreads(cores), defaultMaxTokens: MAX_TOKENS, batch })))
   const times = servers.map(() => [] as number[])
@@ -30,7 +28,7 @@ export const compareServeBatching = async (dir: string, cores: number, log: (l: 
     fetch(`${url}/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "bench", messages: [{ role: "user", content }], n: N, max_tokens: MAX_TOKENS, temperature: 1, top_k: 50, seed })
+      body: JSON.stringify({ model: "bench", messages: [{ role: "user", content }], n, max_tokens: MAX_TOKENS, temperature: 1, top_k: 50, seed })
     }).then(async (r) => {
       if (r.status !== 200) throw new Error(`winnow serve answered ${r.status}: ${await r.text()}`)
       return r.json()
@@ -41,7 +39,7 @@ export const compareServeBatching = async (dir: string, cores: number, log: (l: 
         const started = performance.now()
         await Promise.all(prompts.map((p, i) => ask(server.url, p, round * 100 + i)))
         if (round > 0) times[s]!.push((performance.now() - started) / 1000)
-        log(`serve ${s === 0 ? "batched" : "unbatched"} round ${round}${round === 0 ? " (warm-up)" : ""}: ${((performance.now() - started) / 1000).toFixed(2)} s`)
+        log(`serve ${clients}×n=${n} ${s === 0 ? "batched" : "unbatched"} round ${round}${round === 0 ? " (warm-up)" : ""}: ${((performance.now() - started) / 1000).toFixed(2)} s`)
       }
     }
   } finally {
