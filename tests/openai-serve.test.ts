@@ -184,6 +184,28 @@ describe("winnow serve, driven by the official openai client", () => {
     expect(next.choices[0]!.finish_reason).toBeDefined()
   })
 
+  it("keeps decoding a shared batch for the clients still there when one of them leaves", async () => {
+    const story = { model: "tiny-chat", messages: [{ role: "user" as const, content: "讲一个故事。" }], max_tokens: 60, temperature: 0.8 }
+    const alone = await client.chat.completions.create({ ...story, seed: 22 })
+    const first = client.chat.completions.create({ ...story, seed: 20 })
+    const gone = new AbortController()
+    const leaving = fetch(`${server.url}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...story, seed: 21, stream: true }),
+      signal: gone.signal
+    }).then(async (response) => {
+      const reader = response.body!.getReader()
+      await reader.read()
+      await reader.read()
+      gone.abort()
+    })
+    const staying = client.chat.completions.create({ ...story, seed: 22 })
+    await Promise.all([first, leaving])
+    expect((await staying).choices.map((c) => c.message.content)).toEqual(alone.choices.map((c) => c.message.content))
+    expect((await client.models.list()).data).toHaveLength(1)
+  })
+
   it("never streams a stop string, holding back what could begin one", async () => {
     let stopped = 0
     for (const seed of [1, 2, 3]) {
