@@ -4,19 +4,15 @@ import { readdir, utimes, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { Version } from "./manifest.js"
 import { DatasetStore, type DatasetStoreApi } from "./store.js"
-import { failure, lineage, run, sft, tempStore } from "./test-fixtures.js"
+import { failure, lineage, run, sft } from "./test-fixtures.js"
+import { useTempStore } from "./test-store.js"
 
 let root: string
 let store: DatasetStoreApi
-let cleanup: () => Promise<void>
-
-beforeEach(async () => {
-  ;({ root, store, cleanup } = await tempStore())
-})
-afterEach(() => cleanup())
+useTempStore((fresh) => ({ root, store } = fresh))
 
 const expectLinearChain = (log: ReadonlyArray<Version>, n: number) => {
   expect(log.map((v) => v.manifest.sequence)).toEqual(Array.from({ length: n }, (_, i) => n - i))

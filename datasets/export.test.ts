@@ -1,17 +1,13 @@
 import { readdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { DatasetStoreApi } from "./store.js"
-import { dpo, failure, lineage, run, sft, tempStore } from "./test-fixtures.js"
+import { dpo, failure, lineage, run, sft } from "./test-fixtures.js"
+import { useTempStore } from "./test-store.js"
 
 let root: string
 let store: DatasetStoreApi
-let cleanup: () => Promise<void>
-
-beforeEach(async () => {
-  ;({ root, store, cleanup } = await tempStore())
-})
-afterEach(() => cleanup())
+useTempStore((fresh) => ({ root, store } = fresh))
 
 const commitTwoRounds = async () => {
   const r1 = await run(store.stageSegment({ campaignId: "c", round: 1, shard: 0,

@@ -1,19 +1,15 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { canonicalJson, sha256 } from "../core/hash.js"
 import { manifestText, versionIdOf } from "./manifest.js"
 import type { DatasetStoreApi } from "./store.js"
-import { collect, lineage, run, sft, tempStore } from "./test-fixtures.js"
+import { collect, lineage, run, sft } from "./test-fixtures.js"
+import { useTempStore } from "./test-store.js"
 
 let root: string
 let store: DatasetStoreApi
-let cleanup: () => Promise<void>
-
-beforeEach(async () => {
-  ;({ root, store, cleanup } = await tempStore())
-})
-afterEach(() => cleanup())
+useTempStore((fresh) => ({ root, store } = fresh))
 
 const legacyRecords = [sft("旧问题", "旧答案，内容比较长一些，方便比较相似度。", 0.6, 1), sft("old question", "old answer", 0.4, 1)]
   .sort((a, b) => (a.id < b.id ? -1 : 1))

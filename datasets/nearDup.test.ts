@@ -1,20 +1,16 @@
 import { readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { chooseBands, candidateProbability } from "./minhash.js"
 import { makeRecord, type SftRecord } from "./record.js"
 import { HashList, normalizeText, tokenHashes } from "./shingles.js"
 import type { DatasetStoreApi } from "./store.js"
 import { collect, failure, lineage, run, tempStore } from "./test-fixtures.js"
+import { useTempStore } from "./test-store.js"
 
 let root: string
 let store: DatasetStoreApi
-let cleanup: () => Promise<void>
-
-beforeEach(async () => {
-  ;({ root, store, cleanup } = await tempStore())
-})
-afterEach(() => cleanup())
+useTempStore((fresh) => ({ root, store } = fresh))
 
 const tokens = (text: string): Array<number> => {
   const list = new HashList()

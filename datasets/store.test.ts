@@ -1,19 +1,15 @@
 import { readdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Stream } from "effect"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { DatasetStoreApi } from "./store.js"
 import { sha256 } from "../core/hash.js"
 import { collect, dpo, failure, lineage, run, sft, tempStore } from "./test-fixtures.js"
+import { useTempStore } from "./test-store.js"
 
 let root: string
 let store: DatasetStoreApi
-let cleanup: () => Promise<void>
-
-beforeEach(async () => {
-  ;({ root, store, cleanup } = await tempStore())
-})
-afterEach(() => cleanup())
+useTempStore((fresh) => ({ root, store } = fresh))
 
 const round1 = [sft("2+2?", "4", 0.9), sft("capital of France?", "Paris", 0.7), sft("你好吗？", "我很好，谢谢。", 0.8)]
 

@@ -1,18 +1,14 @@
 import { readFile, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Stream } from "effect"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { DatasetStoreApi } from "./store.js"
-import { failure, lineage, run, sft, tempStore } from "./test-fixtures.js"
+import { failure, lineage, run, sft } from "./test-fixtures.js"
+import { useTempStore } from "./test-store.js"
 
 let root: string
 let store: DatasetStoreApi
-let cleanup: () => Promise<void>
-
-beforeEach(async () => {
-  ;({ root, store, cleanup } = await tempStore())
-})
-afterEach(() => cleanup())
+useTempStore((fresh) => ({ root, store } = fresh))
 
 const twoVersions = async () => {
   for (const round of [1, 2]) {
