@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { RunningWorker } from "../worker/temporalWorker.js"
-import { clusterEnv, runCli, startTestWorker, tempDir, uniqueQueue, writeDemoSpec } from "./support/harness.js"
+import { runCli, startTestCluster, tempDir, writeDemoSpec } from "./support/harness.js"
 
 const specWith = writeDemoSpec
 
@@ -20,11 +20,8 @@ describe("campaign commands against a cluster", () => {
   let dir: string
 
   beforeAll(async () => {
-    const home = tempDir("cli")
-    const queue = uniqueQueue("cli")
-    env = clusterEnv(queue, home)
     dir = tempDir("cli-specs")
-    worker = await startTestWorker(queue, home)
+    ;({ env, worker } = await startTestCluster("cli"))
   })
   afterAll(async () => worker?.shutdown())
 

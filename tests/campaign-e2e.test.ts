@@ -3,21 +3,17 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { RunningWorker } from "../worker/temporalWorker.js"
 import { decoderFiles, TINY_CHAT_OPTIONS, writeModelDir } from "./fixtures/index.js"
-import { clusterEnv, lastJson, repoRoot, runCli, startTestWorker, tempDir, uniqueQueue, writeDemoSpec } from "./support/harness.js"
+import { lastJson, repoRoot, runCli, startTestCluster, tempDir, writeDemoSpec } from "./support/harness.js"
 
 const demoSpec = writeDemoSpec
 
 describe("a campaign end to end on the real Temporal server", () => {
   let worker: RunningWorker
   let home: string
-  let queue: string
   let env: Record<string, string>
 
   beforeAll(async () => {
-    home = tempDir("e2e")
-    queue = uniqueQueue("e2e")
-    env = clusterEnv(queue, home)
-    worker = await startTestWorker(queue, home)
+    ;({ home, env, worker } = await startTestCluster("e2e"))
   })
   afterAll(async () => worker?.shutdown())
 

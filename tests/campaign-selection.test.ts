@@ -6,7 +6,7 @@ import { Worker } from "@temporalio/worker"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import type { RoundStats } from "../campaign/contracts.js"
 import type { RunningWorker } from "../worker/temporalWorker.js"
-import { clusterEnv, lastJson, runCli, startTestWorker, tempDir, uniqueQueue, writeDemoSpec } from "./support/harness.js"
+import { lastJson, runCli, startTestCluster, writeDemoSpec } from "./support/harness.js"
 
 const workflowsPath = fileURLToPath(new URL("../workflows/index.ts", import.meta.url))
 
@@ -24,10 +24,7 @@ describe("selection policies and accept-until-K on the real Temporal server", ()
   let client: Client
 
   beforeAll(async () => {
-    dir = tempDir("selection")
-    const queue = uniqueQueue("selection")
-    env = clusterEnv(queue, dir)
-    worker = await startTestWorker(queue, dir)
+    ;({ home: dir, env, worker } = await startTestCluster("selection"))
     client = new Client({ connection: await Connection.connect({ address: inject("temporalAddress") }) })
   })
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { RunningWorker } from "../worker/temporalWorker.js"
-import { clusterEnv, runCli, startTestWorker, tempDir, uniqueQueue, writeDemoSpec } from "./support/harness.js"
+import { runCli, startTestCluster, tempDir, writeDemoSpec } from "./support/harness.js"
 
 /** The demo spec, one round, with `output.dedup` set as given; returns its path. */
 const demoWithDedup = (dir: string, name: string, dedup: Record<string, unknown> | undefined): string =>
@@ -18,11 +18,8 @@ describe("campaign output.dedup reaches the store", () => {
   let env: Record<string, string>
 
   beforeAll(async () => {
-    home = tempDir("dedup-campaign")
     dir = tempDir("dedup-specs")
-    const queue = uniqueQueue("dedup")
-    env = clusterEnv(queue, home)
-    worker = await startTestWorker(queue, home)
+    ;({ home, env, worker } = await startTestCluster("dedup-campaign"))
   })
   afterAll(async () => worker?.shutdown())
 

@@ -8,8 +8,8 @@ import { isRetryable, type WinnowError } from "../core/errors.js"
 import type { GenerationParams } from "../models/localGenerator.js"
 import { OpenAIGenerator, type RetryNotice } from "../models/openaiGenerator.js"
 import { MAX_RETRY_AFTER_MS, retryAfterMs } from "../models/openaiHttp.js"
-import { type RunningServe, startServe } from "../models/openaiServer.js"
-import { repoRoot } from "./support/harness.js"
+import type { RunningServe } from "../models/openaiServer.js"
+import { startTinyChatServe } from "./support/harness.js"
 
 const params: GenerationParams = { temperature: 1, top_k: 0, top_p: 1, min_p: 0, repetition_penalty: 1, max_new_tokens: 12 }
 
@@ -267,14 +267,7 @@ describe("the OpenAI-compatible backend against misbehaving servers", () => {
 describe("the OpenAI-compatible backend against winnow serve", () => {
   let server: RunningServe
   beforeAll(async () => {
-    server = await startServe({
-      modelDir: join(repoRoot, "examples/models/tiny-chat"),
-      name: "tiny-chat",
-      host: "127.0.0.1",
-      port: 0,
-      pool: { threads: 1, intraOpThreads: 1 },
-      defaultMaxTokens: 64
-    })
+    server = await startTinyChatServe()
   })
   afterAll(async () => server?.close())
 

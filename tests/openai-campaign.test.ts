@@ -3,9 +3,9 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { parse, stringify } from "yaml"
 import { httpModelHash } from "../models/openaiGenerator.js"
-import { type RunningServe, startServe } from "../models/openaiServer.js"
+import type { RunningServe } from "../models/openaiServer.js"
 import type { RunningWorker } from "../worker/temporalWorker.js"
-import { clusterEnv, lastJson, repoRoot, runCli, startTestWorker, tempDir, uniqueQueue, writeDemoSpec } from "./support/harness.js"
+import { lastJson, runCli, startTestCluster, startTinyChatServe, tempDir, writeDemoSpec } from "./support/harness.js"
 
 /** The demo spec with its generator moved behind an OpenAI-compatible server. */
 const httpSpec = (dir: string, name: string, baseUrl: string): string =>
@@ -22,18 +22,8 @@ describe("a campaign whose generator is an OpenAI-compatible server (winnow serv
   let env: Record<string, string>
 
   beforeAll(async () => {
-    server = await startServe({
-      modelDir: join(repoRoot, "examples/models/tiny-chat"),
-      name: "tiny-chat",
-      host: "127.0.0.1",
-      port: 0,
-      pool: { threads: 1, intraOpThreads: 1 },
-      defaultMaxTokens: 64
-    })
-    const home = tempDir("openai-campaign")
-    const queue = uniqueQueue("openai-campaign")
-    env = clusterEnv(queue, home)
-    worker = await startTestWorker(queue, home)
+    server = await startTinyChatServe()
+    ;({ env, worker } = await startTestCluster("openai-campaign"))
   })
   afterAll(async () => {
     await worker?.shutdown()

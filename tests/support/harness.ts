@@ -7,6 +7,7 @@ import { pino } from "pino"
 import { inject } from "vitest"
 import { parse, stringify } from "yaml"
 import { defaultPoolOptions } from "../../models/inferencePool.js"
+import { type RunningServe, startServe } from "../../models/openaiServer.js"
 import { type RunningWorker, startWorker } from "../../worker/temporalWorker.js"
 
 /** The repository root. */
@@ -60,6 +61,31 @@ export const startTestWorker = (taskQueue: string, home: string): Promise<Runnin
     home,
     pool: defaultPoolOptions(),
     logger: pino({ level: "warn" }, pino.destination(2))
+  })
+
+/** A winnow worker on a task queue of its own with its own WINNOW_HOME, and the CLI environment that reaches it. */
+export interface TestCluster {
+  readonly home: string
+  readonly env: Record<string, string>
+  readonly worker: RunningWorker
+}
+
+/** Starts a `TestCluster` named `name` (home and queue are fresh); shut `worker` down after the tests. */
+export const startTestCluster = async (name: string): Promise<TestCluster> => {
+  const home = tempDir(name)
+  const queue = uniqueQueue(name)
+  return { home, env: clusterEnv(queue, home), worker: await startTestWorker(queue, home) }
+}
+
+/** `winnow serve` in process over the bundled tiny chat model, one inference thread, on a free port. */
+export const startTinyChatServe = (): Promise<RunningServe> =>
+  startServe({
+    modelDir: join(repoRoot, "examples/models/tiny-chat"),
+    name: "tiny-chat",
+    host: "127.0.0.1",
+    port: 0,
+    pool: { threads: 1, intraOpThreads: 1 },
+    defaultMaxTokens: 64
   })
 
 /**
