@@ -1,7 +1,4 @@
-import { existsSync, renameSync, rmSync } from "node:fs"
-import { join } from "node:path"
-import { sha256 } from "../../core/hash.js"
-import { toolCache } from "../../core/home.js"
+import { cachedBenchModel } from "../modelCache.js"
 import { buildDecoder, type DecoderOptions, describeDecoder, readCorpus } from "../../tests/fixtures/index.js"
 
 /**
@@ -25,16 +22,7 @@ export const BENCH_MODEL_OPTIONS: DecoderOptions = {
 }
 
 /** Builds the bench model once into the tool cache (keyed by its options) and returns its directory. */
-export const benchModelDir = (): string => {
-  const key = sha256(JSON.stringify(BENCH_MODEL_OPTIONS)).slice(0, 12)
-  const dir = join(toolCache(), "bench-models", `generate-${key}`)
-  if (existsSync(join(dir, "onnx", "model.onnx"))) return dir
-  const staging = `${dir}.partial-${process.pid}`
-  rmSync(staging, { recursive: true, force: true })
-  buildDecoder(staging, BENCH_MODEL_OPTIONS)
-  renameSync(staging, dir)
-  return dir
-}
+export const benchModelDir = (): string => cachedBenchModel("generate", BENCH_MODEL_OPTIONS, buildDecoder)
 
 /**
  * `count` prompts of exactly `length` token ids, cut from the bundled corpus at different

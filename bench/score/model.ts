@@ -1,7 +1,4 @@
-import { existsSync, renameSync, rmSync } from "node:fs"
-import { join } from "node:path"
-import { sha256 } from "../../core/hash.js"
-import { toolCache } from "../../core/home.js"
+import { cachedBenchModel } from "../modelCache.js"
 import { buildClassifier, type ClassifierOptions, describeClassifier, readCorpus } from "../../tests/fixtures/index.js"
 
 /**
@@ -22,16 +19,7 @@ export const BENCH_CLASSIFIER_OPTIONS: ClassifierOptions = {
 }
 
 /** Builds the bench classifier once into the tool cache (keyed by its options) and returns its directory. */
-export const benchClassifierDir = (): string => {
-  const key = sha256(JSON.stringify(BENCH_CLASSIFIER_OPTIONS)).slice(0, 12)
-  const dir = join(toolCache(), "bench-models", `score-${key}`)
-  if (existsSync(join(dir, "onnx", "model.onnx"))) return dir
-  const staging = `${dir}.partial-${process.pid}`
-  rmSync(staging, { recursive: true, force: true })
-  buildClassifier(staging, BENCH_CLASSIFIER_OPTIONS)
-  renameSync(staging, dir)
-  return dir
-}
+export const benchClassifierDir = (): string => cachedBenchModel("score", BENCH_CLASSIFIER_OPTIONS, buildClassifier)
 
 /**
  * `count` responses of real corpus text, each `tokens` long under the classifier's tokenizer,
