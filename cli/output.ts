@@ -5,6 +5,15 @@ export const printJson = (value: unknown): void => {
   process.stdout.write(`${JSON.stringify(value)}\n`)
 }
 
+/**
+ * The `--json` contract in one place: with `json` set, `value` as one JSON line; otherwise what
+ * `human` prints. Use at the end of every command that prints data.
+ */
+export const printAnswer = async (json: unknown, value: unknown, human: () => void | Promise<void>): Promise<void> => {
+  if (json === true) printJson(value)
+  else await human()
+}
+
 /** Prints aligned `key: value` lines for humans. */
 export const printFields = (fields: Record<string, unknown>): void => {
   const width = Math.max(...Object.keys(fields).map((k) => k.length))

@@ -5,7 +5,7 @@ import type { RoundStats } from "../../campaign/contracts.js"
 import { type Command, type ParsedArgs, UsageError } from "../args.js"
 import { CAMPAIGN_WORKFLOW, queryProgress, startCampaign, waitForCampaign } from "../campaignClient.js"
 import { readCliConfig } from "../config.js"
-import { printFields, printJson, printTable, ProgressBar } from "../output.js"
+import { printAnswer, printFields, printTable, ProgressBar } from "../output.js"
 import { printRoundStats } from "../roundStatsView.js"
 import { withSession } from "../session.js"
 import { loadSpecFile } from "../specFile.js"
@@ -26,8 +26,7 @@ const runSpec = async (specPath: string, args: ParsedArgs, log: Logger, embed: b
     const bar = new ProgressBar(process.stderr.isTTY === true && args.values["no-progress"] !== true && args.values.json !== true)
     const result = await waitForCampaign(handle, bar)
     const summary = { ...result, seconds: Math.round((Date.now() - started) / 100) / 10 }
-    if (args.values.json) printJson(summary)
-    else printFields(summary)
+    await printAnswer(args.values.json, summary, () => printFields(summary))
     return 0
   })
 }
@@ -70,8 +69,7 @@ const campaignStart = (log: Logger): Command => ({
     const config = readCliConfig(process.env, args.values["task-queue"] as string | undefined)
     return withSession(config, log, false, async (session) => {
       const handle = await startCampaign(session.client, session.taskQueue, loaded)
-      if (args.values.json) printJson({ campaignId: handle.workflowId, dataset: loaded.spec.output.dataset })
-      else process.stdout.write(`${handle.workflowId}\n`)
+      await printAnswer(args.values.json, { campaignId: handle.workflowId, dataset: loaded.spec.output.dataset }, () => void process.stdout.write(`${handle.workflowId}\n`))
       return 0
     })
   }
@@ -93,12 +91,11 @@ const campaignStatus = (log: Logger): Command => ({
       const result = status === "COMPLETED" ? await handle.result() : undefined
       const { status: _lifecycle, ...live } = progress ?? {}
       const view = { campaignId: handle.workflowId, status, ...live, ...(result ? { result } : {}), startTime: description.startTime.toISOString() }
-      if (args.values.json) printJson(view)
-      else {
+      await printAnswer(args.values.json, view, () => {
         const { stats, ...fields } = view as typeof view & { stats?: readonly RoundStats[] }
         printFields(fields)
         for (const round of stats ?? []) printRoundStats(round)
-      }
+      })
       return 0
     })
   }
@@ -127,8 +124,7 @@ const campaignList = (log: Logger): Command => ({
         })
       }
       const list = [...rows.values()]
-      if (args.values.json) printJson(list)
-      else printTable(list, ["campaignId", "dataset", "status", "startTime"])
+      await printAnswer(args.values.json, list, () => printTable(list, ["campaignId", "dataset", "status", "startTime"]))
       return 0
     })
   }
@@ -144,8 +140,7 @@ const campaignCancel = (log: Logger): Command => ({
     const config = readCliConfig(process.env)
     return withSession(config, log, false, async (session) => {
       await session.client.workflow.getHandle(args.positionals[0]!).cancel()
-      if (args.values.json) printJson({ campaignId: args.positionals[0], cancelled: true })
-      else process.stdout.write(`cancellation requested: ${args.positionals[0]}\n`)
+      await printAnswer(args.values.json, { campaignId: args.positionals[0], cancelled: true }, () => void process.stdout.write(`cancellation requested: ${args.positionals[0]}\n`))
       return 0
     })
   }

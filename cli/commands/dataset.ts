@@ -2,10 +2,12 @@ import { Effect, Stream } from "effect"
 import type { Logger } from "pino"
 import { storeRoot } from "../../core/home.js"
 import { EXPORT_FORMATS, EXPORT_SCHEMAS } from "../../datasets/export/schemas.js"
+import type { VersionDiff } from "../../datasets/diff.js"
+import type { Version } from "../../datasets/manifest.js"
 import { DatasetStore } from "../../datasets/store.js"
 import { type Command, helpOf, UsageError } from "../args.js"
 import { readCliConfig } from "../config.js"
-import { printFields, printJson, printTable } from "../output.js"
+import { printAnswer, printFields, printTable } from "../output.js"
 
 const store = () => DatasetStore.make(storeRoot(readCliConfig(process.env).home))
 const run = <A>(effect: Effect.Effect<A, unknown>): Promise<A> => Effect.runPromise(effect.pipe(Effect.mapError((e) => e as Error)))
@@ -21,8 +23,7 @@ const list: Command = {
   positionals: { min: 0, max: 0 },
   run: async (args) => {
     const rows = await run(store().list())
-    if (args.values.json) printJson(rows)
-    else printTable(rows.map((r) => ({ ...r })), ["name", "head", "sequence", "records", "updated_at"])
+    await printAnswer(args.values.json, rows, () => printTable(rows.map((r) => ({ ...r })), ["name", "head", "sequence", "records", "updated_at"]))
     return 0
   }
 }
@@ -36,30 +37,31 @@ const show: Command = {
   run: async (args) => {
     const s = store()
     const version = await run(s.resolve(args.positionals[0]!))
-    if (args.values.json) {
-      printJson({ id: version.id, ...version.manifest })
-      return 0
-    }
-    const m = version.manifest
-    const l = m.lineage
-    printFields({
-      dataset: m.dataset, version: version.id, sequence: m.sequence, parent: m.parent ?? "-", created: m.created_at,
-      records: m.counts.records, sft: m.counts.sft, dpo: m.counts.dpo,
-      "this commit": `staged ${m.counts.staged}, added ${m.counts.added}, exact dups ${m.counts.duplicates_dropped}, near dups ${m.counts.near_duplicates_dropped}, contaminated ${m.counts.contaminated_dropped}`,
-      score: m.score_stats, campaign: l.campaign_id, "workflow/run": `${l.workflow_id} / ${l.run_id}`, round: l.round,
-      generator: `${l.generator.model} (${short(l.generator.model_hash)})`,
-      sampling: l.generator.sampling,
-      scorers: l.scorers.map((sc) => `${sc.name}@${sc.version}#${sc.config_hash}`).join(", "),
-      selection: l.selection,
-      dedup: l.dedup.near ? `near ≥ ${l.dedup.near.threshold} (${l.dedup.near.scope}, ${l.dedup.near.bands}×${l.dedup.near.rows} bands, ${l.dedup.near.ngram}-grams)` : "exact ids only",
-      decontamination: l.dedup.decontamination ?? "-",
-      winnow: l.winnow_version,
-      segments: m.segments.map((seg) => `${short(seg.hash)}.${seg.format} (${seg.records})`).join(", ")
-    })
-    const first = await run(Stream.runHead(s.readRecords(m)))
-    if (first._tag === "Some") process.stdout.write(`\nfirst record:\n${JSON.stringify(first.value, null, 2)}\n`)
+    await printAnswer(args.values.json, { id: version.id, ...version.manifest }, () => printVersion(s, version))
     return 0
   }
+}
+
+/** A version for humans: its manifest's fields, then its first record. */
+const printVersion = async (s: ReturnType<typeof store>, version: Version): Promise<void> => {
+  const m = version.manifest
+  const l = m.lineage
+  printFields({
+    dataset: m.dataset, version: version.id, sequence: m.sequence, parent: m.parent ?? "-", created: m.created_at,
+    records: m.counts.records, sft: m.counts.sft, dpo: m.counts.dpo,
+    "this commit": `staged ${m.counts.staged}, added ${m.counts.added}, exact dups ${m.counts.duplicates_dropped}, near dups ${m.counts.near_duplicates_dropped}, contaminated ${m.counts.contaminated_dropped}`,
+    score: m.score_stats, campaign: l.campaign_id, "workflow/run": `${l.workflow_id} / ${l.run_id}`, round: l.round,
+    generator: `${l.generator.model} (${short(l.generator.model_hash)})`,
+    sampling: l.generator.sampling,
+    scorers: l.scorers.map((sc) => `${sc.name}@${sc.version}#${sc.config_hash}`).join(", "),
+    selection: l.selection,
+    dedup: l.dedup.near ? `near ≥ ${l.dedup.near.threshold} (${l.dedup.near.scope}, ${l.dedup.near.bands}×${l.dedup.near.rows} bands, ${l.dedup.near.ngram}-grams)` : "exact ids only",
+    decontamination: l.dedup.decontamination ?? "-",
+    winnow: l.winnow_version,
+    segments: m.segments.map((seg) => `${short(seg.hash)}.${seg.format} (${seg.records})`).join(", ")
+  })
+  const first = await run(Stream.runHead(s.readRecords(m)))
+  if (first._tag === "Some") process.stdout.write(`\nfirst record:\n${JSON.stringify(first.value, null, 2)}\n`)
 }
 
 const log: Command = {
@@ -70,23 +72,24 @@ const log: Command = {
   positionals: { min: 1, max: 1 },
   run: async (args) => {
     const chain = await run(store().log(args.positionals[0]!))
-    if (args.values.json) {
-      printJson(chain.map((v) => ({ id: v.id, ...v.manifest })))
-      return 0
-    }
-    const rows = chain.map((v) => {
-      const { counts, lineage } = v.manifest
-      return {
-        version: v.id, sequence: v.manifest.sequence, records: counts.records, added: counts.added,
-        dropped: counts.duplicates_dropped + counts.near_duplicates_dropped + counts.contaminated_dropped,
-        campaign: lineage.campaign_id, round: lineage.round, run: lineage.run_id,
-        generator: `${lineage.generator.model.split("/").pop()} ${short(lineage.generator.model_hash)}`,
-        created: v.manifest.created_at
-      }
-    })
-    printTable(rows, ["version", "sequence", "records", "added", "dropped", "campaign", "round", "run", "generator", "created"])
+    await printAnswer(args.values.json, chain.map((v) => ({ id: v.id, ...v.manifest })), () => printChain(chain))
     return 0
   }
+}
+
+/** A lineage chain for humans: one row per version. */
+const printChain = (chain: readonly Version[]): void => {
+  const rows = chain.map((v) => {
+    const { counts, lineage } = v.manifest
+    return {
+      version: v.id, sequence: v.manifest.sequence, records: counts.records, added: counts.added,
+      dropped: counts.duplicates_dropped + counts.near_duplicates_dropped + counts.contaminated_dropped,
+      campaign: lineage.campaign_id, round: lineage.round, run: lineage.run_id,
+      generator: `${lineage.generator.model.split("/").pop()} ${short(lineage.generator.model_hash)}`,
+      created: v.manifest.created_at
+    }
+  })
+  printTable(rows, ["version", "sequence", "records", "added", "dropped", "campaign", "round", "run", "generator", "created"])
 }
 
 const diff: Command = {
@@ -99,23 +102,24 @@ const diff: Command = {
     const [from, toArg] = args.positionals as [string, string]
     const to = toArg.startsWith("@") ? `${from.split("@")[0]}${toArg}` : toArg
     const result = await run(store().diff(from, to))
-    if (args.values.json) {
-      printJson(result)
-      return 0
-    }
-    printFields({
-      from: `${result.from.ref} (${result.from.id}, ${result.from.records} records)`,
-      to: `${result.to.ref} (${result.to.id}, ${result.to.records} records)`,
-      added: result.added, removed: result.removed, common: result.common,
-      "score mean": `${fixed(result.from.score?.mean)} → ${fixed(result.to.score?.mean)} (${fixed(result.scoreShift?.mean)})`,
-      "score p50": `${fixed(result.from.score?.p50)} → ${fixed(result.to.score?.p50)} (${fixed(result.scoreShift?.p50)})`,
-      "score p90": `${fixed(result.from.score?.p90)} → ${fixed(result.to.score?.p90)} (${fixed(result.scoreShift?.p90)})`
-    })
-    if (result.scorers.length > 0) {
-      process.stdout.write("\n")
-      printTable(result.scorers.map((s) => ({ scorer: s.name, from: fixed(s.from), to: fixed(s.to), shift: fixed(s.shift) })), ["scorer", "from", "to", "shift"])
-    }
+    await printAnswer(args.values.json, result, () => printDiff(result))
     return 0
+  }
+}
+
+/** A diff for humans: counts and score shifts, then the per-scorer table. */
+const printDiff = (result: VersionDiff): void => {
+  printFields({
+    from: `${result.from.ref} (${result.from.id}, ${result.from.records} records)`,
+    to: `${result.to.ref} (${result.to.id}, ${result.to.records} records)`,
+    added: result.added, removed: result.removed, common: result.common,
+    "score mean": `${fixed(result.from.score?.mean)} → ${fixed(result.to.score?.mean)} (${fixed(result.scoreShift?.mean)})`,
+    "score p50": `${fixed(result.from.score?.p50)} → ${fixed(result.to.score?.p50)} (${fixed(result.scoreShift?.p50)})`,
+    "score p90": `${fixed(result.from.score?.p90)} → ${fixed(result.to.score?.p90)} (${fixed(result.scoreShift?.p90)})`
+  })
+  if (result.scorers.length > 0) {
+    process.stdout.write("\n")
+    printTable(result.scorers.map((s) => ({ scorer: s.name, from: fixed(s.from), to: fixed(s.to), shift: fixed(s.shift) })), ["scorer", "from", "to", "shift"])
   }
 }
 
@@ -154,8 +158,7 @@ const pull: Command = {
       force: args.values.force === true,
       ...(rowsPerShard !== undefined ? { rowsPerShard: /^\d+$/.test(rowsPerShard) ? Number(rowsPerShard) : Number.NaN } : {})
     }))
-    if (args.values.json) printJson(result)
-    else printFields({ ...result, files: result.files.join(", ") })
+    await printAnswer(args.values.json, result, () => printFields({ ...result, files: result.files.join(", ") }))
     return 0
   }
 }
@@ -169,8 +172,7 @@ const tag: Command = {
   run: async (args) => {
     const [name, tagName, version] = args.positionals as [string, string, string]
     const v = await run(store().tag(name, tagName, version))
-    if (args.values.json) printJson({ dataset: name, tag: tagName, version: v.id })
-    else process.stdout.write(`${name}@${tagName} -> ${v.id}\n`)
+    await printAnswer(args.values.json, { dataset: name, tag: tagName, version: v.id }, () => void process.stdout.write(`${name}@${tagName} -> ${v.id}\n`))
     return 0
   }
 }
@@ -184,8 +186,7 @@ const verify: Command = {
   run: async (args) => {
     const report = await run(store().verify(args.positionals[0]!))
     const view = { ...report, corrupt: report.corrupt.map((c) => ({ path: c.path, reason: c.reason })) }
-    if (args.values.json) printJson(view)
-    else printFields(view)
+    await printAnswer(args.values.json, view, () => printFields(view))
     return report.ok ? 0 : 1
   }
 }

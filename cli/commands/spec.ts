@@ -1,7 +1,7 @@
 import type { Logger } from "pino"
 import { specJsonSchema } from "../../campaign/jsonSchema.js"
 import type { Command } from "../args.js"
-import { printJson } from "../output.js"
+import { printAnswer, printJson } from "../output.js"
 import { loadSpecFile } from "../specFile.js"
 
 const validate: Command = {
@@ -12,8 +12,7 @@ const validate: Command = {
   positionals: { min: 1, max: 1 },
   run: async (args) => {
     const loaded = loadSpecFile(args.positionals[0]!)
-    if (args.values.json) printJson({ ok: true, hash: loaded.hash, spec: loaded.spec })
-    else process.stdout.write(`ok: ${loaded.path} (spec hash ${loaded.hash})\n`)
+    await printAnswer(args.values.json, { ok: true, hash: loaded.hash, spec: loaded.spec }, () => void process.stdout.write(`ok: ${loaded.path} (spec hash ${loaded.hash})\n`))
     return 0
   }
 }
