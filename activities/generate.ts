@@ -3,6 +3,7 @@ import type { ShardInput, WorkRef } from "../campaign/contracts.js"
 import type { PromptRecord } from "../campaign/prompts.js"
 import { inputInvalid, type WinnowError } from "../core/errors.js"
 import type { FinishReason } from "../models/generate.js"
+import { variantOf } from "../models/modelDir.js"
 import { OpenAIBackends } from "../models/openaiBackends.js"
 import { httpSeed } from "../models/openaiGenerator.js"
 import { sampleSeed } from "../models/rng.js"
@@ -69,7 +70,7 @@ export const generate = (deps: ActivityDeps) => {
             server.generate(prompts.map((prompt) => ({ messages: conversationOf(input, prompt), seeds: seedsOf(prompt).map(httpSeed) })), params)))
         : yield* deps.pool.generate({
             model: model!,
-            ...(generator.variant === undefined ? {} : { variant: generator.variant }),
+            ...variantOf(generator),
             prompts: prompts.map((prompt) => ({ messages: conversationOf(input, prompt), seeds: seedsOf(prompt) })),
             params
           })

@@ -107,6 +107,7 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
   const finished: GeneratedSample[] = []
   for (let step = 0; ; step++) {
     const keep: number[] = []
+    const stepTokens: StepToken[] = []
     const stopChecks: Array<Promise<void>> = []
     for (let r = 0; r < active.length; r++) {
       const row = active[r]!
@@ -120,6 +121,10 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
       row.out.logprobs.push(pick.logprob)
       row.out.entropies.push(pick.entropy)
       if (pick.alternatives) row.out.alternatives?.push(pick.alternatives)
+      if (request.onStep) {
+        const { token, logprob, alternatives } = pick
+        stepTokens.push({ group: row.out.group, sample: row.out.sample, token, logprob, ...(alternatives ? { alternatives } : {}) })
+      }
       row.seen?.add(pick.token)
       if (request.findStop) {
         stopChecks.push(request.findStop(row.out.tokens).then((at) => {
@@ -131,13 +136,7 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
       keep.push(r)
     }
     if (step === 0) request.onFirstToken?.()
-    if (request.onStep) {
-      request.onStep(keep.map((r) => {
-        const out = active[r]!.out
-        const alternatives = out.alternatives?.at(-1)
-        return { group: out.group, sample: out.sample, token: out.tokens.at(-1)!, logprob: out.logprobs.at(-1)!, ...(alternatives ? { alternatives } : {}) }
-      }))
-    }
+    request.onStep?.(stepTokens)
     await Promise.all(stopChecks)
     const alive = keep.filter((r) => active[r]!.out.finish === "length" && active[r]!.out.tokens.length < active[r]!.limit)
     const living = new Set(alive)

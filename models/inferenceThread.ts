@@ -28,8 +28,7 @@ const handle = async (request: ThreadRequest): Promise<unknown> => {
     case "generate": {
       const generator = await cached(generators, keyOf(request), () => LocalGenerator.load(request.model, settings, request.variant))
       const onTokens = (progress: readonly StreamedToken[]) => parentPort!.postMessage({ id: request.id, progress } satisfies ThreadResponse)
-      const isCancelled = () => cancelled.has(request.id)
-      return generator.generate(request.prompts, request.params, request.stream ? { onTokens, cancelled: isCancelled } : { cancelled: isCancelled })
+      return generator.generate(request.prompts, request.params, { cancelled: () => running.get(request.id) === true, ...(request.stream ? { onTokens } : {}) })
     }
     case "classify": {
       const classifier = await cached(classifiers, keyOf(request), () => ClassifierSession.load(request.model, request.field, settings, request.variant))
@@ -46,18 +45,14 @@ const handle = async (request: ThreadRequest): Promise<unknown> => {
   }
 }
 
-/** Requests being handled, and those of them asked to stop (a generation checks before each decode step). */
-const running = new Set<number>()
-const cancelled = new Set<number>()
+/** Requests being handled, each with whether it was asked to stop (a generation checks before each decode step). */
+const running = new Map<number, boolean>()
 
 parentPort!.on("message", (message: ThreadRequest | ThreadCancel) => {
-  if ("cancel" in message) return void (running.has(message.cancel) && cancelled.add(message.cancel))
+  if ("cancel" in message) return void (running.has(message.cancel) && running.set(message.cancel, true))
   const request = message
-  running.add(request.id)
-  handle(request).finally(() => {
-    running.delete(request.id)
-    cancelled.delete(request.id)
-  }).then(
+  running.set(request.id, false)
+  handle(request).finally(() => running.delete(request.id)).then(
     (value) => parentPort!.postMessage({ id: request.id, ok: true, value } satisfies ThreadResponse),
     (error) => parentPort!.postMessage({ id: request.id, ok: false, error: errorToPlain(error) } satisfies ThreadResponse)
   )

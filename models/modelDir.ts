@@ -23,6 +23,13 @@ export interface VariantChoice {
   readonly field: string
 }
 
+/**
+ * `{ variant }` when a spec entry or option names an ONNX variant, else nothing: spread it into
+ * pool requests and lineage configuration (so entries without one keep their old config hash).
+ */
+export const variantOf = (entry: { readonly variant?: string | undefined }): { variant?: string } =>
+  entry.variant === undefined ? {} : { variant: entry.variant }
+
 /** What a model directory holds: parsed configs and the files to load. */
 export interface ModelDir {
   readonly path: string
@@ -89,7 +96,7 @@ const findOnnx = (dir: string, variant?: string): string | undefined => {
 }
 
 /** The variant names a model directory offers: `model_fp16.onnx` → `fp16`, other `onnx/*.onnx` by their stem. */
-export const variantsIn = (dir: string): string[] => {
+const variantsIn = (dir: string): string[] => {
   const folder = join(dir, "onnx")
   if (!existsSync(folder)) return []
   return readdirSync(folder)

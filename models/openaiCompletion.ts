@@ -17,17 +17,21 @@ export const choiceSeeds = (seed: number, n: number): Array<[number, number, num
 /** A seed for requests that bring none. */
 export const randomSeed = (): number => randomBytes(4).readUInt32LE(0)
 
-/** Everything one answer is made from. */
-export interface CompletionInput {
+/** What an answer knows before sampling: its id and time, the request, the token pieces for logprobs. */
+export interface CompletionMeta {
   readonly id: string
   readonly created: number
   readonly model: string
   readonly request: ServeRequest
+  readonly pieces: TokenPieces
+}
+
+/** Everything one answer is made from. */
+export interface CompletionInput extends CompletionMeta {
   readonly promptTokens: number
   readonly samples: readonly SampleText[]
   /** The stop string each sample ended on (null when it ended otherwise), by sample. */
   readonly stopReasons: ReadonlyArray<string | null>
-  readonly pieces: TokenPieces
 }
 
 /** A new completion id. */

@@ -4,7 +4,7 @@ import { Cause, Effect, Exit, ManagedRuntime, Result } from "effect"
 import { errorToPlain, isWinnowError, type WinnowError } from "../core/errors.js"
 import { DEFAULT_BATCH_BUDGET } from "./batchPlan.js"
 import { InferencePool, type PoolOptions } from "./inferencePool.js"
-import { readModelDir } from "./modelDir.js"
+import { readModelDir, variantOf } from "./modelDir.js"
 import type { SampleText, StreamedToken } from "./localGenerator.js"
 import { choiceSeeds, completionBody, completionId, randomSeed } from "./openaiCompletion.js"
 import { CompletionStream } from "./openaiStream.js"
@@ -55,7 +55,6 @@ class HttpProblem extends Error {
  */
 export const startServe = async (options: ServeOptions): Promise<RunningServe> => {
   const dir = readModelDir(options.modelDir, "model-dir", "winnow serve", options.variant === undefined ? undefined : { variant: options.variant, field: "--variant" })
-  const variant = options.variant === undefined ? {} : { variant: options.variant }
   const tokenizer = TextTokenizer.load(dir)
   const pieces = TokenPieces.load(dir.tokenizerPath)
   const context = contextLength(dir.config)
@@ -63,7 +62,7 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
   const generate: GenerateMany = async (prompts, params, onTokens, signal) => {
     const exit = await runtime.runPromiseExit(Effect.gen(function* () {
       const pool = yield* InferencePool
-      return yield* pool.generate({ model: dir.path, ...variant, prompts, params }, onTokens)
+      return yield* pool.generate({ model: dir.path, ...variantOf(options), prompts, params }, onTokens)
     }), signal ? { signal } : undefined)
     if (Exit.isSuccess(exit)) return exit.value
     throw Cause.squash(exit.cause)

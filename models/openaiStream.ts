@@ -1,19 +1,8 @@
 import type { ServerResponse } from "node:http"
 import { IncrementalDetokenizer } from "./incrementalText.js"
 import type { StreamedToken } from "./localGenerator.js"
-import { type CompletionInput, finishReason, tokenLogprob, usageOf } from "./openaiCompletion.js"
-import type { TokenPieces } from "./openaiTokens.js"
-import type { ServeRequest } from "./openaiRequest.js"
+import { type CompletionInput, type CompletionMeta, finishReason, tokenLogprob, usageOf } from "./openaiCompletion.js"
 import type { TextTokenizer } from "./tokenizer.js"
-
-/** What every chunk of one streamed answer shares. */
-export interface StreamMeta {
-  readonly id: string
-  readonly created: number
-  readonly model: string
-  readonly request: ServeRequest
-  readonly pieces: TokenPieces
-}
 
 interface ChoiceState {
   readonly tokens: number[]
@@ -33,7 +22,7 @@ export class CompletionStream {
   private readonly choices: ChoiceState[]
   private pending: Promise<void> = Promise.resolve()
 
-  constructor(private readonly res: ServerResponse, private readonly meta: StreamMeta, tokenizer: TextTokenizer) {
+  constructor(private readonly res: ServerResponse, private readonly meta: CompletionMeta, tokenizer: TextTokenizer) {
     this.choices = Array.from({ length: meta.request.n }, () => ({ tokens: [], text: new IncrementalDetokenizer(tokenizer), sent: 0 }))
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" })
     this.choices.forEach((_, index) => this.send([{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]))

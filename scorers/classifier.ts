@@ -1,7 +1,8 @@
 import { Effect } from "effect"
 import { ClassifierScorerSpec } from "../campaign/spec.js"
 import { inputInvalid, type InputInvalid } from "../core/errors.js"
-import { commonConfig, variantConfig, type ScoreInput, type ScorerFamily } from "./contract.js"
+import { variantOf } from "../models/modelDir.js"
+import { commonConfig, type ScoreInput, type ScorerFamily } from "./contract.js"
 
 /** Bump when the scoring rule changes; it goes into lineage. */
 export const CLASSIFIER_VERSION = "2"
@@ -72,7 +73,7 @@ export const classifierFamily: ScorerFamily<ClassifierScorerSpec> = {
     weight: spec.weight,
     config: {
       model: spec.model,
-      ...variantConfig(spec),
+      ...variantOf(spec),
       label: spec.label ?? null,
       label_scores: spec.label_scores ?? null,
       template: spec.template ?? null,
@@ -85,7 +86,7 @@ export const classifierFamily: ScorerFamily<ClassifierScorerSpec> = {
         const request = spec.template
           ? { texts: batch.map((s) => renderTemplate(spec.template!, s)) }
           : { texts: [], pairs: batch.map((s) => [s.prompt, s.response] as const) }
-        const out = yield* pool.classify({ model: spec.model, ...variantConfig(spec), field, maxLength: spec.max_length, batchSize: spec.batch_size, truncation: spec.truncation, ...request })
+        const out = yield* pool.classify({ model: spec.model, ...variantOf(spec), field, maxLength: spec.max_length, batchSize: spec.batch_size, truncation: spec.truncation, ...request })
         const reading = logitReading(spec, out.labels, field)
         if ("_tag" in reading) return yield* Effect.fail(reading)
         return { values: out.logits.map((row) => readLogits(row, reading)), truncated: out.truncated }

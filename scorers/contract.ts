@@ -66,10 +66,3 @@ export const commonConfig = (spec: ScorerSpec): Record<string, unknown> => ({
   normalize: spec.normalize,
   filter: spec.filter ?? null
 })
-
-/**
- * `{ variant }` when a model-backed scorer names an ONNX variant, else nothing: spread it into
- * pool requests and lineage configuration, so specs without a variant keep their old config hash.
- */
-export const variantConfig = (spec: { readonly variant?: string }): { variant?: string } =>
-  spec.variant === undefined ? {} : { variant: spec.variant }

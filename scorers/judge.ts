@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import { JudgeScorerSpec } from "../campaign/spec.js"
-import { commonConfig, variantConfig, type ScoreInput, type ScorerFamily } from "./contract.js"
+import { variantOf } from "../models/modelDir.js"
+import { commonConfig, type ScoreInput, type ScorerFamily } from "./contract.js"
 
 /** Bump when the judging rule or the default rubrics change; it goes into lineage. */
 export const JUDGE_VERSION = "1"
@@ -102,7 +103,7 @@ export const judgeFamily: ScorerFamily<JudgeScorerSpec> = {
     const ask = (conversations: string[], options: readonly string[], optionsField: string) =>
       pool.judge({
         model: spec.model,
-        ...variantConfig(spec),
+        ...variantOf(spec),
         field,
         optionsField,
         conversations: conversations.map((content) => [{ role: "user" as const, content }]),
@@ -118,7 +119,7 @@ export const judgeFamily: ScorerFamily<JudgeScorerSpec> = {
       weight: spec.weight,
       config: {
         model: spec.model,
-        ...variantConfig(spec),
+        ...variantOf(spec),
         mode: spec.mode,
         rubric: spec.rubric ?? (spec.mode === "pointwise" ? DEFAULT_POINTWISE_RUBRIC : DEFAULT_PAIRWISE_RUBRIC),
         answer_prefix: spec.answer_prefix ?? "",

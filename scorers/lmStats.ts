@@ -1,7 +1,8 @@
 import { Effect } from "effect"
 import { LmStatsScorerSpec } from "../campaign/spec.js"
 import type { ChatMessage } from "../models/tokenizer.js"
-import { commonConfig, variantConfig, type ScoreInput, type ScorerFamily } from "./contract.js"
+import { variantOf } from "../models/modelDir.js"
+import { commonConfig, type ScoreInput, type ScorerFamily } from "./contract.js"
 
 /** Bump when a statistic's definition changes; it goes into lineage. */
 export const LM_STATS_VERSION = "1"
@@ -42,12 +43,12 @@ export const lmStatsFamily: ScorerFamily<LmStatsScorerSpec> = {
     weight: spec.weight,
     config: spec.model === undefined
       ? { metric: spec.metric, source: "recorded", ...commonConfig(spec) }
-      : { metric: spec.metric, source: "model", model: spec.model, ...variantConfig(spec), max_length: spec.max_length, ...commonConfig(spec) },
+      : { metric: spec.metric, source: "model", model: spec.model, ...variantOf(spec), max_length: spec.max_length, ...commonConfig(spec) },
     score: (batch) => {
       if (spec.model === undefined) return Effect.sync(() => ({ values: batch.map((s) => recordedStat(s, spec.metric)) }))
       return pool.lmStats({
         model: spec.model,
-        ...variantConfig(spec),
+        ...variantOf(spec),
         field,
         items: batch.map((s) => ({ messages: s.messages as readonly ChatMessage[], response: s.response })),
         maxLength: spec.max_length,

@@ -3,6 +3,7 @@ import { basename, resolve } from "node:path"
 import type { Logger } from "pino"
 import { DEFAULTS, LIMITS } from "../../campaign/defaults.js"
 import { inputInvalid } from "../../core/errors.js"
+import { variantOf } from "../../models/modelDir.js"
 import { startServe } from "../../models/openaiServer.js"
 import { type Command, helpOf, UsageError } from "../args.js"
 import { printJson } from "../output.js"
@@ -58,10 +59,9 @@ export const openaiServeCommand = (log: Logger): Command => {
       const host = (args.values.host as string | undefined) ?? DEFAULTS.serve.host
       const name = (args.values.name as string | undefined) ?? basename(modelDir)
       if (name.length === 0) throw new UsageError("--name: got \"\", expected a model id", helpOf(command))
-      const variant = args.values.variant as string | undefined
       const server = await startServe({
         modelDir,
-        ...(variant === undefined ? {} : { variant }),
+        ...variantOf({ variant: args.values.variant as string | undefined }),
         batch: args.values["no-batch"] !== true,
         name,
         host,
