@@ -7,7 +7,7 @@ import { openaiServeCommand } from "./commands/openaiServe.js"
 import { devCommand, workerCommand } from "./commands/serve.js"
 import { specCommands } from "./commands/spec.js"
 import { reportFailure } from "./failures.js"
-import { winnowVersion } from "../worker/temporalWorker.js"
+import { winnowVersion } from "../core/version.js"
 
 const TOP_HELP = (groups: Record<string, Command[]>, singles: Command[]) =>
   [

@@ -6,7 +6,7 @@ import { TemporalUnavailable } from "../core/errors.js"
 import { defaultPoolOptions } from "../models/inferencePool.js"
 import { type DevServer, startDevServer } from "../worker/devServer.js"
 import { ensureTemporalCli } from "../worker/temporalCli.js"
-import { type RunningWorker, startWorker } from "../worker/temporalWorker.js"
+import type { RunningWorker } from "../worker/temporalWorker.js"
 import type { CliConfig } from "./config.js"
 
 /** A Temporal client plus whatever the CLI started to serve it; `close` stops those. */
@@ -94,6 +94,7 @@ export const openSession = async (config: CliConfig, log: Logger, embed: boolean
   }
   let worker: RunningWorker | undefined
   try {
+    const { startWorker } = await import("../worker/temporalWorker.js")
     worker = await startWorker({ address: server.address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: defaultPoolOptions(), logger: log })
     const client = await connectClient(server.address, config.namespace)
     return {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Connection } from "@temporalio/client"
 import { bundleWorkflowCode, NativeConnection, Worker } from "@temporalio/worker"
@@ -9,6 +9,7 @@ import { workArea } from "../activities/workArea.js"
 import { storeRoot } from "../core/home.js"
 import { DatasetStore } from "../datasets/store.js"
 import { InferencePool, type PoolOptions } from "../models/inferencePool.js"
+import { winnowVersion } from "../core/version.js"
 import { installTemporalRuntime } from "./runtime.js"
 import { ensureSearchAttributes } from "./searchAttributes.js"
 
@@ -26,14 +27,6 @@ export interface WorkerConfig {
 export interface RunningWorker {
   readonly done: Promise<void>
   shutdown(): Promise<void>
-}
-
-/** winnow's own version, recorded in every manifest's lineage. */
-export const winnowVersion = (): string => {
-  const pkg = new URL("../package.json", import.meta.url)
-  const fallback = new URL("../../package.json", import.meta.url)
-  const path = existsSync(fileURLToPath(pkg)) ? pkg : fallback
-  return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version
 }
 
 const workflowsPath = (): string => {

@@ -5,7 +5,6 @@ import { DEFAULTS } from "../../campaign/defaults.js"
 import { defaultPoolOptions, poolWithThreads } from "../../models/inferencePool.js"
 import { startDevServer } from "../../worker/devServer.js"
 import { ensureTemporalCli } from "../../worker/temporalCli.js"
-import { startWorker } from "../../worker/temporalWorker.js"
 import { type Command, helpOf, UsageError } from "../args.js"
 import { readCliConfig } from "../config.js"
 import { connectClient, devRecordPath, type DevRecord } from "../session.js"
@@ -37,6 +36,7 @@ export const workerCommand = (log: Logger): Command => {
       const pool = defaultPoolOptions()
       const threads = intOption(command, "threads", args.values.threads, pool.threads)
       await connectClient(address, config.namespace).then((c) => c.connection.close())
+      const { startWorker } = await import("../../worker/temporalWorker.js")
       const worker = await startWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: poolWithThreads(threads), logger: log })
       const signal = await Promise.race([untilSignal(), worker.done.then(() => undefined)])
       if (signal) log.info({ signal }, "shutting down worker")
@@ -61,6 +61,7 @@ export const devCommand = (log: Logger): Command => {
       const uiPort = intOption(command, "ui-port", args.values["ui-port"], DEFAULTS.devServer.uiPort)
       const cliPath = await ensureTemporalCli(log)
       const server = await startDevServer({ cliPath, dbFile: join(config.home, "temporal", "dev.db"), port, uiPort, ui: true, log })
+      const { startWorker } = await import("../../worker/temporalWorker.js")
       const worker = await startWorker({ address: server.address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: defaultPoolOptions(), logger: log })
       const record: DevRecord = { address: server.address, uiUrl: server.uiUrl, pid: process.pid, taskQueue: config.taskQueue }
       const recordPath = devRecordPath(config.home)
