@@ -21,8 +21,11 @@ interface ChoiceState {
 export class CompletionStream {
   private readonly choices: ChoiceState[]
   private pending: Promise<void> = Promise.resolve()
+  /** Only this much of the text already sent can still hold the start of a stop string. */
+  private readonly longestStop: number
 
   constructor(private readonly res: ServerResponse, private readonly meta: CompletionMeta, tokenizer: TextTokenizer) {
+    this.longestStop = Math.max(0, ...meta.request.stop.map((stop) => stop.length))
     this.choices = Array.from({ length: meta.request.n }, () => ({ tokens: [], text: new IncrementalDetokenizer(tokenizer), sent: 0 }))
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" })
     this.choices.forEach((_, index) => this.send([{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]))
@@ -50,8 +53,10 @@ export class CompletionStream {
     const state = this.choices[token.sample]!
     state.tokens.push(token.token)
     await state.text.push(state.tokens)
-    const safe = state.text.text.length - heldBack(state.text.text, this.meta.request.stop)
-    const delta = safe > state.sent ? state.text.text.slice(state.sent, safe) : ""
+    const text = state.text.text
+    const from = Math.max(0, state.sent - this.longestStop)
+    const safe = text.length - heldBack(text.slice(from), this.meta.request.stop)
+    const delta = safe > state.sent ? text.slice(state.sent, safe) : ""
     state.sent = Math.max(state.sent, safe)
     const logprobs = this.meta.request.logprobs ? { content: [tokenLogprob(this.meta.pieces, token.token, token.logprob, token.alternatives)], refusal: null } : null
     if (delta.length > 0 || logprobs) this.send([{ index: token.sample, delta: { content: delta }, logprobs, finish_reason: null }])
