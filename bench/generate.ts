@@ -36,12 +36,16 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
  * The three implementations take turns run by run (the machine is shared, so slow spells hit all
  * of them); fixed-length figures take the fastest of five repetitions, best-of-N sums two rounds.
  * Options: `--threads N` (default: all cores), `--skip-transformers-js`, `--only-serve` (just the
- * `winnow serve` batching comparison).
+ * `winnow serve` batching comparison), `--only-rss` (just the peak-memory measurements).
  */
 export const main = async (args: string[]): Promise<void> => {
   const threadsAt = args.indexOf("--threads")
   const threads = threadsAt >= 0 ? Number(args[threadsAt + 1]) : availableParallelism()
   const dir = benchModelDir()
+  if (args.includes("--only-rss")) {
+    const [first, ...rest] = await rssResults(dir, readModelDir(dir, "model", "bench").onnxPath, threads, benchPrompts(1, BEST_PROMPT)[0]!)
+    return report(rest, first!)
+  }
   if (args.includes("--only-serve")) {
     const [first, ...rest] = await serveResults(dir, threads)
     return report(rest, first!)
@@ -98,13 +102,7 @@ export const main = async (args: string[]): Promise<void> => {
   if (tjs) details.push(benchResult("generate best-of-8 512+≤256 vs transformers.js", perPrompt(best.ours), perPrompt(best.tjs), "s/prompt", true))
   details.push(benchResult("TTFT 512-token prompt, N=16 over N=1 (peer = 1.3 goal)", ttft.n16 / ttft.n1, 1.3, "x", true))
 
-  const rss = await probeRss(dir, threads)
-  const pythonPeak = await pythonPeakRss(model.onnxPath, threads, bestPrompts[0]!)
-  const held = rss.weightsBytes + rss.kvBytes
-  log(`rss: ${JSON.stringify(rss)}; onnxruntime-python peak ${pythonPeak}`)
-  details.push(benchResult("peak RSS while generating N=16×(512+256) over weights+KV (peer = 1.5 goal)", rss.generationPeakBytes / held, 1.5, "x", true))
-  details.push(benchResult("peak RSS while generating N=16×(512+256) vs onnxruntime-python", mib(rss.generationPeakBytes), mib(pythonPeak), "MiB", true))
-  log(`rss breakdown: idle runtime ${mib(rss.baselineBytes)} MiB, after loading ${mib(rss.loadedBytes)} MiB, peak while generating ${mib(rss.generationPeakBytes)} MiB; weights ${mib(rss.weightsBytes)} MiB, KV cache ${mib(rss.kvBytes)} MiB`)
+  details.push(...(await rssResults(dir, model.onnxPath, threads, bestPrompts[0]!)))
 
   const pools = await comparePools(dir, threads, log)
   details.push(benchResult(`pool ${pools.many.threads}×${pools.many.intra} threads vs ${pools.one.threads}×${pools.one.intra} (4 concurrent best-of-8 requests)`, pools.many.seconds, pools.one.seconds, "s", true))
@@ -138,11 +136,31 @@ const serveResults = async (dir: string, threads: number): Promise<BenchResult[]
 
 const mib = (bytes: number): number => Math.round(bytes / 2 ** 20)
 
+/**
+ * Peak RSS generating N=16 × 256 after a 512-token prompt: ours over weights + KV (the goal), then
+ * ours against peer (a) as it is and against peer (a) driven zero-copy with IO binding, each in a
+ * fresh process.
+ */
+const rssResults = async (dir: string, onnxPath: string, threads: number, prompt: readonly number[]): Promise<BenchResult[]> => {
+  const rss = await probeRss(dir, threads)
+  const pythonPeak = await pythonPeakRss(onnxPath, threads, prompt, false)
+  const boundPeak = await pythonPeakRss(onnxPath, threads, prompt, true)
+  const held = rss.weightsBytes + rss.kvBytes
+  log(`rss: ${JSON.stringify(rss)}; onnxruntime-python peak ${pythonPeak}, with IO binding ${boundPeak}`)
+  log(`rss breakdown: idle runtime ${mib(rss.baselineBytes)} MiB, after loading ${mib(rss.loadedBytes)} MiB, peak while generating ${mib(rss.generationPeakBytes)} MiB; weights ${mib(rss.weightsBytes)} MiB, KV cache ${mib(rss.kvBytes)} MiB`)
+  return [
+    benchResult("peak RSS while generating N=16×(512+256) over weights+KV (peer = 1.5 goal)", rss.generationPeakBytes / held, 1.5, "x", true),
+    benchResult("peak RSS while generating N=16×(512+256) vs onnxruntime-python", mib(rss.generationPeakBytes), mib(pythonPeak), "MiB", true),
+    benchResult("peak RSS while generating N=16×(512+256) vs onnxruntime-python with zero-copy IO binding", mib(rss.generationPeakBytes), mib(boundPeak), "MiB", true),
+    benchResult("onnxruntime-python with zero-copy IO binding, peak RSS over weights+KV (peer = 1.5 goal)", boundPeak / held, 1.5, "x", true)
+  ]
+}
+
 /** Peer (a)'s peak resident memory on the RSS probe's workload, in a fresh process of its own. */
-const pythonPeakRss = async (onnxPath: string, threads: number, prompt: readonly number[]): Promise<number> => {
+const pythonPeakRss = async (onnxPath: string, threads: number, prompt: readonly number[], ioBinding: boolean): Promise<number> => {
   const peer = await OrtPythonPeer.start(onnxPath, threads, log)
   try {
-    return await peer.peakRss(prompt, RSS_N, RSS_NEW)
+    return await peer.peakRss(prompt, RSS_N, RSS_NEW, ioBinding)
   } finally {
     await peer.close()
   }

@@ -48,9 +48,11 @@ export class OrtPythonPeer {
   /**
    * Generates n × maxNewTokens tokens (EOS ignored) after one prompt and returns the process's
    * peak resident bytes during that run. Use on a freshly started peer, as the RSS probe does for ours.
+   * With `ioBinding` the peer decodes zero-copy into preallocated caches (see `ort_loop.py`).
    */
-  async peakRss(prompt: readonly number[], n: number, maxNewTokens: number): Promise<number> {
-    this.child.stdin.write(`${JSON.stringify({ name: "rss", prompts: [prompt], n, max_new_tokens: maxNewTokens, stop_at_eos: false, eos: [], seed: 0, peak_rss: true })}\n`)
+  async peakRss(prompt: readonly number[], n: number, maxNewTokens: number, ioBinding = false): Promise<number> {
+    const run = { name: "rss", prompts: [prompt], n, max_new_tokens: maxNewTokens, stop_at_eos: false, eos: [], seed: 0, peak_rss: true, io_binding: ioBinding }
+    this.child.stdin.write(`${JSON.stringify(run)}\n`)
     const out = (await this.next()) as { peak_rss_bytes: number }
     return out.peak_rss_bytes
   }
