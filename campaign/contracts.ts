@@ -56,8 +56,9 @@ export interface CampaignProgress {
   readonly prompts: number
   readonly generated: number
   readonly accepted: number
-  readonly versions: ReadonlyArray<{ readonly round: number; readonly version: string; readonly records: number }>
-  /** `selection.accept_until` when the spec sets it: the campaign stops once this many records are accepted. */
+  /** One entry per committed round: the version, its record count, and the records this round added after dedup. */
+  readonly versions: ReadonlyArray<{ readonly round: number; readonly version: string; readonly records: number; readonly added?: number }>
+  /** `selection.accept_until` when the spec sets it: the campaign stops once its rounds have added this many records (after dedup). */
   readonly acceptUntil?: number
   /** Statistics of the most recent rounds (at most `STATS_ROUNDS_KEPT`), oldest first. */
   readonly stats?: readonly RoundStats[]
@@ -120,6 +121,8 @@ export interface CampaignResult {
   readonly version: string | null
   readonly generated: number
   readonly accepted: number
+  /** Records the campaign's rounds added to the dataset: accepted, less what commit-time dedup dropped. */
+  readonly kept: number
   readonly rounds: number
 }
 

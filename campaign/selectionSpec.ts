@@ -12,7 +12,7 @@ export const SELECTION_POLICIES = ["best_of_n", "threshold", "preference_pairs"]
  * `threshold`: every sample whose combined score is at least `min_score` (at most k per prompt
  * if set). `preference_pairs`: DPO records, chosen = best, rejected = worst or a seeded draw
  * (`rejected: sampled`), at least `min_margin` below; k pairs per prompt (default 1).
- * `accept_until`: stop the campaign once this many records are accepted.
+ * `accept_until`: stop the campaign once its rounds have added this many records (after dedup).
  */
 export const SelectionSpec = Schema.Struct({
   policy: Schema.Literals(SELECTION_POLICIES).pipe(Schema.withDecodingDefaultKey(Effect.succeed(DEFAULTS.selection.policy))),

@@ -43,7 +43,7 @@ describe("selection policies and accept-until-K on the real Temporal server", ()
       s.rounds = 3
       s.selection = { policy: "best_of_n", k: 1, accept_until: 6 }
     }))
-    expect(summary).toMatchObject({ accepted: 6, generated: 24, rounds: 1 })
+    expect(summary).toMatchObject({ accepted: 6, kept: 6, generated: 24, rounds: 1 })
     const show = await runCli(["dataset", "show", "until-six", "--json"], env)
     expect(JSON.parse(show.stdout).counts.records).toBe(6)
 
@@ -63,6 +63,25 @@ describe("selection policies and accept-until-K on the real Temporal server", ()
       s.selection = { policy: "threshold", min_score: -1000, accept_until: 10 }
     }))
     expect(summary).toMatchObject({ accepted: 10, generated: 12, rounds: 1 })
+  })
+
+  it("counts accept_until after commit-time dedup, so later rounds top up what dedup removed", async () => {
+    const summary = await run(demoSpec(dir, "until-kept", (s) => {
+      s.rounds = 3
+      s.generator.temperature = 0
+      s.selection = { policy: "threshold", min_score: -1000, accept_until: 10 }
+    }))
+    const show = await runCli(["dataset", "show", "until-kept", "--json"], env)
+    const records = JSON.parse(show.stdout).counts.records as number
+    expect(records).toBeLessThan(10)
+    expect(summary).toMatchObject({ kept: records, rounds: 3 })
+    expect(summary.accepted).toBeGreaterThan(10)
+
+    const status = await runCli(["campaign", "status", summary.campaignId, "--json"], env)
+    const view = JSON.parse(status.stdout)
+    expect(view.versions.map((v: { added: number }) => v.added).reduce((a: number, b: number) => a + b, 0)).toBe(records)
+    const history = await client.workflow.getHandle(summary.campaignId).fetchHistory()
+    await expect(Worker.runReplayHistory({ workflowsPath }, history)).resolves.toBeUndefined()
   })
 
   it("writes preference pairs as DPO records, applies hard filters, and shows round statistics", async () => {

@@ -16,6 +16,9 @@ import { type QuotaSplit, runWindowed, runWindowedWithQuota } from "./window.js"
 /** Patch id of the per-round statistics activity (histories recorded before it have no such call). */
 export const ROUND_STATS_PATCH = "winnow-round-stats"
 
+/** Patch id of `accept_until` counting records kept after dedup (before it, records accepted by shards). */
+export const KEPT_QUOTA_PATCH = "winnow-quota-after-dedup"
+
 const store = proxyActivities<Activities>(storeProfile)
 
 /** Query answered by a running (or finished) campaign with its live progress. */
@@ -26,8 +29,9 @@ export const progressQuery = defineQuery<CampaignProgress>("progress")
  * workflows through a bounded window, record the round's statistics, commit the round as one
  * dataset version, then continue as new for the next round (so history stays small however
  * many rounds there are). With `selection.accept_until` = K it launches shards only while
- * fewer than K records are accepted (or reserved by shards in flight), shrinks the last
- * shards, and stops after the round in which K is reached.
+ * the records kept so far (added by earlier rounds' commits, after dedup) plus those accepted or
+ * reserved in this round stay below K, shrinks the last shards, and stops after the round whose
+ * commit brings the kept records to K; a round that dedup leaves short is topped up by the next.
  */
 export async function campaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
   const { spec, campaignId } = input
@@ -38,6 +42,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     shardsDone: 0, shardsTotal: 0, prompts: 0, generated: 0, accepted: 0, versions: []
   }
   setHandler(progressQuery, () => progress)
+  const quotaAfterDedup = acceptUntil !== undefined && patched(KEPT_QUOTA_PATCH)
+  const counted = () => (quotaAfterDedup ? keptOf(progress) : progress.accepted)
   const setStatus = (status: CampaignStatus) => {
     progress = { ...progress, status }
     upsertSearchAttributes([{ key: STATUS_KEY, value: status }])
@@ -74,7 +80,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
         progress = { ...progress, shardsTotal: progress.shardsTotal + 1 }
         return { run: { ...shard, end: shard.start + take }, limit: free, rest: { index: nextIndex++, start: shard.start + take, end: shard.end } }
       }
-      await runWindowedWithQuota(prepared.shards, spec.sharding.max_concurrent_shards, acceptUntil - progress.accepted, split, runShard)
+      await runWindowedWithQuota(prepared.shards, spec.sharding.max_concurrent_shards, acceptUntil - counted(), split, runShard)
     }
     if (patched(ROUND_STATS_PATCH)) {
       const stats = await store.roundStats({ campaignId, round, shards: ran, spec })
@@ -82,14 +88,14 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     }
     const { workflowId, runId } = workflowInfo()
     const committed = await store.commit({ campaignId, workflowId, runId, round, dataset: spec.output.dataset, lineage: prepared.lineage })
-    progress = { ...progress, versions: [...progress.versions, { round, version: committed.version, records: committed.records }] }
+    progress = { ...progress, versions: [...progress.versions, { round, version: committed.version, records: committed.records, added: committed.added }] }
   } catch (error) {
     if (isCancellation(error)) await CancellationScope.nonCancellable(async () => setStatus("cancelled"))
     else setStatus("failed")
     throw error
   }
 
-  const quotaReached = acceptUntil !== undefined && progress.accepted >= acceptUntil
+  const quotaReached = acceptUntil !== undefined && counted() >= acceptUntil
   if (round < spec.rounds && !quotaReached) {
     return continueAsNew<typeof campaignWorkflow>({ ...input, prepared, startRound: round + 1, carried: { ...progress, round: round + 1 } })
   }
@@ -100,6 +106,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     version: progress.versions.at(-1)?.version ?? null,
     generated: progress.generated,
     accepted: progress.accepted,
+    kept: keptOf(progress),
     rounds: progress.versions.length
   }
 }
+
+/** Records the campaign's committed rounds added to the dataset after dedup. */
+const keptOf = (progress: CampaignProgress): number => progress.versions.reduce((sum, v) => sum + (v.added ?? 0), 0)
