@@ -21,7 +21,7 @@ describe("a campaign end to end on the real Temporal server", () => {
     const run = await runCli(["run", join(repoRoot, "examples/demo.yaml"), "--json"], env)
     expect(run.code, run.stderr).toBe(0)
     const summary = lastJson(run.stdout)
-    expect(Object.keys(summary).sort()).toEqual(["accepted", "campaignId", "dataset", "generated", "rounds", "seconds", "version"])
+    expect(Object.keys(summary).sort()).toEqual(["accepted", "campaignId", "dataset", "generated", "kept", "rounds", "seconds", "version"])
     expect(summary).toMatchObject({ dataset: "demo-zh-en", rounds: 2, generated: 80, accepted: 20 })
 
     const show = await runCli(["dataset", "show", `demo-zh-en@${summary.version}`, "--json"], env)
