@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os"
 import { Effect, ManagedRuntime, Result } from "effect"
 import { decodeSpec, type ScorerSpec } from "../campaign/spec.js"
 import { ClassifierSession } from "../models/classifierSession.js"
-import { InferencePool } from "../models/inferencePool.js"
+import { InferencePool, poolWithThreads } from "../models/inferencePool.js"
 import { readModelDir, tokenIdList } from "../models/modelDir.js"
 import type { ScoreInput } from "../scorers/contract.js"
 import { buildScorer } from "../scorers/registry.js"
@@ -41,7 +41,7 @@ export const main = async (args: string[]): Promise<void> => {
     scorers: [{ name: "rm", type: "classifier", model: dir, template: "{response}", max_length: TOKENS, batch_size: BATCH }]
   }, "bench")).scorers[0] as ScorerSpec
   const inputs: ScoreInput[] = texts.map(({ text }) => ({ prompt: "", messages: [], response: text }))
-  const runtime = ManagedRuntime.make(InferencePool.layer({ threads: 1, intraOpThreads: threads }))
+  const runtime = ManagedRuntime.make(InferencePool.layer(poolWithThreads(1, undefined, threads)))
   const scorer = buildScorer(spec, await runtime.runPromise(Effect.gen(function* () { return yield* InferencePool })), "scorers[0]")
   const session = await ClassifierSession.load(dir, "model", { intraOpThreads: threads })
   const request = { texts: texts.map((t) => t.text), maxLength: TOKENS, batchSize: BATCH, field: "bench" }

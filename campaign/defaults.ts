@@ -82,6 +82,16 @@ export const DEFAULTS = {
   },
   taskQueue: "winnow",
   namespace: "default",
+  /** The inference pool of a worker or `winnow serve`. */
+  pool: {
+    /** Share of the machine's memory that loaded model copies may take (`WINNOW_MODEL_MEMORY_GIB` overrides). */
+    modelMemoryShare: 0.5,
+    /**
+     * Resident bytes of a loaded model per byte of its ONNX files: ONNX Runtime keeps pre-packed
+     * MatMul weights (measured 1.47× for inline weights, 1.09× for external data; BENCHMARKS.md).
+     */
+    loadedWeightsFactor: 1.5
+  },
   devServer: {
     port: 7233,
     uiPort: 8233

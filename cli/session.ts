@@ -95,7 +95,7 @@ export const openSession = async (config: CliConfig, log: Logger, embed: boolean
   let worker: RunningWorker | undefined
   try {
     const { startWorker } = await import("../worker/temporalWorker.js")
-    worker = await startWorker({ address: server.address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: defaultPoolOptions(), logger: log })
+    worker = await startWorker({ address: server.address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: defaultPoolOptions(config.modelMemoryBytes), logger: log })
     const client = await connectClient(server.address, config.namespace)
     return {
       client,

@@ -1,40 +1,55 @@
 import { existsSync } from "node:fs"
-import { availableParallelism } from "node:os"
+import { availableParallelism, totalmem } from "node:os"
 import { fileURLToPath } from "node:url"
 import { Worker } from "node:worker_threads"
 import { Context, Effect, Layer } from "effect"
+import { DEFAULTS } from "../campaign/defaults.js"
 import { InferenceFailed, reviveError, type WinnowError } from "../core/errors.js"
 import type { LmStatsRow, OptionProbs } from "./causalLmScorer.js"
 import type { ClassifierOutput } from "./classifierSession.js"
 import type { SampleText, StreamedToken } from "./localGenerator.js"
+import { modelCopyBytes, type Placement, PlacementPlanner } from "./modelPlacement.js"
 import type { OpInput, PoolRequest, ThreadCancel, ThreadRequest, ThreadResponse } from "./threadProtocol.js"
 
-/** How many inference threads to run and how many cores each ONNX session may use. */
+/** How many inference threads to run, the cores they share, and the memory their model copies may take. */
 export interface PoolOptions {
   readonly threads: number
-  readonly intraOpThreads: number
+  /** cores shared out: a model held by k threads runs each copy with ⌊cores / k⌋ intra-op threads */
+  readonly cores: number
+  /** estimated bytes all loaded model copies may take; a model gets as many copies as fit, at least one */
+  readonly modelMemoryBytes: number
 }
 
-/**
- * `threads` inference threads sharing the machine's cores: each ONNX session gets
- * ⌊cores / threads⌋ intra-op threads (at least one). Use for `--threads` options.
- */
-export const poolWithThreads = (threads: number, cores = availableParallelism()): PoolOptions => ({
-  threads,
-  intraOpThreads: Math.max(1, Math.floor(cores / threads))
-})
+/** The default budget for loaded models: `DEFAULTS.pool.modelMemoryShare` of the machine's memory. */
+export const defaultModelMemoryBytes = (): number => Math.floor(totalmem() * DEFAULTS.pool.modelMemoryShare)
 
 /**
- * Default pool: one single-threaded inference thread per core. Measured on 2 cores
- * (`npm run bench -- generate`, BENCHMARKS.md): four concurrent best-of-8 requests finish 1.48×
- * sooner than on one thread with two intra-op threads, while a lone request is only ~1.1× slower
- * (intra-op parallelism scales poorly on memory-bound decode steps). Each thread loads its own
- * copy of every model it serves, so memory grows with the thread count.
+ * `threads` inference threads sharing the machine's cores (a model on every thread gets
+ * ⌊cores / threads⌋ intra-op threads per copy). Use for `--threads` options.
  */
-export const defaultPoolOptions = (): PoolOptions => poolWithThreads(availableParallelism())
+export const poolWithThreads = (threads: number, modelMemoryBytes = defaultModelMemoryBytes(), cores = availableParallelism()): PoolOptions =>
+  ({ threads, cores, modelMemoryBytes })
+
+/**
+ * Default pool: one inference thread per core. Measured on 2 cores (`npm run bench -- generate`,
+ * BENCHMARKS.md): four concurrent best-of-8 requests finish 1.43× sooner on two single-threaded
+ * sessions than on one with two intra-op threads, while a lone request is only ~1.1× slower
+ * (intra-op parallelism scales poorly on memory-bound decode steps). Each thread that serves a
+ * model loads its own copy, so a model gets only as many copies as `modelMemoryBytes` holds
+ * (see `PlacementPlanner`): a big one runs on fewer threads with more cores each.
+ */
+export const defaultPoolOptions = (modelMemoryBytes?: number): PoolOptions => poolWithThreads(availableParallelism(), modelMemoryBytes)
+
+/** A pool's placements by model (directory, and variant when one is named) and the requests each thread answered. */
+export interface PoolStats {
+  readonly models: Readonly<Record<string, Placement>>
+  readonly served: readonly number[]
+}
 
 interface Slot {
   worker: Worker
+  /** requests answered so far */
+  served: number
   pending: Map<number, { resolve: (v: unknown) => void; reject: (e: WinnowError) => void; progress?: (tokens: readonly StreamedToken[]) => void }>
 }
 
@@ -49,25 +64,29 @@ const threadEntry = (): URL => {
 
 /**
  * Runs models in worker threads so ONNX Runtime's blocking `run()` never stalls the event loop
- * (Temporal heartbeats and polling live there). Requests go to the thread with the fewest pending.
+ * (Temporal heartbeats and polling live there). A request goes to the least busy of the threads
+ * its model is placed on (`PlacementPlanner`: as many copies as the memory budget allows).
  */
 export class ThreadPool {
   private readonly slots: Slot[] = []
+  private readonly planner: PlacementPlanner
   private nextId = 1
   private closed = false
 
-  constructor(private readonly options: PoolOptions) {
+  constructor(options: PoolOptions, private readonly onPlaced: (model: string, placement: Placement) => void = () => {}) {
+    this.planner = new PlacementPlanner(options.threads, options.cores, options.modelMemoryBytes)
     for (let i = 0; i < options.threads; i++) this.slots.push(this.spawn())
   }
 
   private spawn(): Slot {
-    const worker = new Worker(threadEntry(), { workerData: { intraOpThreads: this.options.intraOpThreads } })
-    const slot: Slot = { worker, pending: new Map() }
+    const worker = new Worker(threadEntry())
+    const slot: Slot = { worker, served: 0, pending: new Map() }
     worker.on("message", (msg: ThreadResponse) => {
       const waiter = slot.pending.get(msg.id)
       if (!waiter) return
       if ("progress" in msg) return waiter.progress?.(msg.progress)
       slot.pending.delete(msg.id)
+      slot.served++
       if (msg.ok) waiter.resolve(msg.value)
       else waiter.reject(reviveError(msg.error, "inference thread"))
     })
@@ -91,18 +110,33 @@ export class ThreadPool {
    */
   request<T>(request: PoolRequest, progress?: (tokens: readonly StreamedToken[]) => void, signal?: AbortSignal): Promise<T> {
     if (this.closed) return Promise.reject(new InferenceFailed({ model: "(pool)", reason: "the inference pool is closed" }))
-    const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
+    const placement = this.placementOf(request)
+    const slot = placement.threads.map((t) => this.slots[t]!).reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
     const id = this.nextId++
     const cancel = () => slot.worker.postMessage({ cancel: id } satisfies ThreadCancel)
     return new Promise<T>((resolve, reject) => {
       slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, ...(progress ? { progress } : {}) })
       slot.worker.ref()
-      slot.worker.postMessage({ ...request, id } as ThreadRequest)
+      slot.worker.postMessage({ ...request, id, intraOpThreads: placement.intraOpThreads } satisfies ThreadRequest)
       signal?.addEventListener("abort", cancel, { once: true })
     }).finally(() => {
       signal?.removeEventListener("abort", cancel)
       if (slot.pending.size === 0) slot.worker.unref()
     })
+  }
+
+  private placementOf(request: PoolRequest): Placement {
+    const key = request.variant === undefined ? request.model : `${request.model} (variant ${request.variant})`
+    const known = this.planner.placements().get(key)
+    if (known) return known
+    const placement = this.planner.place(key, () => modelCopyBytes(request.model, request.variant))
+    this.onPlaced(key, placement)
+    return placement
+  }
+
+  /** Where each model runs and how many requests each thread has answered (for health and logs). */
+  stats(): PoolStats {
+    return { models: Object.fromEntries(this.planner.placements()), served: this.slots.map((s) => s.served) }
   }
 
   /** Stops every thread. */
@@ -128,21 +162,24 @@ export class InferencePool extends Context.Service<InferencePool, {
   lmStats(input: OpInput<"lmStats">): Effect.Effect<LmStatsRow[], WinnowError>
   /** Next-token probabilities of judge options after each conversation (see `CausalLmScorer.optionProbs`). */
   judge(input: OpInput<"judge">): Effect.Effect<OptionProbs, WinnowError>
+  /** Where each model runs and what each thread has answered. */
+  stats(): PoolStats
 }>()("winnow/models/InferencePool") {
-  /** A pool of `options.threads` inference threads, closed with its scope. */
-  static readonly layer = (options: PoolOptions) =>
+  /** A pool of `options.threads` inference threads, closed with its scope; `onPlaced` hears where each model goes. */
+  static readonly layer = (options: PoolOptions, onPlaced?: (model: string, placement: Placement) => void) =>
     Layer.effect(
       InferencePool,
       Effect.gen(function* () {
         const pool = yield* Effect.acquireRelease(
-          Effect.sync(() => new ThreadPool(options)),
+          Effect.sync(() => new ThreadPool(options, onPlaced)),
           (p) => Effect.promise(() => p.close())
         )
         return InferencePool.of({
           generate: (input, onTokens) => run<SampleText[]>(pool, { op: "generate", ...input, ...(onTokens ? { stream: true } : {}) }, onTokens),
           classify: (input) => run<ClassifierOutput>(pool, { op: "classify", ...input }),
           lmStats: (input) => run<LmStatsRow[]>(pool, { op: "lmStats", ...input }),
-          judge: (input) => run<OptionProbs>(pool, { op: "judge", ...input })
+          judge: (input) => run<OptionProbs>(pool, { op: "judge", ...input }),
+          stats: () => pool.stats()
         })
       })
     )

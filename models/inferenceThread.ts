@@ -1,12 +1,10 @@
-import { parentPort, workerData } from "node:worker_threads"
+import { parentPort } from "node:worker_threads"
 import { errorToPlain } from "../core/errors.js"
 import { CausalLmScorer } from "./causalLmScorer.js"
 import { ClassifierSession } from "./classifierSession.js"
 import { LocalGenerator, type StreamedToken } from "./localGenerator.js"
-import type { SessionSettings } from "./onnxSession.js"
 import type { ThreadCancel, ThreadRequest, ThreadResponse } from "./threadProtocol.js"
 
-const settings = workerData as SessionSettings
 const generators = new Map<string, Promise<LocalGenerator>>()
 const classifiers = new Map<string, Promise<ClassifierSession>>()
 const causalScorers = new Map<string, Promise<CausalLmScorer>>()
@@ -24,6 +22,7 @@ const cached = <T>(cache: Map<string, Promise<T>>, key: string, load: () => Prom
 const keyOf = (request: { readonly model: string; readonly variant?: string }): string => `${request.model}\0${request.variant ?? ""}`
 
 const handle = async (request: ThreadRequest): Promise<unknown> => {
+  const settings = { intraOpThreads: request.intraOpThreads }
   switch (request.op) {
     case "generate": {
       const generator = await cached(generators, keyOf(request), () => LocalGenerator.load(request.model, settings, request.variant))

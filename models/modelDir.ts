@@ -90,7 +90,8 @@ export const readModelDir = (
 export const readOwnedModelDir = (path: string, owner: string, variant?: string, source = path): ModelDir =>
   readModelDir(path, `${owner}.model`, source, variant === undefined ? undefined : { variant, field: `${owner}.variant` })
 
-const findOnnx = (dir: string, variant?: string): string | undefined => {
+/** The ONNX file a directory would load (`variant`'s, or the first of `ONNX_CANDIDATES`), or undefined. */
+export const findOnnx = (dir: string, variant?: string): string | undefined => {
   const candidates = variant ? [`onnx/model_${variant}.onnx`, `onnx/${variant}.onnx`] : ONNX_CANDIDATES
   return candidates.map((c) => join(dir, c)).find((p) => existsSync(p))
 }

@@ -5,6 +5,7 @@ import { errorToPlain, isWinnowError, type WinnowError } from "../core/errors.js
 import { DEFAULT_BATCH_BUDGET } from "./batchPlan.js"
 import { InferencePool, type PoolOptions } from "./inferencePool.js"
 import { readModelDir, variantOf } from "./modelDir.js"
+import { logPlacement } from "./modelPlacement.js"
 import type { SampleText, StreamedToken } from "./localGenerator.js"
 import { choiceSeeds, completionBody, completionId, randomSeed } from "./openaiCompletion.js"
 import { CompletionStream } from "./openaiStream.js"
@@ -58,7 +59,7 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
   const tokenizer = TextTokenizer.load(dir)
   const pieces = TokenPieces.load(dir.tokenizerPath)
   const context = contextLength(dir.config)
-  const runtime = ManagedRuntime.make(InferencePool.layer(options.pool))
+  const runtime = ManagedRuntime.make(InferencePool.layer(options.pool, options.log && logPlacement(options.log)))
   const generate: GenerateMany = async (prompts, params, onTokens, signal) => {
     const exit = await runtime.runPromiseExit(Effect.gen(function* () {
       const pool = yield* InferencePool
@@ -67,13 +68,18 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
     if (Exit.isSuccess(exit)) return exit.value
     throw Cause.squash(exit.cause)
   }
-  const batcher = new RequestBatcher(generate, { slots: options.pool.threads, maxRows: options.batch === false ? 1 : DEFAULT_BATCH_BUDGET.maxRows })
+  const poolStats = () => runtime.runPromise(Effect.gen(function* () {
+    return (yield* InferencePool).stats()
+  }))
+  let copies: number
   try {
     await generate([{ messages: [{ role: "user", content: "hello" }], seeds: choiceSeeds(0, 1) }], { temperature: 0, top_k: 0, top_p: 1, min_p: 0, repetition_penalty: 1, max_new_tokens: 1 })
+    copies = Object.values((await poolStats()).models)[0]?.threads.length ?? options.pool.threads
   } catch (error) {
     await runtime.dispose()
     throw error
   }
+  const batcher = new RequestBatcher(generate, { slots: copies, maxRows: options.batch === false ? 1 : DEFAULT_BATCH_BUDGET.maxRows })
   const created = Math.floor(Date.now() / 1000)
 
   const chat = async (body: unknown, res: ServerResponse): Promise<void> => {
@@ -117,7 +123,7 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
     const allow = (expected: string) => {
       if (method !== expected) throw new HttpProblem(405, "invalid_request_error", `${path} takes ${expected}, not ${method}`)
     }
-    if (path === "/health") return allow("GET"), sendJson(res, 200, { status: "ok", model: options.name, generation: batcher.stats })
+    if (path === "/health") return allow("GET"), sendJson(res, 200, { status: "ok", model: options.name, generation: batcher.stats, pool: await poolStats() })
     if (path === "/v1/models") return allow("GET"), sendJson(res, 200, { object: "list", data: [modelCard] })
     if (path.startsWith("/v1/models/")) {
       allow("GET")

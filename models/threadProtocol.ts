@@ -3,10 +3,9 @@ import type { Truncation } from "./classifierSession.js"
 import type { GenerationParams, GenerationPrompt, StreamedToken } from "./localGenerator.js"
 import type { ChatMessage } from "./tokenizer.js"
 
-/** A request posted to an inference thread. `variant` picks the model directory's ONNX file; `field` names the spec entry (`scorers[2]`) in errors. */
-export type ThreadRequest =
+/** A request to the inference pool. `variant` picks the model directory's ONNX file; `field` names the spec entry (`scorers[2]`) in errors. */
+export type PoolRequest =
   | {
-      readonly id: number
       readonly op: "generate"
       readonly model: string
       readonly variant?: string
@@ -16,7 +15,6 @@ export type ThreadRequest =
       readonly stream?: boolean
     }
   | {
-      readonly id: number
       readonly op: "classify"
       readonly model: string
       readonly variant?: string
@@ -28,7 +26,6 @@ export type ThreadRequest =
       readonly truncation?: Truncation
     }
   | {
-      readonly id: number
       readonly op: "lmStats"
       readonly model: string
       readonly variant?: string
@@ -38,7 +35,6 @@ export type ThreadRequest =
       readonly batchSize: number
     }
   | {
-      readonly id: number
       readonly op: "judge"
       readonly model: string
       readonly variant?: string
@@ -63,8 +59,11 @@ export type ThreadResponse =
   | { readonly id: number; readonly ok: false; readonly error: Record<string, unknown> }
   | { readonly id: number; readonly progress: readonly StreamedToken[] }
 
-/** A thread request before the pool assigns its id. */
-export type PoolRequest = ThreadRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never
+/**
+ * A pool request as posted to an inference thread: with its id and the intra-op threads a session
+ * the thread opens for this model gets (from the pool's placement of the model).
+ */
+export type ThreadRequest = PoolRequest & { readonly id: number; readonly intraOpThreads: number }
 
-/** The fields of one kind of thread request, as the pool's callers pass them (no id, no op). */
-export type OpInput<Op extends ThreadRequest["op"]> = Omit<Extract<ThreadRequest, { readonly op: Op }>, "id" | "op">
+/** The fields of one kind of pool request, as the pool's callers pass them (no op). */
+export type OpInput<Op extends PoolRequest["op"]> = Omit<Extract<PoolRequest, { readonly op: Op }>, "op">

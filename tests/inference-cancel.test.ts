@@ -1,7 +1,7 @@
 import { join } from "node:path"
 import { Effect, Fiber, type Layer, ManagedRuntime } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { InferencePool, ThreadPool } from "../models/inferencePool.js"
+import { InferencePool, poolWithThreads, ThreadPool } from "../models/inferencePool.js"
 import type { SampleText, StreamedToken } from "../models/localGenerator.js"
 import { repoRoot } from "./support/harness.js"
 
@@ -18,7 +18,7 @@ const steps = (count: number) => {
 }
 
 describe("stopping a generation in its inference thread", () => {
-  const pool = new ThreadPool({ threads: 1, intraOpThreads: 1 })
+  const pool = new ThreadPool(poolWithThreads(1, undefined, 1))
   afterAll(() => pool.close())
 
   it("stops before the next decode step when the signal aborts, and the thread serves the next request", async () => {
@@ -33,7 +33,7 @@ describe("stopping a generation in its inference thread", () => {
   })
 
   it("stops when the effect running it is interrupted (a cancelled activity)", async () => {
-    const runtime = ManagedRuntime.make(InferencePool.layer({ threads: 1, intraOpThreads: 1 }) as Layer.Layer<InferencePool>)
+    const runtime = ManagedRuntime.make(InferencePool.layer(poolWithThreads(1, undefined, 1)) as Layer.Layer<InferencePool>)
     try {
       const progress = steps(5)
       let streamed = 0

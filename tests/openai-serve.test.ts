@@ -50,7 +50,11 @@ describe("winnow serve, driven by the official openai client", () => {
     expect(models.data.map((m) => m.id)).toEqual(["tiny-chat"])
     const health = await fetch(server.url.replace(/\/v1$/, "/health"))
     expect(health.status).toBe(200)
-    expect(await health.json()).toMatchObject({ status: "ok", model: "tiny-chat" })
+    expect(await health.json()).toMatchObject({
+      status: "ok",
+      model: "tiny-chat",
+      pool: { models: { [join(repoRoot, "examples/models/tiny-chat")]: { threads: [0], intraOpThreads: expect.any(Number) } } }
+    })
   })
 
   it("samples n choices with usage and per-token logprobs whose bytes spell the text", async () => {
@@ -270,6 +274,13 @@ describe("winnow serve, driven by the official openai client", () => {
     const run = await runCli(["serve", join(repoRoot, "examples/models/no-such-model"), "--port", "0"], {})
     expect(run.code).toBe(2)
     expect(run.stderr).toContain("no-such-model")
+    expect(run.stdout).toBe("")
+  })
+
+  it("rejects an unreadable WINNOW_MODEL_MEMORY_GIB with exit code 2, naming the variable", async () => {
+    const run = await runCli(["serve", join(repoRoot, "examples/models/tiny-chat"), "--port", "0"], { WINNOW_MODEL_MEMORY_GIB: "lots" })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('WINNOW_MODEL_MEMORY_GIB: got "lots", expected a positive number of GiB')
     expect(run.stdout).toBe("")
   })
 })

@@ -4,7 +4,7 @@ import { Effect, Layer, ManagedRuntime, Result } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type CampaignSpec, decodeSpec, type ScorerSpec } from "../campaign/spec.js"
 import { CausalLmScorer } from "../models/causalLmScorer.js"
-import { InferencePool } from "../models/inferencePool.js"
+import { InferencePool, poolWithThreads } from "../models/inferencePool.js"
 import { LocalGenerator } from "../models/localGenerator.js"
 import { softmax } from "../scorers/classifier.js"
 import type { ScoreInput } from "../scorers/contract.js"
@@ -61,7 +61,7 @@ beforeAll(() => {
     judgeBiased: writeScoringModel(join(root, "judge-biased"), judgeFiles({ bias: { A: 5 }, diff: { B: 0 } })),
     judgeRatings: writeScoringModel(join(root, "judge-ratings"), judgeFiles({ bias: { "1": 0, "2": 1, "3": 2, "4": 0, "5": -1 } }))
   }
-  runtime = ManagedRuntime.make(InferencePool.layer({ threads: 1, intraOpThreads: 1 }) as Layer.Layer<InferencePool>)
+  runtime = ManagedRuntime.make(InferencePool.layer(poolWithThreads(1, undefined, 1)) as Layer.Layer<InferencePool>)
 })
 
 afterAll(async () => {

@@ -9,6 +9,7 @@ import { workArea } from "../activities/workArea.js"
 import { storeRoot } from "../core/home.js"
 import { DatasetStore } from "../datasets/store.js"
 import { InferencePool, type PoolOptions } from "../models/inferencePool.js"
+import { logPlacement } from "../models/modelPlacement.js"
 import { winnowVersion } from "../core/version.js"
 import { installTemporalRuntime } from "./runtime.js"
 import { ensureSearchAttributes } from "./searchAttributes.js"
@@ -49,7 +50,7 @@ export const startWorker = async (config: WorkerConfig): Promise<RunningWorker> 
   await ensureSearchAttributes(client, config.namespace).finally(() => client.close())
   const connection = await NativeConnection.connect({ address: config.address })
   bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: temporalLogger })
-  const services = ManagedRuntime.make(Layer.mergeAll(InferencePool.layer(config.pool), DatasetStore.layer(storeRoot(config.home))))
+  const services = ManagedRuntime.make(Layer.mergeAll(InferencePool.layer(config.pool, logPlacement(config.logger)), DatasetStore.layer(storeRoot(config.home))))
   const deps = await services.runPromise(Effect.gen(function* () {
     return { pool: yield* InferencePool, store: yield* DatasetStore }
   }))

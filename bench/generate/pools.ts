@@ -1,4 +1,4 @@
-import { ThreadPool } from "../../models/inferencePool.js"
+import { poolWithThreads, ThreadPool } from "../../models/inferencePool.js"
 import type { SampleText } from "../../models/localGenerator.js"
 import { readCorpus } from "../../tests/fixtures/index.js"
 import { BENCH_SAMPLING, benchSeeds } from "./ours.js"
@@ -26,7 +26,7 @@ export const comparePools = async (dir: string, cores: number, log: (l: string) 
   const shapes = [
     { threads: 1, intra: cores },
     { threads: cores, intra: 1 }
-  ].map((shape) => ({ ...shape, pool: new ThreadPool({ threads: shape.threads, intraOpThreads: shape.intra }), times: [] as number[] }))
+  ].map((shape) => ({ ...shape, pool: new ThreadPool(poolWithThreads(shape.threads, undefined, shape.threads * shape.intra)), times: [] as number[] }))
   const send = (pool: ThreadPool, text: string, i: number, max: number) =>
     pool.request<SampleText[]>({
       op: "generate",

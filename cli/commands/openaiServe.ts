@@ -3,9 +3,11 @@ import { basename, resolve } from "node:path"
 import type { Logger } from "pino"
 import { DEFAULTS, LIMITS } from "../../campaign/defaults.js"
 import { inputInvalid } from "../../core/errors.js"
+import { poolWithThreads } from "../../models/inferencePool.js"
 import { variantOf } from "../../models/modelDir.js"
 import { startServe } from "../../models/openaiServer.js"
 import { type Command, helpOf, UsageError } from "../args.js"
+import { readCliConfig } from "../config.js"
 import { printJson } from "../output.js"
 
 const wholeNumber = (command: Command, name: string, value: unknown, fallback: number, min: number, max: number): number => {
@@ -44,7 +46,7 @@ export const openaiServeCommand = (log: Logger): Command => {
       variant: "which ONNX file to serve: fp16 loads onnx/model_fp16.onnx (also q4, q4f16, quantized, …; default onnx/model.onnx)",
       port: `HTTP port (default ${DEFAULTS.serve.port}; 0 picks a free one)`,
       host: `address to listen on (default ${DEFAULTS.serve.host}; 0.0.0.0 for every interface)`,
-      threads: "inference threads, each with its own copy of the model (default 1)",
+      threads: "inference threads (default 1); the model is copied onto as many as WINNOW_MODEL_MEMORY_GIB holds, the cores shared among the copies",
       name: "model id clients send and /v1/models lists (default: the directory name)",
       "max-tokens": `max_tokens when a request gives none (default ${DEFAULTS.serve.max_tokens}, bounded by the context left)`,
       "no-batch": "decode every request on its own (by default concurrent requests with the same sampling parameters share one batch; a seeded request is then reproducible only when it runs alone)",
@@ -52,6 +54,7 @@ export const openaiServeCommand = (log: Logger): Command => {
     },
     positionals: { min: 1, max: 1 },
     run: async (args) => {
+      const config = readCliConfig(process.env)
       const modelDir = resolve(args.positionals[0]!)
       const port = wholeNumber(command, "port", args.values.port, DEFAULTS.serve.port, 0, 65535)
       const threads = wholeNumber(command, "threads", args.values.threads, 1, 1, availableParallelism())
@@ -66,7 +69,7 @@ export const openaiServeCommand = (log: Logger): Command => {
         name,
         host,
         port,
-        pool: { threads, intraOpThreads: Math.max(1, Math.floor(availableParallelism() / threads)) },
+        pool: poolWithThreads(threads, config.modelMemoryBytes),
         defaultMaxTokens: maxTokens,
         log
       }).catch((error: NodeJS.ErrnoException) => {

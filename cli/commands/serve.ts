@@ -37,7 +37,7 @@ export const workerCommand = (log: Logger): Command => {
       const threads = intOption(command, "threads", args.values.threads, pool.threads)
       await connectClient(address, config.namespace).then((c) => c.connection.close())
       const { startWorker } = await import("../../worker/temporalWorker.js")
-      const worker = await startWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: poolWithThreads(threads), logger: log })
+      const worker = await startWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: poolWithThreads(threads, config.modelMemoryBytes), logger: log })
       const signal = await Promise.race([untilSignal(), worker.done.then(() => undefined)])
       if (signal) log.info({ signal }, "shutting down worker")
       await worker.shutdown()
@@ -62,7 +62,7 @@ export const devCommand = (log: Logger): Command => {
       const cliPath = await ensureTemporalCli(log)
       const server = await startDevServer({ cliPath, dbFile: join(config.home, "temporal", "dev.db"), port, uiPort, ui: true, log })
       const { startWorker } = await import("../../worker/temporalWorker.js")
-      const worker = await startWorker({ address: server.address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: defaultPoolOptions(), logger: log })
+      const worker = await startWorker({ address: server.address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: defaultPoolOptions(config.modelMemoryBytes), logger: log })
       const record: DevRecord = { address: server.address, uiUrl: server.uiUrl, pid: process.pid, taskQueue: config.taskQueue }
       const recordPath = devRecordPath(config.home)
       mkdirSync(dirname(recordPath), { recursive: true })

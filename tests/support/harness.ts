@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url"
 import { pino } from "pino"
 import { inject } from "vitest"
 import { parse, stringify } from "yaml"
-import { defaultPoolOptions } from "../../models/inferencePool.js"
+import { defaultPoolOptions, poolWithThreads } from "../../models/inferencePool.js"
 import { type RunningServe, startServe } from "../../models/openaiServer.js"
 import { type RunningWorker, startWorker } from "../../worker/temporalWorker.js"
 
@@ -84,7 +84,7 @@ export const startTinyChatServe = (): Promise<RunningServe> =>
     name: "tiny-chat",
     host: "127.0.0.1",
     port: 0,
-    pool: { threads: 1, intraOpThreads: 1 },
+    pool: poolWithThreads(1, undefined, 1),
     defaultMaxTokens: 64
   })
 
