@@ -1,4 +1,5 @@
 import { runActivity } from "./boundary.js"
+import { cleanWork } from "./cleanWork.js"
 import { commit } from "./commit.js"
 import type { ActivityDeps } from "./deps.js"
 import { generate } from "./generate.js"
@@ -23,7 +24,8 @@ export const createActivities = (deps: ActivityDeps) => {
     select: boundary(select),
     stage: boundary(stage),
     roundStats: boundary(roundStats),
-    commit: boundary(commit)
+    commit: boundary(commit),
+    cleanWork: boundary(cleanWork)
   }
 }
 

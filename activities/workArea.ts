@@ -11,12 +11,15 @@ import { storeIo, writeFileAtomic } from "../datasets/fsio.js"
 export interface WorkArea {
   readonly promptsPath: (hash: string) => string
   readonly shardFile: (campaignId: string, round: number, shard: number, name: string) => string
+  /** The folder holding every shard file of one campaign. */
+  readonly campaignDir: (campaignId: string) => string
 }
 
 /** The work area under a store root. */
 export const workArea = (root: string): WorkArea => ({
   promptsPath: (hash) => join(root, "prompts", `${hash}.jsonl`),
-  shardFile: (campaignId, round, shard, name) => join(root, "work", campaignId, `r${round}`, `s${shard}`, `${name}.jsonl`)
+  shardFile: (campaignId, round, shard, name) => join(root, "work", campaignId, `r${round}`, `s${shard}`, `${name}.jsonl`),
+  campaignDir: (campaignId) => join(root, "work", campaignId)
 })
 
 /** Writes rows as JSONL, atomically. */

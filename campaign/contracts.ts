@@ -106,6 +106,12 @@ export interface RoundStats {
   readonly truncated: Readonly<Record<string, number>>
 }
 
+/** Input of the `cleanWork` activity: the committed round whose work files go. */
+export interface CleanWorkInput {
+  readonly campaignId: string
+  readonly round: number
+}
+
 /** Input of the `roundStats` activity: which shards of the round ran. */
 export interface RoundStatsInput {
   readonly campaignId: string

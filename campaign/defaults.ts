@@ -68,6 +68,8 @@ export const DEFAULTS = {
     min_margin: 0
   },
   rounds: 1,
+  /** `output.keep_work`: keep a round's work files (every sample with its scores) after its commit. */
+  keepWork: false,
   /** `output.dedup`: near-duplicate removal at commit (exact ids always collapse). */
   dedup: {
     near: true,

@@ -99,7 +99,11 @@ export const CampaignSpec = Schema.Struct({
   selection: SelectionSpec.pipe(withDefault({})),
   rounds: int(1, LIMITS.maxRounds).pipe(withDefault(DEFAULTS.rounds)),
   sharding: ShardingSpec.pipe(withDefault({})),
-  output: Schema.Struct({ dataset: DatasetName, dedup: DedupSpec.pipe(withDefault({})) })
+  output: Schema.Struct({
+    dataset: DatasetName,
+    dedup: DedupSpec.pipe(withDefault({})),
+    keep_work: Schema.Boolean.pipe(withDefault(DEFAULTS.keepWork))
+  })
 })
 /** A validated campaign spec with every default filled in. */
 export type CampaignSpec = typeof CampaignSpec.Type

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { RunningWorker } from "../worker/temporalWorker.js"
@@ -47,6 +47,19 @@ describe("a campaign end to end on the real Temporal server", () => {
     }
     const prompts = new Set(rows.map((r) => r.prompt_id))
     expect(prompts.size).toBe(10)
+    expect(existsSync(join(home, "store", "work", summary.campaignId))).toBe(false)
+  })
+
+  it("keeps every round's samples and scores with output.keep_work", async () => {
+    const dir = tempDir("keep-work")
+    const spec = demoSpec(dir, "kept-work", (s) => { s.output.dataset = "kept-work"; s.output.keep_work = true })
+    const run = await runCli(["run", spec, "--json"], env)
+    expect(run.code, run.stderr).toBe(0)
+    const summary = lastJson(run.stdout)
+    const work = join(home, "store", "work", summary.campaignId)
+    expect(readdirSync(work).sort()).toEqual(["r1", "r2"])
+    const samples = readdirSync(join(work, "r1")).flatMap((shard) => readFileSync(join(work, "r1", shard, "scored.jsonl"), "utf8").trim().split("\n"))
+    expect(samples).toHaveLength(summary.generated / 2)
   })
 
   it("gives identical records when the same spec runs twice", async () => {

@@ -16,6 +16,9 @@ import { type QuotaSplit, runWindowed, runWindowedWithQuota } from "./window.js"
 /** Patch id of the per-round statistics activity (histories recorded before it have no such call). */
 export const ROUND_STATS_PATCH = "winnow-round-stats"
 
+/** Patch id of deleting a round's work files after its commit (unless `output.keep_work`). */
+export const CLEAN_WORK_PATCH = "winnow-clean-work"
+
 /** Patch id of `accept_until` counting records kept after dedup (before it, records accepted by shards). */
 export const KEPT_QUOTA_PATCH = "winnow-quota-after-dedup"
 
@@ -27,8 +30,8 @@ export const progressQuery = defineQuery<CampaignProgress>("progress")
 /**
  * A self-play campaign. Each run of this workflow is one round: fan the shards out to child
  * workflows through a bounded window, record the round's statistics, commit the round as one
- * dataset version, then continue as new for the next round (so history stays small however
- * many rounds there are). With `selection.accept_until` = K it launches shards only while
+ * dataset version, delete the round's work files (unless `output.keep_work`), then continue as
+ * new for the next round (so history stays small however many rounds there are). With `selection.accept_until` = K it launches shards only while
  * the records kept so far (added by earlier rounds' commits, after dedup) plus those accepted or
  * reserved in this round stay below K, shrinks the last shards, and stops after the round whose
  * commit brings the kept records to K; a round that dedup leaves short is topped up by the next.
@@ -89,6 +92,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     const { workflowId, runId } = workflowInfo()
     const committed = await store.commit({ campaignId, workflowId, runId, round, dataset: spec.output.dataset, lineage: prepared.lineage })
     progress = { ...progress, versions: [...progress.versions, { round, version: committed.version, records: committed.records, added: committed.added }] }
+    if (!spec.output.keep_work && patched(CLEAN_WORK_PATCH)) await store.cleanWork({ campaignId, round })
   } catch (error) {
     if (isCancellation(error)) await CancellationScope.nonCancellable(async () => setStatus("cancelled"))
     else setStatus("failed")
