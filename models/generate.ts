@@ -4,16 +4,25 @@ import { prefillPrompts } from "./prefill.js"
 import { Rng } from "./rng.js"
 import { type SamplingParams, sampleToken, type TokenAlternative } from "./sampling.js"
 
-/** One prompt of a generation batch: its token ids and one seed per sample to draw. */
+/** Sampling parameters and the new-token limit of one prompt group. */
+export type GroupParams = SamplingParams & { readonly max_new_tokens: number }
+
+/**
+ * One prompt of a generation batch: its token ids, one seed per sample to draw, and optionally
+ * its own sampling parameters, EOS set and stop-string check (else the request's).
+ */
 export interface PromptGroup {
   readonly ids: readonly number[]
   readonly seeds: ReadonlyArray<readonly [number, number, number, number]>
+  readonly params?: GroupParams
+  readonly eos?: ReadonlySet<number>
+  readonly findStop?: (tokens: readonly number[]) => Promise<number>
 }
 
 /** Everything a batch generation needs besides the model. */
 export interface GenerationRequest {
   readonly groups: readonly PromptGroup[]
-  readonly params: SamplingParams & { readonly max_new_tokens: number }
+  readonly params: GroupParams
   readonly eos: ReadonlySet<number>
   readonly padId: number
   /** Returns the index where a stop string begins in the decoded tokens, or -1; omit when there are no stop strings. */
@@ -58,6 +67,9 @@ export interface GeneratedSample {
 
 interface Row {
   readonly out: GeneratedSample
+  readonly params: GroupParams
+  readonly eos: ReadonlySet<number>
+  readonly findStop: ((tokens: readonly number[]) => Promise<number>) | undefined
   readonly rng: Rng
   readonly seen: Set<number> | undefined
   /** left padding of this row's prompt inside the batch. */
@@ -71,25 +83,31 @@ interface Row {
  * Samples every group's N responses as one batch: one left-padded prefill for all prompts, the
  * first token of every sample drawn from the prefill's logits, the prompt cache fanned out to the
  * samples still running (one copy), then batched decode steps that drop rows as they finish
- * (compacting the cache in place, moving only rows whose position changes). Each row's draws come only from its own seed, so
- * results do not depend on batching.
+ * (compacting the cache in place, moving only rows whose position changes). Each row's draws
+ * come only from its own seed, so results do not depend on batching; each group may bring its
+ * own sampling parameters, EOS set and stop strings.
  */
 export const generateBatch = async (model: DecoderSession, request: GenerationRequest): Promise<GeneratedSample[]> => {
   const { layout } = model
-  const { groups, params } = request
+  const { groups } = request
   if (groups.length === 0) return []
   const prefill = await prefillPrompts(model, groups.map((g) => g.ids), request.padId, request.maxPrefillLogits)
   const { width } = prefill
-  const penalise = params.repetition_penalty !== 1
   const rowOf: number[] = []
   const rows: Row[] = []
   groups.forEach((group, g) => {
+    const params = group.params ?? request.params
+    const eos = group.eos ?? request.eos
+    const findStop = group.findStop ?? request.findStop
     group.seeds.forEach((seed, s) => {
       rowOf.push(g)
       rows.push({
         out: { group: g, sample: s, tokens: [], logprobs: [], entropies: [], ...(params.top_logprobs ? { alternatives: [] } : {}), finish: "length" },
+        params,
+        eos,
+        findStop,
         rng: new Rng(seed),
-        seen: penalise ? new Set(group.ids) : undefined,
+        seen: params.repetition_penalty !== 1 ? new Set(group.ids) : undefined,
         pad: width - group.ids.length,
         position: group.ids.length,
         limit: Math.min(params.max_new_tokens, (request.maxPositions ?? Infinity) - group.ids.length)
@@ -112,8 +130,8 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
     for (let r = 0; r < active.length; r++) {
       const row = active[r]!
       const offset = (source[r]! * stride + stride - 1) * layout.vocab
-      const pick = sampleToken(logits, offset, layout.vocab, params, row.rng, row.seen)
-      if (request.eos.has(pick.token)) {
+      const pick = sampleToken(logits, offset, layout.vocab, row.params, row.rng, row.seen)
+      if (row.eos.has(pick.token)) {
         row.out.finish = "eos"
         continue
       }
@@ -126,8 +144,8 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
         stepTokens.push({ group: row.out.group, sample: row.out.sample, token, logprob, ...(alternatives ? { alternatives } : {}) })
       }
       row.seen?.add(pick.token)
-      if (request.findStop) {
-        stopChecks.push(request.findStop(row.out.tokens).then((at) => {
+      if (row.findStop) {
+        stopChecks.push(row.findStop(row.out.tokens).then((at) => {
           if (at < 0) return
           row.out.finish = "stop"
           row.out.stopAt = at

@@ -2,16 +2,18 @@ import { inputInvalid } from "../core/errors.js"
 import { type BatchBudget, DEFAULT_BATCH_BUDGET, type PlannedGroup, planBatches } from "./batchPlan.js"
 import { type ModelDir, readOwnedModelDir, tokenIdList } from "./modelDir.js"
 import { DecoderSession } from "./decoderSession.js"
-import { generateBatch, type FinishReason, type StepToken } from "./generate.js"
+import { generateBatch, type FinishReason, type PromptGroup, type StepToken } from "./generate.js"
 import { stopFinder } from "./stopStrings.js"
 import type { SessionSettings } from "./onnxSession.js"
 import type { SamplingParams, TokenAlternative } from "./sampling.js"
 import { type ChatMessage, TextTokenizer } from "./tokenizer.js"
 
-/** One prompt to sample: its conversation and the seed of each sample to draw. */
+/** One prompt to sample: its conversation, the seed of each sample to draw, and optionally its own parameters. */
 export interface GenerationPrompt {
   readonly messages: readonly ChatMessage[]
   readonly seeds: ReadonlyArray<readonly [number, number, number, number]>
+  /** This prompt's sampling parameters and limits, instead of the call's (prompts of different requests share a batch). */
+  readonly params?: GenerationParams
 }
 
 /** Sampling parameters plus the limits of one request. */
@@ -106,18 +108,19 @@ export class LocalGenerator {
     return this.tokenizer.encode(this.tokenizer.renderChat(messages, true))
   }
 
-  /** Samples every prompt's responses, batching prompts together up to the token budget. */
+  /** Samples every prompt's responses (with `params`, or a prompt's own), batching prompts together up to the token budget. */
   async generate(prompts: readonly GenerationPrompt[], params: GenerationParams, hooks: GenerationHooks = {}): Promise<SampleText[]> {
     const encoded = await Promise.all(prompts.map((p) => this.encodeChat(p.messages)))
-    return this.generateIds(encoded, prompts.map((p) => p.seeds), params, hooks)
+    return this.generateIds(encoded, prompts.map((p) => p.seeds), params, hooks, prompts.map((p) => p.params ?? params))
   }
 
-  /** Like `generate`, for prompts that are already token ids. */
+  /** Like `generate`, for prompts that are already token ids; `perPrompt` gives each prompt its own parameters. */
   async generateIds(
     encoded: readonly (readonly number[])[],
     seeds: ReadonlyArray<GenerationPrompt["seeds"]>,
     params: GenerationParams,
-    hooks: GenerationHooks = {}
+    hooks: GenerationHooks = {},
+    perPrompt: readonly GenerationParams[] = encoded.map(() => params)
   ): Promise<SampleText[]> {
     const maxPositions = positionLimit(this.dir.config)
     encoded.forEach((ids, i) => {
@@ -125,9 +128,10 @@ export class LocalGenerator {
         throw inputInvalid(this.dir.path, `prompts[${i}]`, `${ids.length} tokens`, `a prompt shorter than the model's ${maxPositions} positions (max_position_embeddings)`)
       }
     })
-    const plan = planBatches(encoded.map((e) => e.length), seeds.map((s) => s.length), params.max_new_tokens, this.budget)
+    const longest = Math.max(...perPrompt.map((p) => p.max_new_tokens))
+    const plan = planBatches(encoded.map((e) => e.length), seeds.map((s) => s.length), longest, this.budget)
     const results: SampleText[] = []
-    for (const batch of plan) results.push(...(await this.generateChunk(batch, encoded, seeds, params, hooks)))
+    for (const batch of plan) results.push(...(await this.generateChunk(batch, encoded, seeds, perPrompt, hooks)))
     return results.sort((a, b) => a.prompt - b.prompt || a.sample - b.sample)
   }
 
@@ -135,18 +139,28 @@ export class LocalGenerator {
     batch: readonly PlannedGroup[],
     encoded: readonly (readonly number[])[],
     seeds: ReadonlyArray<GenerationPrompt["seeds"]>,
-    params: GenerationParams,
+    perPrompt: readonly GenerationParams[],
     hooks: GenerationHooks
   ): Promise<SampleText[]> {
     const { onFirstToken, onTokens, cancelled } = hooks
-    const findStop = stopFinder(this.tokenizer, params.stop ?? [])
+    const noEos = new Set<number>()
+    const groups = batch.map((g): PromptGroup => {
+      const params = perPrompt[g.prompt]!
+      const findStop = stopFinder(this.tokenizer, params.stop ?? [])
+      return {
+        ids: encoded[g.prompt]!,
+        seeds: seeds[g.prompt]!.slice(g.firstSample, g.firstSample + g.samples),
+        params,
+        eos: params.ignore_eos ? noEos : this.eos,
+        ...(findStop ? { findStop } : {})
+      }
+    })
     const samples = await generateBatch(this.decoder, {
-      groups: batch.map((g) => ({ ids: encoded[g.prompt]!, seeds: seeds[g.prompt]!.slice(g.firstSample, g.firstSample + g.samples) })),
-      params,
-      eos: params.ignore_eos ? new Set<number>() : this.eos,
+      groups,
+      params: perPrompt[batch[0]!.prompt]!,
+      eos: this.eos,
       ...(positionLimit(this.dir.config) !== undefined ? { maxPositions: positionLimit(this.dir.config)! } : {}),
       padId: this.padId,
-      ...(findStop ? { findStop } : {}),
       ...(onFirstToken ? { onFirstToken } : {}),
       ...(cancelled ? { cancelled } : {}),
       ...(onTokens

@@ -27,7 +27,7 @@ export interface ServeOptions {
   readonly pool: PoolOptions
   /** `max_tokens` when a request gives none (bounded by the context left). */
   readonly defaultMaxTokens: number
-  /** Decode concurrent requests with the same sampling parameters as one batch (default true; see `RequestBatcher`). */
+  /** Decode concurrent requests as one batch, each with its own sampling parameters (default true; see `RequestBatcher`). */
   readonly batch?: boolean
   readonly log?: { info(details: Record<string, unknown>, message: string): void }
 }

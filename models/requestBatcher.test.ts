@@ -7,13 +7,13 @@ const prompt = (text: string, n: number): GenerationPrompt => ({ messages: [{ ro
 
 /** Records each call and answers it when told to: every sample's text names its prompt's message. */
 const scheduler = () => {
-  const calls: Array<{ texts: string[]; temperature: number; signal: AbortSignal | undefined; finish: (error?: Error) => void }> = []
+  const calls: Array<{ texts: string[]; temperatures: number[]; signal: AbortSignal | undefined; finish: (error?: Error) => void }> = []
   const generate = (prompts: readonly GenerationPrompt[], p: GenerationParams, _onTokens?: unknown, signal?: AbortSignal) =>
     new Promise<SampleText[]>((resolve, reject) => {
       const samples = prompts.flatMap((pr, i) => pr.seeds.map((_, s): SampleText => ({
         prompt: i, sample: s, text: `${pr.messages[0]!.content}#${s}`, tokenCount: 1, promptTokens: 1, logprobs: [], entropies: [], finish: "length"
       })))
-      calls.push({ texts: prompts.map((pr) => pr.messages[0]!.content), temperature: p.temperature, signal, finish: (error) => (error ? reject(error) : resolve(samples)) })
+      calls.push({ texts: prompts.map((pr) => pr.messages[0]!.content), temperatures: prompts.map((pr) => (pr.params ?? p).temperature), signal, finish: (error) => (error ? reject(error) : resolve(samples)) })
     })
   return { calls, generate }
 }
@@ -21,31 +21,29 @@ const scheduler = () => {
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0))
 
 describe("RequestBatcher", () => {
-  it("sends a request at once while a slot is free, then merges the waiting ones with the same parameters", async () => {
+  it("sends a request at once while a slot is free, then merges the waiting ones, each with its own parameters", async () => {
     const { calls, generate } = scheduler()
     const batcher = new RequestBatcher(generate, { slots: 1, maxRows: 5 })
     const a = batcher.submit(prompt("a", 2), params(1))
     const b = batcher.submit(prompt("b", 2), params(1))
     const c = batcher.submit(prompt("c", 1), params(0.5))
     const d = batcher.submit(prompt("d", 2), params(1))
-    const e = batcher.submit(prompt("e", 2), params(1))
+    const e = batcher.submit(prompt("e", 2), params(0))
     expect(calls.map((x) => x.texts)).toEqual([["a"]])
     calls[0]!.finish()
     await tick()
-    expect(calls.map((x) => x.texts)).toEqual([["a"], ["b", "d"]])
+    expect(calls.map((x) => x.texts)).toEqual([["a"], ["b", "c", "d"]])
+    expect(calls[1]!.temperatures).toEqual([1, 0.5, 1])
     expect((await a).map((s) => s.text)).toEqual(["a#0", "a#1"])
     calls[1]!.finish()
     await tick()
-    expect(calls[2]).toMatchObject({ texts: ["c"], temperature: 0.5 })
+    expect(calls[2]).toMatchObject({ texts: ["e"], temperatures: [0] })
+    expect((await c).map((s) => [s.prompt, s.text])).toEqual([[0, "c#0"]])
     expect((await d).map((s) => [s.prompt, s.text])).toEqual([[0, "d#0"], [0, "d#1"]])
     expect((await b).map((s) => s.text)).toEqual(["b#0", "b#1"])
     calls[2]!.finish()
-    await tick()
-    expect(calls[3]!.texts).toEqual(["e"])
-    calls[3]!.finish()
-    expect((await c).map((s) => s.text)).toEqual(["c#0"])
     expect((await e).map((s) => s.text)).toEqual(["e#0", "e#1"])
-    expect(batcher.stats).toEqual({ calls: 4, requests: 5, cancelled: 0 })
+    expect(batcher.stats).toEqual({ calls: 3, requests: 5, cancelled: 0 })
   })
 
   it("fails every request of a failed call and keeps serving the next ones", async () => {

@@ -24,7 +24,6 @@ export interface BatcherOptions {
 interface Pending {
   readonly prompt: GenerationPrompt
   readonly params: GenerationParams
-  readonly key: string
   readonly onTokens: TokenSink | undefined
   readonly resolve: (samples: SampleText[]) => void
   readonly reject: (error: unknown) => void
@@ -37,8 +36,8 @@ interface Pending {
  * Merges concurrent single-prompt requests into one generation call, so the requests of many
  * clients are decoded as one batch the way a campaign's prompts are. A request goes out at once
  * while a slot is free; requests that arrive while every slot is busy wait, and the oldest of them
- * leaves with every waiting request that has the same sampling parameters (up to `maxRows`
- * samples). Use in `winnow serve`. Batched samples can differ from unbatched ones in the last bits
+ * leaves with the next waiting ones (up to an even share of the waiting samples per slot, at most
+ * `maxRows`), each keeping its own sampling parameters, limits and stop strings. Use in `winnow serve`. Batched samples can differ from unbatched ones in the last bits
  * of their logits, so a seeded request is reproducible only when it runs alone. A request whose
  * signal aborts leaves the queue, or, once every request of its call is gone, stops the call.
  */
@@ -55,7 +54,7 @@ export class RequestBatcher {
     const { onTokens, signal } = options
     if (signal?.aborted) return Promise.reject(cancelledError())
     return new Promise((resolve, reject) => {
-      const pending: Pending = { prompt, params, key: JSON.stringify(params), onTokens, resolve, reject, aborted: false }
+      const pending: Pending = { prompt, params, onTokens, resolve, reject, aborted: false }
       signal?.addEventListener("abort", () => this.abandon(pending), { once: true })
       this.waiting.push(pending)
       this.dispatch()
@@ -84,7 +83,7 @@ export class RequestBatcher {
       this.busy++
       this.stats.calls++
       this.stats.requests += batch.length
-      this.generate(batch.map((p) => p.prompt), batch[0]!.params, routeTokens(batch), call.controller.signal)
+      this.generate(batch.map((p) => ({ ...p.prompt, params: p.params })), batch[0]!.params, routeTokens(batch), call.controller.signal)
         .then(
           (samples) => batch.forEach((p, i) => p.resolve(samples.filter((s) => s.prompt === i).map((s) => ({ ...s, prompt: 0 })))),
           (error: unknown) => batch.forEach((p) => p.reject(error))
@@ -97,9 +96,8 @@ export class RequestBatcher {
   }
 
   /**
-   * The oldest waiting request and the later ones with its parameters, up to an even share of the
-   * waiting samples per slot (so one thread does not take every request while the next to free up
-   * finds none).
+   * The oldest waiting request and the later ones that fit, up to an even share of the waiting
+   * samples per slot (so one thread does not take every request while the next to free up finds none).
    */
   private takeBatch(): Pending[] {
     const first = this.waiting.shift()!
@@ -109,7 +107,7 @@ export class RequestBatcher {
     let rows = first.prompt.seeds.length
     for (let i = 0; i < this.waiting.length; ) {
       const next = this.waiting[i]!
-      const fits = next.key === first.key && rows + next.prompt.seeds.length <= share
+      const fits = rows + next.prompt.seeds.length <= share
       if (!fits) {
         i++
         continue

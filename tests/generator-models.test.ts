@@ -83,6 +83,41 @@ describe("batching under a token budget", () => {
   })
 })
 
+describe("prompts with their own sampling parameters in one batch", () => {
+  it("gives each prompt the samples it gets alone: temperature, top-k/p, min-p, penalty, limits, stops, EOS and top_logprobs", async () => {
+    const dir = join(tempDir("mixed"), "model")
+    writeModelDir(dir, decoderFiles(TINY_CHAT_OPTIONS))
+    const base = { temperature: 0.9, top_k: 40, top_p: 0.95, min_p: 0, repetition_penalty: 1, max_new_tokens: 24 }
+    const own = [
+      base,
+      { ...base, temperature: 0, max_new_tokens: 9 },
+      { ...base, temperature: 1.2, top_k: 0, top_p: 0.7, min_p: 0.05, repetition_penalty: 1.3, stop: ["，", "e"] },
+      { ...base, max_new_tokens: 30, ignore_eos: true, top_logprobs: 3 }
+    ]
+    const prompts = ["你好", "Tell me a story about a cat.", "二加三等于几？", "Hi"].map((content, p) => ({
+      messages: [{ role: "user" as const, content }],
+      seeds: Array.from({ length: 3 }, (_, i) => sampleSeed({ seed: 5, round: 1, promptId: String(p), sampleIndex: i })),
+      params: own[p]!
+    }))
+    const generator = await LocalGenerator.load(dir, SETTINGS)
+    try {
+      const together = await generator.generate(prompts, base)
+      const alone = []
+      for (const [p, prompt] of prompts.entries()) {
+        alone.push(...(await generator.generate([prompt], own[p]!)).map((s) => ({ ...s, prompt: p })))
+      }
+      const view = (s: (typeof together)[number]) => [s.prompt, s.sample, s.text, s.finish, s.tokenCount, s.alternatives?.length ?? 0]
+      expect(together.map(view)).toEqual(alone.map(view))
+      together.forEach((s, i) => s.logprobs.forEach((lp, t) => expect(lp).toBeCloseTo(alone[i]!.logprobs[t]!, 4)))
+      expect(together.filter((s) => s.prompt === 3).every((s) => s.tokenCount === 30 && s.alternatives?.length === 30)).toBe(true)
+      expect(together.filter((s) => s.prompt === 1).every((s) => s.tokenCount <= 9)).toBe(true)
+      expect(new Set(together.filter((s) => s.prompt === 1).map((s) => s.text)).size).toBe(1)
+    } finally {
+      await generator.close()
+    }
+  })
+})
+
 describe("incremental detokenization", () => {
   it("streams Chinese token by token without broken characters, and the deltas add up to the text", async () => {
     const dir = join(tempDir("stream"), "model")

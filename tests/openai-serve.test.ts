@@ -119,10 +119,16 @@ describe("winnow serve, driven by the official openai client", () => {
     expect(view(c)).not.toEqual(view(a))
   })
 
-  it("decodes concurrent requests with the same sampling parameters as one batch, with the samples each gets alone", async () => {
+  it("decodes concurrent requests as one batch, each with its own sampling parameters, with the samples each gets alone", async () => {
     const questions = ["Tell me about rivers.", "讲一个关于月亮的故事。", "What is a good breakfast?", "为什么天空是蓝色的？"]
+    const own: Array<Partial<OpenAI.ChatCompletionCreateParamsNonStreaming>> = [
+      { temperature: 0.9, max_tokens: 40 },
+      { temperature: 0, max_tokens: 12 },
+      { temperature: 1.3, top_p: 0.8, max_tokens: 30, stop: ["e"] },
+      { temperature: 0.7, max_tokens: 40, frequency_penalty: 0 }
+    ]
     const ask = (content: string, i: number) =>
-      client.chat.completions.create({ model: "tiny-chat", messages: [{ role: "user", content }], n: 2, max_tokens: 40, temperature: 0.9, seed: 100 + i, logprobs: true })
+      client.chat.completions.create({ model: "tiny-chat", messages: [{ role: "user", content }], n: 2, seed: 100 + i, logprobs: true, ...own[i] })
     const view = (r: OpenAI.ChatCompletion) => r.choices.map((ch) => [ch.message.content, ch.finish_reason, ch.logprobs!.content!.map((t) => t.token)])
     const health = async () => ((await (await fetch(server.url.replace(/\/v1$/, "/health"))).json()) as { generation: { calls: number; requests: number } }).generation
     const alone = []

@@ -49,7 +49,7 @@ export const openaiServeCommand = (log: Logger): Command => {
       threads: "inference threads (default 1); the model is copied onto as many as WINNOW_MODEL_MEMORY_GIB holds, the cores shared among the copies",
       name: "model id clients send and /v1/models lists (default: the directory name)",
       "max-tokens": `max_tokens when a request gives none (default ${DEFAULTS.serve.max_tokens}, bounded by the context left)`,
-      "no-batch": "decode every request on its own (by default concurrent requests with the same sampling parameters share one batch; a seeded request is then reproducible only when it runs alone)",
+      "no-batch": "decode every request on its own (by default concurrent requests share one batch, each keeping its own sampling parameters; a seeded request is then reproducible only when it runs alone)",
       json: "print {\"url\",\"model\"} as one JSON line once listening"
     },
     positionals: { min: 1, max: 1 },
