@@ -102,7 +102,7 @@ describe("prompts with their own sampling parameters in one batch", () => {
     const generator = await LocalGenerator.load(dir, SETTINGS)
     try {
       const together = await generator.generate(prompts, base)
-      const alone = []
+      const alone: typeof together = []
       for (const [p, prompt] of prompts.entries()) {
         alone.push(...(await generator.generate([prompt], own[p]!)).map((s) => ({ ...s, prompt: p })))
       }
