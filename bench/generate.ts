@@ -127,9 +127,10 @@ const measureTtft = async (generator: LocalGenerator, prompt: number[]): Promise
 /** `winnow serve` with and without cross-request batching: many n = 1 clients, then fewer n = 4 ones. */
 const serveResults = async (dir: string, threads: number): Promise<BenchResult[]> => {
   const results: BenchResult[] = []
-  for (const [clients, n] of [[16, 1], [8, 4]] as const) {
-    const serve = await compareServeBatching(dir, threads, clients, n, log)
-    results.push(benchResult(`winnow serve, ${clients} concurrent requests (n=${n}, ≤128 tokens): batched vs --no-batch`, serve.batched, serve.unbatched, "s", true))
+  for (const [clients, n, mixed] of [[16, 1, false], [16, 1, true], [8, 4, false]] as const) {
+    const serve = await compareServeBatching(dir, threads, clients, n, log, mixed)
+    const what = mixed ? "temperatures 0.6–1.2, max_tokens 64–128" : "≤128 tokens"
+    results.push(benchResult(`winnow serve, ${clients} concurrent requests (n=${n}, ${what}): batched vs --no-batch`, serve.batched, serve.unbatched, "s", true))
   }
   return results
 }
