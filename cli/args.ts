@@ -35,13 +35,25 @@ export const COMMON_OPTIONS: Options = {
 
 /** Renders a command's help text from its definition. */
 export const helpOf = (command: Command): string => {
-  const lines = [`Usage: winnow ${command.usage}`, "", command.summary, "", "Options:"]
-  for (const [name, option] of Object.entries({ ...command.options, ...COMMON_OPTIONS })) {
-    const flag = `${option.short ? `-${option.short}, ` : "    "}--${name}${option.type === "string" ? " <value>" : ""}`
-    lines.push(`  ${flag.padEnd(28)}${command.descriptions?.[name] ?? describe(name)}`)
-  }
-  return lines.join("\n")
+  const options = Object.entries({ ...command.options, ...COMMON_OPTIONS }).map(([name, option]): [string, string] => [
+    `${option.short ? `-${option.short}, ` : "    "}--${name}${option.type === "string" ? " <value>" : ""}`,
+    command.descriptions?.[name] ?? describe(name)
+  ])
+  return [`Usage: winnow ${command.usage}`, "", command.summary, "", "Options:", ...twoColumns(options, 30)].join("\n")
 }
+
+/**
+ * Help rows as two columns: each left text padded to `width`, or, when it does not fit, on a line
+ * of its own with its description indented below it. Use for every list of commands or options.
+ */
+export const twoColumns = (rows: ReadonlyArray<readonly [string, string]>, width: number): string[] =>
+  rows.flatMap(([left, right]) => {
+    const head = `  ${left}`
+    return head.length < width ? [`${head.padEnd(width)}${right}`] : [head, `${" ".repeat(width)}${right}`]
+  })
+
+/** The first sentence of a command's summary, for one-line listings. */
+export const firstSentence = (summary: string): string => summary.split(/(?<=\.) /)[0]!.replace(/\.$/, "")
 
 const DESCRIPTIONS: Record<string, string> = {
   help: "show this help",

@@ -1,6 +1,6 @@
 import type { Logger } from "pino"
 import { createLogger } from "../worker/logger.js"
-import { type Command, helpOf, parseCommandArgs, UsageError } from "./args.js"
+import { type Command, firstSentence, helpOf, parseCommandArgs, twoColumns, UsageError } from "./args.js"
 import { campaignCommands, demoCommand, runCommand, unknownSubcommand } from "./commands/campaign.js"
 import { datasetCommands } from "./commands/dataset.js"
 import { openaiServeCommand } from "./commands/openaiServe.js"
@@ -15,11 +15,10 @@ const TOP_HELP = (groups: Record<string, Command[]>, singles: Command[]) =>
     "",
     "Usage: winnow <command> [options]   (every command takes --help)",
     "",
-    ...singles.map((c) => `  ${c.usage.padEnd(52)}${c.summary.split(". ")[0]}`),
-    ...Object.values(groups).flatMap((cs) => cs.map((c) => `  ${c.usage.padEnd(52)}${c.summary.split(". ")[0]}`)),
+    ...twoColumns([...singles, ...Object.values(groups).flat()].map((c) => [c.usage, firstSentence(c.summary)]), 54),
     "",
     "Environment: TEMPORAL_ADDRESS (cluster; unset = embedded dev server), TEMPORAL_NAMESPACE, WINNOW_HOME (default ~/.winnow),",
-    "             WINNOW_TASK_QUEUE, WINNOW_LOG_LEVEL, TEMPORAL_CLI_PATH.",
+    "             WINNOW_TASK_QUEUE, WINNOW_LOG_LEVEL, WINNOW_MODEL_MEMORY_GIB, TEMPORAL_CLI_PATH.",
     "Exit codes:  0 ok, 1 failure, 2 bad usage or input."
   ].join("\n")
 

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import type { Logger } from "pino"
 import type { RoundStats } from "../../campaign/contracts.js"
-import { type Command, type ParsedArgs, UsageError } from "../args.js"
+import { type Command, type ParsedArgs, twoColumns, UsageError } from "../args.js"
 import { CAMPAIGN_WORKFLOW, queryProgress, startCampaign, waitForCampaign } from "../campaignClient.js"
 import { readCliConfig } from "../config.js"
 import { printAnswer, printFields, printTable, ProgressBar } from "../output.js"
@@ -153,6 +153,6 @@ export const campaignCommands = (log: Logger): Command[] => [campaignStart(log),
 export const unknownSubcommand = (group: string, name: string | undefined, commands: Command[]): UsageError =>
   new UsageError(
     name ? `unknown command: ${group} ${name}` : `missing command after ${group}`,
-    [`Usage: winnow ${group} <command>`, "", ...commands.map((c) => `  ${c.usage.padEnd(44)}${c.summary}`)].join("\n")
+    [`Usage: winnow ${group} <command>`, "", ...twoColumns(commands.map((c) => [c.usage, c.summary]), 46)].join("\n")
   )
 
