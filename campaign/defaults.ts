@@ -92,7 +92,14 @@ export const DEFAULTS = {
      * Resident bytes of a loaded model per byte of its ONNX files: ONNX Runtime keeps pre-packed
      * MatMul weights (measured 1.47× for inline weights, 1.09× for external data; BENCHMARKS.md).
      */
-    loadedWeightsFactor: 1.5
+    loadedWeightsFactor: 1.5,
+    /**
+     * Resident bytes a generator adds while decoding per byte of its largest batch's KV cache: the
+     * past and present caches, the copy the binding returns, and attention intermediates that
+     * repeat grouped KV heads. An estimate: the RSS probe's 48 MiB cache added 347 MiB (~7×), part
+     * of it fixed, so the ratio falls as batches grow.
+     */
+    decodingKvFactor: 4
   },
   devServer: {
     port: 7233,

@@ -13,6 +13,13 @@ export interface BatchBudget {
 /** Defaults sized for small CPU models: a few hundred MB of KV cache at most for typical layouts. */
 export const DEFAULT_BATCH_BUDGET: BatchBudget = { maxRows: 64, maxKvTokens: 64 * 1024, maxPrefillTokens: 8192, maxPaddingRatio: 1.25 }
 
+/** Most KV-cache bytes one batch may hold; with the model's bytes per token it caps the batch's KV tokens. */
+export const MAX_KV_BYTES = 512 * 1024 * 1024
+
+/** The most KV-cache bytes a batch of a model with `kvBytesPerToken` holds under `budget`. */
+export const batchKvBytes = (kvBytesPerToken: number, budget: BatchBudget = DEFAULT_BATCH_BUDGET): number =>
+  Math.min(budget.maxKvTokens * kvBytesPerToken, MAX_KV_BYTES)
+
 /** One prompt's share of a batch: which prompt, which of its samples. */
 export interface PlannedGroup {
   readonly prompt: number

@@ -129,7 +129,7 @@ export class ThreadPool {
     const key = request.variant === undefined ? request.model : `${request.model} (variant ${request.variant})`
     const known = this.planner.placements().get(key)
     if (known) return known
-    const placement = this.planner.place(key, () => modelCopyBytes(request.model, request.variant))
+    const placement = this.planner.place(key, () => modelCopyBytes(request.model, request.variant, request.op === "generate"))
     this.onPlaced(key, placement)
     return placement
   }

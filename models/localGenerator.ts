@@ -1,5 +1,5 @@
 import { inputInvalid } from "../core/errors.js"
-import { type BatchBudget, DEFAULT_BATCH_BUDGET, type PlannedGroup, planBatches } from "./batchPlan.js"
+import { type BatchBudget, DEFAULT_BATCH_BUDGET, MAX_KV_BYTES, type PlannedGroup, planBatches } from "./batchPlan.js"
 import { type ModelDir, readOwnedModelDir, tokenIdList } from "./modelDir.js"
 import { DecoderSession } from "./decoderSession.js"
 import { generateBatch, type FinishReason, type PromptGroup, type StepToken } from "./generate.js"
@@ -57,9 +57,6 @@ export interface GenerationHooks {
   /** Asked before every decode step; true ends the generation with `InferenceFailed` ("cancelled"). */
   readonly cancelled?: () => boolean
 }
-
-/** Most KV-cache bytes one batch may hold; with the model's bytes per token it caps the batch's KV tokens. */
-const MAX_KV_BYTES = 512 * 1024 * 1024
 
 /**
  * A local ONNX chat model: chat template, tokenizer, batched KV-cache sampling. Use inside a

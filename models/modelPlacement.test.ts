@@ -1,5 +1,7 @@
+import { readFileSync, statSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
-import { PlacementPlanner } from "./modelPlacement.js"
+import { modelCopyBytes, PlacementPlanner } from "./modelPlacement.js"
 
 const GiB = 2 ** 30
 
@@ -39,5 +41,21 @@ describe("PlacementPlanner", () => {
   it("puts a model whose files were not found on every thread (its loading reports the problem)", () => {
     const planner = new PlacementPlanner(3, 3, GiB)
     expect(planner.place("missing", () => 0)).toEqual({ threads: [0, 1, 2], intraOpThreads: 1, copyBytes: 0 })
+  })
+})
+
+describe("modelCopyBytes", () => {
+  const tinyChat = fileURLToPath(new URL("../examples/models/tiny-chat", import.meta.url))
+
+  it("counts a copy as 1.5× its ONNX file, and a generator's copy also as 4× its largest batch's float32 KV cache", () => {
+    const file = statSync(`${tinyChat}/onnx/model.onnx`).size
+    const config = JSON.parse(readFileSync(`${tinyChat}/config.json`, "utf8"))
+    const perToken = config.num_hidden_layers * 2 * (config.num_key_value_heads ?? config.num_attention_heads) * (config.head_dim ?? config.hidden_size / config.num_attention_heads) * 4
+    expect(modelCopyBytes(tinyChat)).toBe(Math.round(file * 1.5))
+    expect(modelCopyBytes(tinyChat, undefined, true)).toBe(Math.round(file * 1.5 + 4 * Math.min(64 * 1024 * perToken, 512 * 2 ** 20)))
+  })
+
+  it("is 0 for a directory without the ONNX file", () => {
+    expect(modelCopyBytes(tinyChat, "no-such-variant")).toBe(0)
   })
 })

@@ -1,5 +1,7 @@
-import { statSync } from "node:fs"
+import { readFileSync, statSync } from "node:fs"
+import { join } from "node:path"
 import { DEFAULTS } from "../campaign/defaults.js"
+import { batchKvBytes } from "./batchPlan.js"
 import { findOnnx } from "./modelDir.js"
 import { onnxWeightFiles } from "./modelHash.js"
 
@@ -57,13 +59,32 @@ export class PlacementPlanner {
 /**
  * Estimated resident bytes of one loaded copy of a model directory's ONNX file (or `variant`):
  * its weight files' size times the measured load factor (ONNX Runtime keeps pre-packed copies of
- * MatMul weights). 0 when the file is not found; the thread that loads it reports that properly.
+ * MatMul weights), plus, for a generator, what its largest batch's KV cache costs while decoding.
+ * 0 when the file is not found; the thread that loads it reports that properly.
  */
-export const modelCopyBytes = (dir: string, variant?: string): number => {
+export const modelCopyBytes = (dir: string, variant?: string, generates = false): number => {
   const onnx = findOnnx(dir, variant)
   if (!onnx) return 0
   const size = onnxWeightFiles(onnx).reduce((sum, file) => sum + statSync(file).size, 0)
-  return Math.round(size * DEFAULTS.pool.loadedWeightsFactor)
+  const decoding = generates ? batchKvBytes(kvBytesPerToken(dir)) * DEFAULTS.pool.decodingKvFactor : 0
+  return Math.round(size * DEFAULTS.pool.loadedWeightsFactor + decoding)
+}
+
+/** float32 KV-cache bytes per token from config.json (Llama/Qwen/Mistral/Phi or GPT-2 names), 0 when it does not say. */
+const kvBytesPerToken = (dir: string): number => {
+  let config: Record<string, unknown>
+  try {
+    config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Record<string, unknown>
+  } catch {
+    return 0
+  }
+  const num = (...keys: string[]) => keys.map((k) => config[k]).find((v): v is number => typeof v === "number" && v > 0)
+  const layers = num("num_hidden_layers", "n_layer")
+  const heads = num("num_attention_heads", "n_head")
+  const hidden = num("hidden_size", "n_embd")
+  const kvHeads = num("num_key_value_heads") ?? heads
+  const headDim = num("head_dim") ?? (hidden && heads ? hidden / heads : undefined)
+  return layers && kvHeads && headDim ? layers * 2 * kvHeads * headDim * 4 : 0
 }
 
 /** A pool's `onPlaced` that logs where a model went the first time a request needed it. */

@@ -28,7 +28,7 @@ describe("placing models on inference threads under a memory budget", () => {
   const runFour = (pool: ThreadPool) => Promise.all([1, 2, 3, 4].map((seed) => pool.request<SampleText[]>(request(seed))))
 
   it("loads a model that fits only once on one thread, which gets both cores and serves every request", async () => {
-    const copy = modelCopyBytes(model)
+    const copy = modelCopyBytes(model, undefined, true)
     expect(copy).toBeGreaterThan(0)
     const { pool, placed } = open(Math.round(copy * 1.2))
     const first = await runFour(pool)
@@ -39,7 +39,7 @@ describe("placing models on inference threads under a memory budget", () => {
   })
 
   it("copies a model onto every thread when the budget holds it, and spreads requests over them", async () => {
-    const copy = modelCopyBytes(model)
+    const copy = modelCopyBytes(model, undefined, true)
     const { pool, placed } = open(copy * 4)
     await runFour(pool)
     expect(placed).toEqual([[model, { threads: [0, 1], intraOpThreads: 1, copyBytes: copy }]])
