@@ -3,6 +3,7 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import type { StoreCorrupt, StoreIoFailed } from "../core/errors.js"
 import { storeIo, writeFileAtomic } from "../datasets/fsio.js"
+import { storeLayout } from "../datasets/layout.js"
 
 /**
  * The claim-check area: per (campaign, round, shard) work files that activities hand each other
@@ -16,11 +17,14 @@ export interface WorkArea {
 }
 
 /** The work area under a store root. */
-export const workArea = (root: string): WorkArea => ({
-  promptsPath: (hash) => join(root, "prompts", `${hash}.jsonl`),
-  shardFile: (campaignId, round, shard, name) => join(root, "work", campaignId, `r${round}`, `s${shard}`, `${name}.jsonl`),
-  campaignDir: (campaignId) => join(root, "work", campaignId)
-})
+export const workArea = (root: string): WorkArea => {
+  const layout = storeLayout(root)
+  return {
+    promptsPath: (hash) => join(root, "prompts", `${hash}.jsonl`),
+    shardFile: (campaignId, round, shard, name) => join(layout.workRoundDir(campaignId, round), `s${shard}`, `${name}.jsonl`),
+    campaignDir: (campaignId) => join(layout.workDir, campaignId)
+  }
+}
 
 /** Writes rows as JSONL, atomically. */
 export const writeRows = (path: string, rows: readonly unknown[]): Effect.Effect<void, StoreIoFailed> =>

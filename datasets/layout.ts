@@ -11,7 +11,8 @@ import type { SegmentFormat } from "./segmentFormat.js"
  * <root>/objects/<hh>/<sha256>.ids                sorted record ids of a segment (derived, rebuilt when bad)
  * <root>/objects/<hh>/<sha256>.lsh-<params>       MinHash LSH band keys of a segment (derived, rebuilt when bad)
  * <root>/objects/tmp/                             partial writes, renamed into place when done
- * <root>/staging/<campaign>/r<round>/s<shard>.json  pointers to staged segments
+ * <root>/staging/<campaign>/r<round>/s<shard>.json  pointers to staged segments (garbage once the round is committed; `gc.ts`)
+ * <root>/work/<campaign>/r<round>/s<shard>/*.jsonl  activities' work files (samples, scores, selections)
  * <root>/datasets/<name>/versions/<id>.json       immutable manifests
  * <root>/datasets/<name>/refs/HEAD                head version id (+ HEAD.lock while it moves)
  * <root>/datasets/<name>/refs/tags/<tag>          tagged version ids
@@ -27,6 +28,8 @@ export interface StoreLayout {
   readonly lshPath: (hash: string, paramsKey: string) => string
   readonly stagingRoundDir: (campaignId: string, round: number) => string
   readonly stagingPointer: (campaignId: string, round: number, shard: number) => string
+  readonly workDir: string
+  readonly workRoundDir: (campaignId: string, round: number) => string
   readonly datasetDir: (name: string) => string
   readonly versionsDir: (name: string) => string
   readonly versionPath: (name: string, id: string) => string
@@ -52,6 +55,8 @@ export const storeLayout = (root: string): StoreLayout => {
     lshPath: (hash, paramsKey) => join(objectsDir, hash.slice(0, 2), `${hash}.lsh-${paramsKey}`),
     stagingRoundDir,
     stagingPointer: (campaignId, round, shard) => join(stagingRoundDir(campaignId, round), `s${shard}.json`),
+    workDir: join(root, "work"),
+    workRoundDir: (campaignId, round) => join(root, "work", campaignId, `r${round}`),
     datasetDir,
     versionsDir: (name) => join(datasetDir(name), "versions"),
     versionPath: (name, id) => join(datasetDir(name), "versions", `${id}.json`),

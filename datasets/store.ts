@@ -4,6 +4,7 @@ import {
 } from "../core/errors.js"
 import { commitVersion, defaultCommitOptions, type CommitInput, type CommitOptions, type CommitResult } from "./commit.js"
 import { diffVersions, type VersionDiff } from "./diff.js"
+import { collectGarbage, type GcOptions, type GcReport } from "./gc.js"
 import { pull, type PullOptions, type PullResult } from "./export/pull.js"
 import { isStoreError, toStoreIoFailed } from "./fsio.js"
 import { storeLayout, type StoreLayout } from "./layout.js"
@@ -60,6 +61,8 @@ export interface DatasetStoreApi {
   readonly diff: (from: string, to: string) => Effect.Effect<VersionDiff, InputInvalid | NotFound | ReadError>
   /** Re-hashes the segments of one version (`NAME@...`) or of every version (`NAME`). */
   readonly verify: (ref: string) => Effect.Effect<VerifyReport, InputInvalid | NotFound | ReadError>
+  /** Removes unreferenced segment objects, staging of committed rounds and partial writes (see `collectGarbage`). */
+  readonly gc: (options?: GcOptions) => Effect.Effect<GcReport, ReadError>
 }
 
 /**
@@ -93,7 +96,8 @@ const makeDatasetStore = (layout: StoreLayout, commitOptions: CommitOptions): Da
   tag: (name, tag, versionRef) => tagVersion(layout, name, tag, versionRef),
   pull: (options) => pull(layout, options),
   diff: (from, to) => diffVersions(layout, from, to),
-  verify: (ref) => verify(layout, ref)
+  verify: (ref) => verify(layout, ref),
+  gc: (options) => collectGarbage(layout, options)
 })
 
 async function* recordsOf(layout: StoreLayout, manifest: Manifest, verifyHashes: boolean): AsyncGenerator<DatasetRecord> {

@@ -52,6 +52,10 @@ describe("winnow dataset", () => {
     expect(await json(["dataset", "verify", "cli-ds"])).toMatchObject({ ok: true, segmentsChecked: 2 })
     const text = await runCli(["dataset", "diff", "cli-ds@1", "cli-ds@2"], env)
     expect(text.stdout).toContain("added:")
+    expect(await json(["dataset", "gc", "--dry-run"])).toMatchObject({ dryRun: true, stagingRounds: 2, objects: { files: 0 }, workRounds: 0 })
+    expect(await json(["dataset", "gc"])).toMatchObject({ dryRun: false, stagingRounds: 2 })
+    expect(await json(["dataset", "verify", "cli-ds"])).toMatchObject({ ok: true, segmentsChecked: 2 })
+    expect(await json(["dataset", "gc"])).toMatchObject({ stagingRounds: 0 })
   })
 
   it("pull writes each format and reports the files", async () => {

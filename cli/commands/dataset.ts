@@ -191,5 +191,24 @@ const verify: Command = {
   }
 }
 
-/** `winnow dataset <list|show|log|diff|pull|tag|verify>`. */
-export const datasetCommands = (_log: Logger): Command[] => [list, show, log, diff, pull, tag, verify]
+const gc: Command = {
+  name: "gc",
+  summary: "Remove what no dataset needs: segment objects no version or pending staging refers to (staged segments are merged into each commit's own), staging of committed rounds, partial writes; with --work also committed rounds' work files. Files younger than an hour stay.",
+  usage: "dataset gc [--dry-run] [--work] [--json]",
+  options: { ...JSON_OPTION, "dry-run": { type: "boolean" }, work: { type: "boolean" } },
+  descriptions: {
+    "dry-run": "report what would be removed, remove nothing",
+    work: "also remove the work files (samples and scores) of committed rounds kept by output.keep_work"
+  },
+  positionals: { min: 0, max: 0 },
+  run: async (args) => {
+    const report = await run(store().gc({ dryRun: args.values["dry-run"] === true, work: args.values.work === true }))
+    await printAnswer(args.values.json, report, () => printFields({ ...report, objects: `${report.objects.files} files, ${mebibytes(report.objects.bytes)}`, partialWrites: `${report.partialWrites.files} files, ${mebibytes(report.partialWrites.bytes)}` }))
+    return 0
+  }
+}
+
+const mebibytes = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`
+
+/** `winnow dataset <list|show|log|diff|pull|tag|verify|gc>`. */
+export const datasetCommands = (_log: Logger): Command[] => [list, show, log, diff, pull, tag, verify, gc]

@@ -1,0 +1,82 @@
+import { existsSync } from "node:fs"
+import { mkdir, readdir, utimes, writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { Stream } from "effect"
+import { describe, expect, it } from "vitest"
+import type { DatasetStoreApi } from "./store.js"
+import { lineage, run, sft } from "./test-fixtures.js"
+import { useTempStore } from "./test-store.js"
+
+let root: string
+let store: DatasetStoreApi
+useTempStore((fresh) => ({ root, store } = fresh))
+
+const objectFiles = async (): Promise<string[]> => {
+  const dirs = (await readdir(join(root, "objects"))).filter((d) => /^[0-9a-f]{2}$/.test(d))
+  return (await Promise.all(dirs.map((d) => readdir(join(root, "objects", d))))).flat().sort()
+}
+
+/** Sets a file's modification time `hours` back (past the collector's grace period). */
+const age = (path: string, hours = 2) => {
+  const then = new Date(Date.now() - hours * 3600_000)
+  return utimes(path, then, then)
+}
+
+const ageAll = async () => {
+  for (const d of (await readdir(join(root, "objects"))).filter((x) => /^[0-9a-f]{2}$/.test(x))) {
+    for (const f of await readdir(join(root, "objects", d))) await age(join(root, "objects", d, f))
+  }
+}
+
+const records = async (ref: string) => (await run(Stream.runCollect(store.readRecords((await run(store.resolve(ref))).manifest, { verify: true })))).length
+
+describe("dataset gc", () => {
+  it("removes staged copies of committed rounds and strays, keeps every version readable and pending staging intact", async () => {
+    const staged1 = await run(store.stageSegment({ campaignId: "c", round: 1, shard: 0, records: [sft("q1", "a", 0.5, 1), sft("q2", "b", 0.6, 1)] }))
+    const staged1b = await run(store.stageSegment({ campaignId: "c", round: 1, shard: 1, records: [sft("q3", "c", 0.7, 1)] }))
+    await run(store.commit({ dataset: "ds", segments: [staged1, staged1b], lineage: lineage("c", 1) }))
+    const pending = await run(store.stageSegment({ campaignId: "c", round: 2, shard: 0, records: [sft("q4", "d", 0.4, 2)] }))
+    await mkdir(join(root, "objects", "tmp"), { recursive: true })
+    await writeFile(join(root, "objects", "tmp", "123.partial.parquet"), "half")
+    await age(join(root, "objects", "tmp", "123.partial.parquet"))
+    await ageAll()
+    const head = await run(store.resolve("ds"))
+    const kept = head.manifest.segments.map((s) => s.hash)
+    expect(kept).not.toContain(staged1.hash)
+
+    const before = await objectFiles()
+    const dry = await run(store.gc({ dryRun: true }))
+    expect(dry).toMatchObject({ dryRun: true, stagingRounds: 1, partialWrites: { files: 1, bytes: 4 } })
+    expect(dry.objects.files).toBeGreaterThanOrEqual(2)
+    expect(await objectFiles()).toEqual(before)
+
+    const report = await run(store.gc())
+    expect(report).toEqual({ ...dry, dryRun: false })
+    const after = await objectFiles()
+    expect(after.filter((f) => f.startsWith(staged1.hash) || f.startsWith(staged1b.hash))).toEqual([])
+    expect(after.some((f) => f.startsWith(pending.hash))).toBe(true)
+    for (const hash of kept) expect(after.some((f) => f.startsWith(`${hash}.`))).toBe(true)
+    expect(existsSync(join(root, "staging", "c", "r1"))).toBe(false)
+    expect(await run(store.listStaged("c", 2))).toEqual([pending])
+    expect((await run(store.verify("ds"))).ok).toBe(true)
+    expect(await records("ds")).toBe(3)
+
+    await run(store.commit({ dataset: "ds", segments: await run(store.listStaged("c", 2)), lineage: lineage("c", 2) }))
+    expect(await records("ds")).toBe(4)
+    expect(await run(store.commit({ dataset: "ds", segments: [], lineage: lineage("c", 1) }))).toMatchObject({ created: false, id: head.id })
+  })
+
+  it("leaves files younger than the grace period, and work files unless asked", async () => {
+    const staged = await run(store.stageSegment({ campaignId: "c", round: 1, shard: 0, records: [sft("q1", "a", 0.5, 1)] }))
+    await run(store.commit({ dataset: "ds", segments: [staged], lineage: lineage("c", 1) }))
+    const work = join(root, "work", "c", "r1", "s0")
+    await mkdir(work, { recursive: true })
+    await writeFile(join(work, "scored.jsonl"), "{}\n")
+    const young = await run(store.gc())
+    expect(young.objects.files).toBe(0)
+    expect(young.workRounds).toBe(0)
+    expect(existsSync(work)).toBe(true)
+    expect((await run(store.gc({ work: true }))).workRounds).toBe(1)
+    expect(existsSync(join(root, "work", "c", "r1"))).toBe(false)
+  })
+})
