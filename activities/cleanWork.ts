@@ -1,5 +1,4 @@
 import { rm, rmdir } from "node:fs/promises"
-import { join } from "node:path"
 import { Effect } from "effect"
 import type { CleanWorkInput } from "../campaign/contracts.js"
 import type { ActivityDeps } from "./deps.js"
@@ -12,7 +11,7 @@ import type { ActivityDeps } from "./deps.js"
 export const cleanWork = (deps: ActivityDeps) => (input: CleanWorkInput): Effect.Effect<{ readonly removed: boolean }> =>
   Effect.promise(async () => {
     const campaign = deps.work.campaignDir(input.campaignId)
-    const round = join(campaign, `r${input.round}`)
+    const round = deps.work.roundDir(input.campaignId, input.round)
     try {
       await rm(round, { recursive: true, force: true })
       await rmdir(campaign).catch(() => undefined)

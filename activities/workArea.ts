@@ -14,6 +14,8 @@ export interface WorkArea {
   readonly shardFile: (campaignId: string, round: number, shard: number, name: string) => string
   /** The folder holding every shard file of one campaign. */
   readonly campaignDir: (campaignId: string) => string
+  /** The folder holding every shard file of one round. */
+  readonly roundDir: (campaignId: string, round: number) => string
 }
 
 /** The work area under a store root. */
@@ -22,7 +24,8 @@ export const workArea = (root: string): WorkArea => {
   return {
     promptsPath: (hash) => join(root, "prompts", `${hash}.jsonl`),
     shardFile: (campaignId, round, shard, name) => join(layout.workRoundDir(campaignId, round), `s${shard}`, `${name}.jsonl`),
-    campaignDir: (campaignId) => join(layout.workDir, campaignId)
+    campaignDir: (campaignId) => join(layout.workDir, campaignId),
+    roundDir: layout.workRoundDir
   }
 }
 
