@@ -18,11 +18,17 @@ const LEVELS: Record<LogLevel, "trace" | "debug" | "info" | "warn" | "error"> = 
   TRACE: "trace", DEBUG: "debug", INFO: "info", WARN: "warn", ERROR: "error"
 }
 
-/** Adapts pino to Temporal's Logger interface, so SDK and core logs land in the same stream. */
+/**
+ * Adapts pino to Temporal's Logger interface, so SDK and core logs land in the same stream, each
+ * line tagged `component: "temporal"` once.
+ */
 export class TemporalPinoLogger implements TemporalLogger {
-  constructor(private readonly logger: Logger) {}
+  private readonly logger: Logger
+  constructor(logger: Logger) {
+    this.logger = logger.child({ component: "temporal" })
+  }
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
-    this.logger[LEVELS[level]]({ ...meta, component: "temporal" }, message)
+    this.logger[LEVELS[level]]({ ...meta }, message)
   }
   trace(message: string, meta?: LogMetadata): void { this.log("TRACE", message, meta) }
   debug(message: string, meta?: LogMetadata): void { this.log("DEBUG", message, meta) }

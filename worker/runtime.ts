@@ -10,7 +10,7 @@ let installed: TemporalPinoLogger | undefined
  */
 export const installTemporalRuntime = (logger: Logger): TemporalPinoLogger => {
   if (installed) return installed
-  installed = new TemporalPinoLogger(logger.child({ component: "temporal" }))
+  installed = new TemporalPinoLogger(logger)
   Runtime.install({
     logger: installed,
     telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: "WARN", other: "ERROR" }) } }
