@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs"
-import { mkdir, readdir, utimes, writeFile } from "node:fs/promises"
+import { mkdir, readdir, stat, utimes, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Stream } from "effect"
 import { describe, expect, it } from "vitest"
@@ -64,6 +64,20 @@ describe("dataset gc", () => {
     await run(store.commit({ dataset: "ds", segments: await run(store.listStaged("c", 2)), lineage: lineage("c", 2) }))
     expect(await records("ds")).toBe(4)
     expect(await run(store.commit({ dataset: "ds", segments: [], lineage: lineage("c", 1) }))).toMatchObject({ created: false, id: head.id })
+  })
+
+  it("spares an old unreferenced object that a new stage reuses (its time is refreshed)", async () => {
+    const records = [sft("q1", "a", 0.5, 1)]
+    const first = await run(store.stageSegment({ campaignId: "a", round: 1, shard: 0, records }))
+    await run(store.commit({ dataset: "ds", segments: [first], lineage: lineage("a", 1) }))
+    await ageAll()
+    const again = await run(store.stageSegment({ campaignId: "b", round: 1, shard: 0, records }))
+    expect(again.hash).toBe(first.hash)
+    const object = join(root, "objects", first.hash.slice(0, 2), `${first.hash}.parquet`)
+    expect((await stat(object)).mtimeMs).toBeGreaterThan(Date.now() - 60_000)
+    await run(store.gc())
+    expect((await objectFiles()).some((f) => f.startsWith(`${first.hash}.`))).toBe(true)
+    expect(await run(store.commit({ dataset: "other", segments: [again], lineage: lineage("b", 1) }))).toMatchObject({ created: true })
   })
 
   it("leaves files younger than the grace period, and work files unless asked", async () => {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto"
 import { createReadStream } from "node:fs"
-import { access, mkdir, open, rename, stat, unlink, writeFile } from "node:fs/promises"
+import { access, mkdir, open, rename, stat, unlink, utimes, writeFile } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import { JSDuckDBValueConverter, type DuckDBConnection } from "@duckdb/node-api"
 import { StoreCorrupt } from "../core/errors.js"
@@ -92,7 +92,11 @@ export const copyToSegment = async (
   }
 }
 
-/** fsyncs a finished temp file, hashes it and renames it to its content address. */
+/**
+ * fsyncs a finished temp file, hashes it and renames it to its content address. An object that
+ * is already there gets a fresh modification time, so `dataset gc` (which spares young files)
+ * does not remove it while the stage or commit that reuses it is still writing its pointer.
+ */
 const placeObject = async (layout: StoreLayout, temp: string, format: SegmentFormat): Promise<{ hash: string; bytes: number }> => {
   const handle = await open(temp, "r+")
   try {
@@ -103,7 +107,11 @@ const placeObject = async (layout: StoreLayout, temp: string, format: SegmentFor
   const hash = await hashFile(temp)
   const bytes = (await stat(temp)).size
   const path = layout.objectPath(hash, format)
-  if (await exists(path)) return { hash, bytes }
+  if (await exists(path)) {
+    const now = new Date()
+    await utimes(path, now, now)
+    return { hash, bytes }
+  }
   await mkdir(dirname(path), { recursive: true })
   await rename(temp, path)
   await fsyncDir(dirname(path))
