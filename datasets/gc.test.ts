@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import type { DatasetStoreApi } from "./store.js"
-import { lineage, run, sft } from "./test-fixtures.js"
+import { failure, lineage, run, sft } from "./test-fixtures.js"
 import { useTempStore } from "./test-store.js"
 
 let root: string
@@ -78,6 +78,23 @@ describe("dataset gc", () => {
     await run(store.gc())
     expect((await objectFiles()).some((f) => f.startsWith(`${first.hash}.`))).toBe(true)
     expect(await run(store.commit({ dataset: "other", segments: [again], lineage: lineage("b", 1) }))).toMatchObject({ created: true })
+  })
+
+  it("removes an abandoned campaign's pending staging, its staged objects and its work, and nothing of others", async () => {
+    const dead = await run(store.stageSegment({ campaignId: "dead", round: 3, shard: 0, records: [sft("x", "y", 0.1, 3)] }))
+    const alive = await run(store.stageSegment({ campaignId: "alive", round: 1, shard: 0, records: [sft("z", "w", 0.2, 1)] }))
+    await mkdir(join(root, "work", "dead", "r3", "s0"), { recursive: true })
+    await writeFile(join(root, "work", "dead", "r3", "s0", "samples.jsonl"), "{}\n")
+    await ageAll()
+    const report = await run(store.gc({ abandon: ["dead"] }))
+    expect(report).toMatchObject({ abandonedRounds: 1, workRounds: 1, stagingRounds: 0 })
+    const files = await objectFiles()
+    expect(files.some((f) => f.startsWith(dead.hash))).toBe(false)
+    expect(files.some((f) => f.startsWith(alive.hash))).toBe(true)
+    expect(existsSync(join(root, "staging", "dead", "r3"))).toBe(false)
+    expect(existsSync(join(root, "work", "dead", "r3"))).toBe(false)
+    expect(await run(store.listStaged("alive", 1))).toEqual([alive])
+    expect(await failure(store.gc({ abandon: ["../etc"] }))).toMatchObject({ _tag: "InputInvalid" })
   })
 
   it("leaves files younger than the grace period, and work files unless asked", async () => {

@@ -6,7 +6,7 @@ import { listDir, storeIo } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
 import { readHead } from "./refs.js"
 import { listStaged } from "./staging.js"
-import { DATASET_NAME } from "./validate.js"
+import { DATASET_NAME, validateCampaignId } from "./validate.js"
 import { listDatasetNames, readChain, readVersion } from "./versions.js"
 
 /** What a garbage collection may remove. */
@@ -17,6 +17,8 @@ export interface GcOptions {
   readonly work?: boolean
   /** Files younger than this are never removed (a stage or commit may be writing them). */
   readonly graceMs?: number
+  /** Campaigns that will never commit again (cancelled, failed): their pending staging and work files go too. */
+  readonly abandon?: readonly string[]
 }
 
 /** What a collection removed (or, dry, would remove). */
@@ -28,8 +30,10 @@ export interface GcReport {
   readonly stagingRounds: number
   /** Leftover partial writes. */
   readonly partialWrites: { readonly files: number; readonly bytes: number }
-  /** Work folders of committed rounds (with `work`). */
+  /** Work folders of committed rounds (with `work`) and of abandoned campaigns. */
   readonly workRounds: number
+  /** Pending staging folders of abandoned campaigns. */
+  readonly abandonedRounds: number
 }
 
 /** One hour: longer than any single stage or commit write. */
@@ -40,11 +44,12 @@ export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000
  * manifest of any dataset and no pending staging pointer names, staging folders of rounds a
  * dataset has committed (their segments were merged into the commit's own), leftover partial
  * writes, and with `work` the work files of committed rounds. Pending staging (a round not yet
- * committed) is never touched, and nothing younger than `graceMs` is removed. Any unreadable
- * manifest stops it before it deletes anything.
+ * committed) is touched only for campaigns named in `abandon`, and nothing younger than `graceMs`
+ * is removed. Any unreadable manifest stops it before it deletes anything.
  */
 export const collectGarbage = Effect.fn("datasets.gc")(function*(layout: StoreLayout, options: GcOptions = {}) {
   const dryRun = options.dryRun ?? false
+  const abandoned = new Set(yield* Effect.forEach(options.abandon ?? [], (id, i) => validateCampaignId("datasets.gc", `abandon[${i}]`, id)))
   const cutoff = Date.now() - (options.graceMs ?? DEFAULT_GC_GRACE_MS)
   const referenced = new Set<string>()
   const committed = new Set<string>()
@@ -58,9 +63,12 @@ export const collectGarbage = Effect.fn("datasets.gc")(function*(layout: StoreLa
   }
   let stagingRounds = 0
   let workRounds = 0
+  let abandonedRounds = 0
   for (const [campaign, round] of yield* stagedRounds(layout)) {
-    if (committed.has(roundKey(campaign, round))) {
-      stagingRounds++
+    const done = committed.has(roundKey(campaign, round))
+    if (done || abandoned.has(campaign)) {
+      if (done) stagingRounds++
+      else abandonedRounds++
       if (!dryRun) yield* remove(layout.stagingRoundDir(campaign, round))
       continue
     }
@@ -70,19 +78,17 @@ export const collectGarbage = Effect.fn("datasets.gc")(function*(layout: StoreLa
       referenced.add(segment.hash)
     }
   }
-  if (options.work) {
-    for (const [campaign, round] of yield* roundDirs(layout.workDir)) {
-      if (!committed.has(roundKey(campaign, round))) continue
-      workRounds++
-      if (!dryRun) yield* remove(layout.workRoundDir(campaign, round))
-    }
+  for (const [campaign, round] of yield* roundDirs(layout.workDir)) {
+    if (!abandoned.has(campaign) && !(options.work && committed.has(roundKey(campaign, round)))) continue
+    workRounds++
+    if (!dryRun) yield* remove(layout.workRoundDir(campaign, round))
   }
   const objects = yield* sweep(layout.objectsDir, (file) => {
     const hash = /^([0-9a-f]{64})\./.exec(file)?.[1]
     return hash !== undefined && !referenced.has(hash)
   }, cutoff, dryRun)
   const partialWrites = yield* sweep(layout.objectTempDir, () => true, cutoff, dryRun, false)
-  return { dryRun, objects, stagingRounds, partialWrites, workRounds } satisfies GcReport
+  return { dryRun, objects, stagingRounds, partialWrites, workRounds, abandonedRounds } satisfies GcReport
 })
 
 const roundKey = (campaign: string, round: number): string => `${campaign}\0${round}`

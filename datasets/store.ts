@@ -62,7 +62,7 @@ export interface DatasetStoreApi {
   /** Re-hashes the segments of one version (`NAME@...`) or of every version (`NAME`). */
   readonly verify: (ref: string) => Effect.Effect<VerifyReport, InputInvalid | NotFound | ReadError>
   /** Removes unreferenced segment objects, staging of committed rounds and partial writes (see `collectGarbage`). */
-  readonly gc: (options?: GcOptions) => Effect.Effect<GcReport, ReadError>
+  readonly gc: (options?: GcOptions) => Effect.Effect<GcReport, InputInvalid | ReadError>
 }
 
 /**

@@ -193,16 +193,18 @@ const verify: Command = {
 
 const gc: Command = {
   name: "gc",
-  summary: "Remove what no dataset needs: segment objects no version or pending staging refers to (staged segments are merged into each commit's own), staging of committed rounds, partial writes; with --work also committed rounds' work files. Files younger than an hour stay.",
-  usage: "dataset gc [--dry-run] [--work] [--json]",
-  options: { ...JSON_OPTION, "dry-run": { type: "boolean" }, work: { type: "boolean" } },
+  summary: "Remove what no dataset needs: segment objects no version or pending staging refers to (staged segments are merged into each commit's own), staging of committed rounds, partial writes; with --work also committed rounds' work files, with --abandon a dead campaign's pending rounds. Files younger than an hour stay.",
+  usage: "dataset gc [--dry-run] [--work] [--abandon <campaign-id>[,<campaign-id>…]] [--json]",
+  options: { ...JSON_OPTION, "dry-run": { type: "boolean" }, work: { type: "boolean" }, abandon: { type: "string" } },
   descriptions: {
     "dry-run": "report what would be removed, remove nothing",
-    work: "also remove the work files (samples and scores) of committed rounds kept by output.keep_work"
+    work: "also remove the work files (samples and scores) of committed rounds kept by output.keep_work",
+    abandon: "campaigns that will never commit again (cancelled or failed): remove their pending staging and work files too"
   },
   positionals: { min: 0, max: 0 },
   run: async (args) => {
-    const report = await run(store().gc({ dryRun: args.values["dry-run"] === true, work: args.values.work === true }))
+    const abandon = typeof args.values.abandon === "string" ? args.values.abandon.split(",").map((id) => id.trim()) : []
+    const report = await run(store().gc({ dryRun: args.values["dry-run"] === true, work: args.values.work === true, abandon }))
     await printAnswer(args.values.json, report, () => printFields({ ...report, objects: `${report.objects.files} files, ${mebibytes(report.objects.bytes)}`, partialWrites: `${report.partialWrites.files} files, ${mebibytes(report.partialWrites.bytes)}` }))
     return 0
   }
