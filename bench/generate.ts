@@ -5,7 +5,7 @@ import { promisify } from "node:util"
 import { LocalGenerator } from "../models/localGenerator.js"
 import { readModelDir, tokenIdList } from "../models/modelDir.js"
 import { type BenchResult, benchResult, report } from "./result.js"
-import { benchModelDir, benchPrompts } from "./generate/model.js"
+import { benchModelDir, benchPrompts, largeRssModelDir } from "./generate/model.js"
 import { OrtPythonPeer } from "./generate/ortPython.js"
 import { BENCH_SAMPLING, runOurs, type Timed } from "./generate/ours.js"
 import { comparePools } from "./generate/pools.js"
@@ -36,7 +36,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
  * The three implementations take turns run by run (the machine is shared, so slow spells hit all
  * of them); fixed-length figures take the fastest of five repetitions, best-of-N sums two rounds.
  * Options: `--threads N` (default: all cores), `--skip-transformers-js`, `--only-serve` (just the
- * `winnow serve` batching comparison), `--only-rss` (just the peak-memory measurements).
+ * `winnow serve` batching comparison), `--only-rss` (just the peak-memory measurements; with
+ * `--large` also on a 0.36 B-parameter model of a real small LLM's shape, ~10 minutes more).
  */
 export const main = async (args: string[]): Promise<void> => {
   const threadsAt = args.indexOf("--threads")
@@ -44,6 +45,10 @@ export const main = async (args: string[]): Promise<void> => {
   const dir = benchModelDir()
   if (args.includes("--only-rss")) {
     const [first, ...rest] = await rssResults(dir, readModelDir(dir, "model", "bench").onnxPath, threads, benchPrompts(1, BEST_PROMPT)[0]!)
+    if (args.includes("--large")) {
+      const large = largeRssModelDir()
+      rest.push(...(await rssResults(large, readModelDir(large, "model", "bench").onnxPath, threads, benchPrompts(1, BEST_PROMPT)[0]!, "0.36B model ")))
+    }
     return report(rest, first!)
   }
   if (args.includes("--only-serve")) {
@@ -142,7 +147,7 @@ const mib = (bytes: number): number => Math.round(bytes / 2 ** 20)
  * ours against peer (a) as it is and against peer (a) driven zero-copy with IO binding, each in a
  * fresh process.
  */
-const rssResults = async (dir: string, onnxPath: string, threads: number, prompt: readonly number[]): Promise<BenchResult[]> => {
+const rssResults = async (dir: string, onnxPath: string, threads: number, prompt: readonly number[], model = ""): Promise<BenchResult[]> => {
   const rss = await probeRss(dir, threads)
   const pythonPeak = await pythonPeakRss(onnxPath, threads, prompt, false)
   const boundPeak = await pythonPeakRss(onnxPath, threads, prompt, true)
@@ -150,10 +155,10 @@ const rssResults = async (dir: string, onnxPath: string, threads: number, prompt
   log(`rss: ${JSON.stringify(rss)}; onnxruntime-python peak ${pythonPeak}, with IO binding ${boundPeak}`)
   log(`rss breakdown: idle runtime ${mib(rss.baselineBytes)} MiB, after loading ${mib(rss.loadedBytes)} MiB, peak while generating ${mib(rss.generationPeakBytes)} MiB; weights ${mib(rss.weightsBytes)} MiB, KV cache ${mib(rss.kvBytes)} MiB`)
   return [
-    benchResult("peak RSS while generating N=16×(512+256) over weights+KV (peer = 1.5 goal)", rss.generationPeakBytes / held, 1.5, "x", true),
-    benchResult("peak RSS while generating N=16×(512+256) vs onnxruntime-python", mib(rss.generationPeakBytes), mib(pythonPeak), "MiB", true),
-    benchResult("peak RSS while generating N=16×(512+256) vs onnxruntime-python with zero-copy IO binding", mib(rss.generationPeakBytes), mib(boundPeak), "MiB", true),
-    benchResult("onnxruntime-python with zero-copy IO binding, peak RSS over weights+KV (peer = 1.5 goal)", boundPeak / held, 1.5, "x", true)
+    benchResult(`${model}peak RSS while generating N=16×(512+256) over weights+KV (peer = 1.5 goal)`, rss.generationPeakBytes / held, 1.5, "x", true),
+    benchResult(`${model}peak RSS while generating N=16×(512+256) vs onnxruntime-python`, mib(rss.generationPeakBytes), mib(pythonPeak), "MiB", true),
+    benchResult(`${model}peak RSS while generating N=16×(512+256) vs onnxruntime-python with zero-copy IO binding`, mib(rss.generationPeakBytes), mib(boundPeak), "MiB", true),
+    benchResult(`${model}onnxruntime-python with zero-copy IO binding, peak RSS over weights+KV (peer = 1.5 goal)`, boundPeak / held, 1.5, "x", true)
   ]
 }
 

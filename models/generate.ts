@@ -3,6 +3,7 @@ import { type DecoderSession, type KvCache, selectRows } from "./decoderSession.
 import { prefillPrompts } from "./prefill.js"
 import { Rng } from "./rng.js"
 import { type SamplingParams, sampleToken, type TokenAlternative } from "./sampling.js"
+import { StepCollector } from "./stepCollector.js"
 
 /** Sampling parameters and the new-token limit of one prompt group. */
 export type GroupParams = SamplingParams & { readonly max_new_tokens: number }
@@ -123,6 +124,7 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
   let source = rowOf
   let active = rows
   const finished: GeneratedSample[] = []
+  const collector = new StepCollector()
   for (let step = 0; ; step++) {
     const keep: number[] = []
     const stepTokens: StepToken[] = []
@@ -174,8 +176,10 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
       stepPositions[i] = BigInt(row.position++)
     })
     if (request.cancelled?.()) throw new InferenceFailed({ model: "(generation)", reason: "cancelled" })
+    const started = performance.now()
     const next = await model.forward({ batch, inputIds: stepIds, attentionMask: stepMask, positionIds: stepPositions, past: cache, lastOnly: true })
     cache = next.cache
+    collector.afterStep(cacheBytes(cache), performance.now() - started)
     logits = next.logits
     stride = next.seq
     source = identityRows(batch)
@@ -187,5 +191,8 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
 const identityRows = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
 
 const isIdentity = (rows: readonly number[]): boolean => rows.every((r, i) => r === i)
+
+const cacheBytes = (cache: KvCache): number =>
+  Object.values(cache.tensors).reduce((sum, tensor) => sum + (tensor.data as ArrayBufferView).byteLength, 0)
 
 const batchOf = (cache: KvCache): number => Number(Object.values(cache.tensors)[0]!.dims[0])

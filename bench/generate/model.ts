@@ -21,6 +21,27 @@ export const BENCH_MODEL_OPTIONS: DecoderOptions = {
   eosBiasRamp: 0.05
 }
 
+/**
+ * A model of a real small LLM's size for the peak-memory measurement alone: Qwen2.5-0.5B's
+ * transformer shape (24 layers, 896 hidden, 14 heads / 2 KV heads of 64, 4864 MLP) with the bench
+ * tokenizer's small vocabulary, so 0.36 B parameters, 1.35 GiB of float32 weights in an external
+ * data file (as Optimum writes big models), and a 288 MiB cache at N = 16 × 768 tokens.
+ */
+export const LARGE_RSS_MODEL_OPTIONS: DecoderOptions = {
+  hidden: 896,
+  layers: 24,
+  heads: 14,
+  kvHeads: 2,
+  intermediate: 4864,
+  maxPositions: 1024,
+  seed: 5,
+  logitStd: 1.5,
+  externalData: true
+}
+
+/** Builds the large RSS model once into the tool cache and returns its directory (about 20 s and 1.4 GB the first time). */
+export const largeRssModelDir = (): string => cachedBenchModel("generate-large", LARGE_RSS_MODEL_OPTIONS, buildDecoder)
+
 /** Builds the bench model once into the tool cache (keyed by its options) and returns its directory. */
 export const benchModelDir = (): string => cachedBenchModel("generate", BENCH_MODEL_OPTIONS, buildDecoder)
 
