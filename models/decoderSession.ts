@@ -50,7 +50,7 @@ export class DecoderSession {
 
   /** Opens the model and checks that every input and output is one winnow understands. */
   static async open(dir: ModelDir, settings: SessionSettings): Promise<DecoderSession> {
-    const session = await openSession(dir.onnxPath, settings)
+    const session = await openSession(dir.onnxPath, settings, false)
     try {
       return new DecoderSession(session, inspectLayout(session, dir), dir.onnxPath)
     } catch (e) {

@@ -9,9 +9,12 @@ export interface SessionSettings {
 
 /**
  * Opens an ONNX Runtime session with winnow's deliberate options (full graph optimisation,
- * CPU arena, explicit thread counts). Use only inside a worker thread: `run()` blocks.
+ * CPU arena, explicit thread counts). `memoryPattern` pre-plans each input shape's allocations:
+ * worth it where shapes repeat (classifier buckets), not for decoding, whose cache grows every
+ * step so no plan is ever reused (measured: same speed, 13 MiB less peak on a 0.36 B model).
+ * Use only inside a worker thread: `run()` blocks.
  */
-export const openSession = async (onnxPath: string, settings: SessionSettings): Promise<ort.InferenceSession> => {
+export const openSession = async (onnxPath: string, settings: SessionSettings, memoryPattern = true): Promise<ort.InferenceSession> => {
   try {
     return await ort.InferenceSession.create(onnxPath, {
       executionProviders: ["cpu"],
@@ -19,7 +22,7 @@ export const openSession = async (onnxPath: string, settings: SessionSettings): 
       intraOpNumThreads: settings.intraOpThreads,
       interOpNumThreads: settings.interOpThreads ?? 1,
       enableCpuMemArena: true,
-      enableMemPattern: true,
+      enableMemPattern: memoryPattern,
       executionMode: "sequential"
     })
   } catch (e) {
