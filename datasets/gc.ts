@@ -4,6 +4,7 @@ import { Effect } from "effect"
 import { StoreCorrupt } from "../core/errors.js"
 import { listDir, storeIo } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
+import type { Manifest } from "./manifest.js"
 import { readHead } from "./refs.js"
 import { listStaged } from "./staging.js"
 import { DATASET_NAME, validateCampaignId } from "./validate.js"
@@ -53,18 +54,22 @@ export const collectGarbage = Effect.fn("datasets.gc")(function*(layout: StoreLa
   const cutoff = Date.now() - (options.graceMs ?? DEFAULT_GC_GRACE_MS)
   const referenced = new Set<string>()
   const committed = new Set<string>()
+  const read = new Set<string>()
+  const refer = (manifest: Manifest) => manifest.segments.forEach((segment) => referenced.add(segment.hash))
   for (const name of yield* listDatasetNames(layout)) {
     for (const version of yield* readChain(layout, name, yield* readHead(layout, name))) {
       committed.add(roundKey(version.manifest.lineage.campaign_id, version.manifest.lineage.round))
+      refer(version.manifest)
+      read.add(`${name}/${version.id}`)
     }
   }
   for (const [name, id] of yield* allManifestFiles(layout)) {
-    for (const segment of (yield* readVersion(layout, name, id)).manifest.segments) referenced.add(segment.hash)
+    if (!read.has(`${name}/${id}`)) refer((yield* readVersion(layout, name, id)).manifest)
   }
   let stagingRounds = 0
   let workRounds = 0
   let abandonedRounds = 0
-  for (const [campaign, round] of yield* stagedRounds(layout)) {
+  for (const [campaign, round] of yield* roundDirs(layout.stagingDir)) {
     const done = committed.has(roundKey(campaign, round))
     if (done || abandoned.has(campaign)) {
       if (done) stagingRounds++
@@ -93,7 +98,7 @@ export const collectGarbage = Effect.fn("datasets.gc")(function*(layout: StoreLa
 
 const roundKey = (campaign: string, round: number): string => `${campaign}\0${round}`
 
-/** Every (dataset, version id) with a manifest file, reachable from HEAD or not. */
+/** Every (dataset, version id) with a manifest file, reachable from HEAD or not (a commit that lost a race may leave one). */
 const allManifestFiles = (layout: StoreLayout) =>
   Effect.gen(function*() {
     const names = (yield* storeIo(layout.datasetsDir, () => listDir(layout.datasetsDir))).filter((n) => DATASET_NAME.test(n))
@@ -107,8 +112,6 @@ const allManifestFiles = (layout: StoreLayout) =>
     }
     return files
   })
-
-const stagedRounds = (layout: StoreLayout) => roundDirs(join(layout.root, "staging"))
 
 /** (campaign, round) of every `<root>/<campaign>/r<round>` folder. */
 const roundDirs = (root: string) =>

@@ -26,6 +26,7 @@ export interface StoreLayout {
   readonly objectPath: (hash: string, format: SegmentFormat) => string
   readonly idsPath: (hash: string) => string
   readonly lshPath: (hash: string, paramsKey: string) => string
+  readonly stagingDir: string
   readonly stagingRoundDir: (campaignId: string, round: number) => string
   readonly stagingPointer: (campaignId: string, round: number, shard: number) => string
   readonly workDir: string
@@ -44,7 +45,9 @@ export const storeLayout = (root: string): StoreLayout => {
   const objectsDir = join(root, "objects")
   const datasetsDir = join(root, "datasets")
   const datasetDir = (name: string) => join(datasetsDir, name)
-  const stagingRoundDir = (campaignId: string, round: number) => join(root, "staging", campaignId, `r${round}`)
+  const stagingDir = join(root, "staging")
+  const workDir = join(root, "work")
+  const stagingRoundDir = (campaignId: string, round: number) => join(stagingDir, campaignId, `r${round}`)
   return {
     root,
     objectsDir,
@@ -53,10 +56,11 @@ export const storeLayout = (root: string): StoreLayout => {
     objectPath: (hash, format) => join(objectsDir, hash.slice(0, 2), `${hash}.${format}`),
     idsPath: (hash) => join(objectsDir, hash.slice(0, 2), `${hash}.ids`),
     lshPath: (hash, paramsKey) => join(objectsDir, hash.slice(0, 2), `${hash}.lsh-${paramsKey}`),
+    stagingDir,
     stagingRoundDir,
     stagingPointer: (campaignId, round, shard) => join(stagingRoundDir(campaignId, round), `s${shard}.json`),
-    workDir: join(root, "work"),
-    workRoundDir: (campaignId, round) => join(root, "work", campaignId, `r${round}`),
+    workDir,
+    workRoundDir: (campaignId, round) => join(workDir, campaignId, `r${round}`),
     datasetDir,
     versionsDir: (name) => join(datasetDir(name), "versions"),
     versionPath: (name, id) => join(datasetDir(name), "versions", `${id}.json`),
