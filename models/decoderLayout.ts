@@ -1,5 +1,6 @@
 import type * as ort from "onnxruntime-node"
 import { ModelUnsupported } from "../core/errors.js"
+import { configKvShape, configNumbers } from "./modelConfig.js"
 import type { ModelDir } from "./modelDir.js"
 import { tensorMeta } from "./onnxSession.js"
 
@@ -87,14 +88,13 @@ export const inspectLayout = (session: ort.InferenceSession, dir: ModelDir): Dec
   if (logitsType !== "float32" && logitsType !== "float16") throw fail(`output "logits" has type ${logitsType}; winnow reads float32 or float16 logits`)
   if (logitsMeta && logitsMeta.shape.length !== 3) throw fail(`output "logits" has shape [${logitsMeta.shape.join(", ")}]; winnow expects [batch, sequence, vocab]`)
 
-  const cfg = configNumbers(dir.config)
-  const heads = cfg.num_attention_heads ?? cfg.n_head
-  const kvHeads = numericDim(kvMeta.shape[1]) ?? cfg.num_key_value_heads ?? heads
-  const headDim = numericDim(kvMeta.shape[3]) ?? cfg.head_dim ?? (heads ? (cfg.hidden_size ?? cfg.n_embd ?? 0) / heads : undefined)
+  const stated = configKvShape(dir.config)
+  const kvHeads = numericDim(kvMeta.shape[1]) ?? stated.kvHeads
+  const headDim = numericDim(kvMeta.shape[3]) ?? stated.headDim
   if (!kvHeads || !headDim) {
     throw fail("cannot tell the KV head count and head size from input past_key_values.0.key or config.json (num_attention_heads, num_key_value_heads, hidden_size)")
   }
-  const vocab = numericDim(logitsMeta?.shape[2]) ?? cfg.vocab_size
+  const vocab = numericDim(logitsMeta?.shape[2]) ?? configNumbers(dir.config).vocab_size
   if (!vocab) throw fail("cannot tell the vocabulary size from output logits or config.json vocab_size")
   const logitsToKeep = inputs.includes("num_logits_to_keep") ? "num_logits_to_keep" : inputs.includes("logits_to_keep") ? "logits_to_keep" : undefined
   return {
@@ -109,17 +109,6 @@ export const inspectLayout = (session: ort.InferenceSession, dir: ModelDir): Dec
     hasCacheBranch: inputs.includes("use_cache_branch"),
     kvBytesPerToken: layers * 2 * kvHeads * headDim * (kvType === "float16" ? 2 : 4)
   }
-}
-
-/** Numeric fields of a config, reading nested `text_config` when the top level lacks them. */
-const configNumbers = (config: Record<string, unknown>): Record<string, number | undefined> => {
-  const nested = (config.text_config ?? {}) as Record<string, unknown>
-  return new Proxy({} as Record<string, number | undefined>, {
-    get: (_, key: string) => {
-      const value = config[key] ?? nested[key]
-      return typeof value === "number" ? value : undefined
-    }
-  })
 }
 
 const numericDim = (d: number | string | undefined): number | undefined => (typeof d === "number" && d > 0 ? d : undefined)

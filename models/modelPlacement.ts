@@ -2,6 +2,7 @@ import { readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { DEFAULTS } from "../campaign/defaults.js"
 import { batchKvBytes } from "./batchPlan.js"
+import { configKvShape } from "./modelConfig.js"
 import { findOnnx } from "./modelDir.js"
 import { onnxWeightFiles } from "./modelHash.js"
 
@@ -70,7 +71,7 @@ export const modelCopyBytes = (dir: string, variant?: string, generates = false)
   return Math.round(size * DEFAULTS.pool.loadedWeightsFactor + decoding)
 }
 
-/** float32 KV-cache bytes per token from config.json (Llama/Qwen/Mistral/Phi or GPT-2 names), 0 when it does not say. */
+/** float32 KV-cache bytes per token from config.json, 0 when it does not say. */
 const kvBytesPerToken = (dir: string): number => {
   let config: Record<string, unknown>
   try {
@@ -78,12 +79,7 @@ const kvBytesPerToken = (dir: string): number => {
   } catch {
     return 0
   }
-  const num = (...keys: string[]) => keys.map((k) => config[k]).find((v): v is number => typeof v === "number" && v > 0)
-  const layers = num("num_hidden_layers", "n_layer")
-  const heads = num("num_attention_heads", "n_head")
-  const hidden = num("hidden_size", "n_embd")
-  const kvHeads = num("num_key_value_heads") ?? heads
-  const headDim = num("head_dim") ?? (hidden && heads ? hidden / heads : undefined)
+  const { layers, kvHeads, headDim } = configKvShape(config)
   return layers && kvHeads && headDim ? layers * 2 * kvHeads * headDim * 4 : 0
 }
 
