@@ -9,7 +9,7 @@ import type { LmStatsRow, OptionProbs } from "./causalLmScorer.js"
 import type { ClassifierOutput } from "./classifierSession.js"
 import type { SampleText, StreamedToken } from "./localGenerator.js"
 import { modelCopyBytes, type Placement, PlacementPlanner } from "./modelPlacement.js"
-import type { OpInput, PoolRequest, ThreadCancel, ThreadRequest, ThreadResponse } from "./threadProtocol.js"
+import { modelKey, type OpInput, type PoolRequest, type ThreadCancel, type ThreadRequest, type ThreadResponse } from "./threadProtocol.js"
 
 /** How many inference threads to run, the cores they share, and the memory their model copies may take. */
 export interface PoolOptions {
@@ -73,8 +73,8 @@ export class ThreadPool {
   private nextId = 1
   private closed = false
 
-  constructor(options: PoolOptions, private readonly onPlaced: (model: string, placement: Placement) => void = () => {}) {
-    this.planner = new PlacementPlanner(options.threads, options.cores, options.modelMemoryBytes)
+  constructor(options: PoolOptions, onPlaced?: (model: string, placement: Placement) => void) {
+    this.planner = new PlacementPlanner(options.threads, options.cores, options.modelMemoryBytes, onPlaced)
     for (let i = 0; i < options.threads; i++) this.slots.push(this.spawn())
   }
 
@@ -110,7 +110,7 @@ export class ThreadPool {
    */
   request<T>(request: PoolRequest, progress?: (tokens: readonly StreamedToken[]) => void, signal?: AbortSignal): Promise<T> {
     if (this.closed) return Promise.reject(new InferenceFailed({ model: "(pool)", reason: "the inference pool is closed" }))
-    const placement = this.placementOf(request)
+    const placement = this.planner.place(modelKey(request), () => modelCopyBytes(request.model, request.variant, request.op === "generate"))
     const slot = placement.threads.map((t) => this.slots[t]!).reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
     const id = this.nextId++
     const cancel = () => slot.worker.postMessage({ cancel: id } satisfies ThreadCancel)
@@ -123,15 +123,6 @@ export class ThreadPool {
       signal?.removeEventListener("abort", cancel)
       if (slot.pending.size === 0) slot.worker.unref()
     })
-  }
-
-  private placementOf(request: PoolRequest): Placement {
-    const key = request.variant === undefined ? request.model : `${request.model} (variant ${request.variant})`
-    const known = this.planner.placements().get(key)
-    if (known) return known
-    const placement = this.planner.place(key, () => modelCopyBytes(request.model, request.variant, request.op === "generate"))
-    this.onPlaced(key, placement)
-    return placement
   }
 
   /** Where each model runs and how many requests each thread has answered (for health and logs). */

@@ -3,7 +3,7 @@ import { errorToPlain } from "../core/errors.js"
 import { CausalLmScorer } from "./causalLmScorer.js"
 import { ClassifierSession } from "./classifierSession.js"
 import { LocalGenerator, type StreamedToken } from "./localGenerator.js"
-import type { ThreadCancel, ThreadRequest, ThreadResponse } from "./threadProtocol.js"
+import { modelKey, type ThreadCancel, type ThreadRequest, type ThreadResponse } from "./threadProtocol.js"
 
 const generators = new Map<string, Promise<LocalGenerator>>()
 const classifiers = new Map<string, Promise<ClassifierSession>>()
@@ -19,26 +19,24 @@ const cached = <T>(cache: Map<string, Promise<T>>, key: string, load: () => Prom
   return entry
 }
 
-const keyOf = (request: { readonly model: string; readonly variant?: string }): string => `${request.model}\0${request.variant ?? ""}`
-
 const handle = async (request: ThreadRequest): Promise<unknown> => {
   const settings = { intraOpThreads: request.intraOpThreads }
   switch (request.op) {
     case "generate": {
-      const generator = await cached(generators, keyOf(request), () => LocalGenerator.load(request.model, settings, request.variant))
+      const generator = await cached(generators, modelKey(request), () => LocalGenerator.load(request.model, settings, request.variant))
       const onTokens = (progress: readonly StreamedToken[]) => parentPort!.postMessage({ id: request.id, progress } satisfies ThreadResponse)
       return generator.generate(request.prompts, request.params, { cancelled: () => running.get(request.id) === true, ...(request.stream ? { onTokens } : {}) })
     }
     case "classify": {
-      const classifier = await cached(classifiers, keyOf(request), () => ClassifierSession.load(request.model, request.field, settings, request.variant))
+      const classifier = await cached(classifiers, modelKey(request), () => ClassifierSession.load(request.model, request.field, settings, request.variant))
       return classifier.classify(request)
     }
     case "lmStats": {
-      const lm = await cached(causalScorers, keyOf(request), () => CausalLmScorer.load(request.model, request.field, settings, request.variant))
+      const lm = await cached(causalScorers, modelKey(request), () => CausalLmScorer.load(request.model, request.field, settings, request.variant))
       return lm.responseStats(request.items, { maxLength: request.maxLength, batchSize: request.batchSize })
     }
     case "judge": {
-      const lm = await cached(causalScorers, keyOf(request), () => CausalLmScorer.load(request.model, request.field, settings, request.variant))
+      const lm = await cached(causalScorers, modelKey(request), () => CausalLmScorer.load(request.model, request.field, settings, request.variant))
       return lm.optionProbs(request.conversations, request.options, { answerPrefix: request.answerPrefix, maxLength: request.maxLength, batchSize: request.batchSize, field: request.optionsField })
     }
   }

@@ -26,12 +26,17 @@ export class PlacementPlanner {
   private readonly threadBytes: number[]
   private remaining: number
 
-  constructor(private readonly threads: number, private readonly cores: number, budgetBytes: number) {
+  constructor(
+    private readonly threads: number,
+    private readonly cores: number,
+    budgetBytes: number,
+    private readonly onPlaced: (key: string, placement: Placement) => void = () => {}
+  ) {
     this.threadBytes = Array.from({ length: threads }, () => 0)
     this.remaining = budgetBytes
   }
 
-  /** The placement of the model `key`, planned on first use from `copyBytes()`. */
+  /** The placement of the model `key`, planned (and told to `onPlaced`) on first use from `copyBytes()`. */
   place(key: string, copyBytes: () => number): Placement {
     const known = this.plans.get(key)
     if (known) return known
@@ -48,6 +53,7 @@ export class PlacementPlanner {
     this.remaining -= copies * bytes
     const plan: Placement = { threads, intraOpThreads: Math.max(1, Math.floor(this.cores / copies)), copyBytes: bytes }
     this.plans.set(key, plan)
+    this.onPlaced(key, plan)
     return plan
   }
 

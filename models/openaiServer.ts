@@ -13,6 +13,7 @@ import { parseServeRequest, type ServeRequest } from "./openaiRequest.js"
 import { TokenPieces } from "./openaiTokens.js"
 import type { OpenAIErrorBody } from "./openaiWire.js"
 import { type GenerateMany, RequestBatcher } from "./requestBatcher.js"
+import { modelKey } from "./threadProtocol.js"
 import { TextTokenizer } from "./tokenizer.js"
 
 /** How `winnow serve` runs: which model, where it listens, how many inference threads. */
@@ -74,7 +75,7 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
   let copies: number
   try {
     await generate([{ messages: [{ role: "user", content: "hello" }], seeds: choiceSeeds(0, 1) }], { temperature: 0, top_k: 0, top_p: 1, min_p: 0, repetition_penalty: 1, max_new_tokens: 1 })
-    copies = Object.values((await poolStats()).models)[0]?.threads.length ?? options.pool.threads
+    copies = (await poolStats()).models[modelKey({ model: dir.path, ...variantOf(options) })]?.threads.length ?? options.pool.threads
   } catch (error) {
     await runtime.dispose()
     throw error

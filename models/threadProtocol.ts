@@ -65,5 +65,9 @@ export type ThreadResponse =
  */
 export type ThreadRequest = PoolRequest & { readonly id: number; readonly intraOpThreads: number }
 
+/** Names the loaded model a request needs: its directory, and the variant when one is named. Keys thread caches and pool placements. */
+export const modelKey = (request: { readonly model: string; readonly variant?: string | undefined }): string =>
+  request.variant === undefined ? request.model : `${request.model} (variant ${request.variant})`
+
 /** The fields of one kind of pool request, as the pool's callers pass them (no op). */
 export type OpInput<Op extends PoolRequest["op"]> = Omit<Extract<PoolRequest, { readonly op: Op }>, "op">
