@@ -1,4 +1,5 @@
 import { rm, rmdir } from "node:fs/promises"
+import { dirname } from "node:path"
 import { Effect } from "effect"
 import type { CleanWorkInput } from "../campaign/contracts.js"
 import type { ActivityDeps } from "./deps.js"
@@ -10,11 +11,10 @@ import type { ActivityDeps } from "./deps.js"
  */
 export const cleanWork = (deps: ActivityDeps) => (input: CleanWorkInput): Effect.Effect<{ readonly removed: boolean }> =>
   Effect.promise(async () => {
-    const campaign = deps.work.campaignDir(input.campaignId)
     const round = deps.work.roundDir(input.campaignId, input.round)
     try {
       await rm(round, { recursive: true, force: true })
-      await rmdir(campaign).catch(() => undefined)
+      await rmdir(dirname(round)).catch(() => undefined)
       return { removed: true }
     } catch (error) {
       deps.logger.warn({ path: round, err: error }, "could not remove a round's work files")

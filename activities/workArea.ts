@@ -12,8 +12,6 @@ import { storeLayout } from "../datasets/layout.js"
 export interface WorkArea {
   readonly promptsPath: (hash: string) => string
   readonly shardFile: (campaignId: string, round: number, shard: number, name: string) => string
-  /** The folder holding every shard file of one campaign. */
-  readonly campaignDir: (campaignId: string) => string
   /** The folder holding every shard file of one round. */
   readonly roundDir: (campaignId: string, round: number) => string
 }
@@ -24,7 +22,6 @@ export const workArea = (root: string): WorkArea => {
   return {
     promptsPath: (hash) => join(root, "prompts", `${hash}.jsonl`),
     shardFile: (campaignId, round, shard, name) => join(layout.workRoundDir(campaignId, round), `s${shard}`, `${name}.jsonl`),
-    campaignDir: (campaignId) => join(layout.workDir, campaignId),
     roundDir: layout.workRoundDir
   }
 }
