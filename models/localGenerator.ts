@@ -69,7 +69,9 @@ export class LocalGenerator {
     private readonly tokenizer: TextTokenizer,
     private readonly eos: Set<number>,
     private readonly padId: number,
-    private readonly budget: BatchBudget
+    private readonly budget: BatchBudget,
+    /** The model's position limit from config.json, if it states one. */
+    private readonly maxPositions: number | undefined = positionLimit(dir.config)
   ) {}
 
   /** Loads a model directory; throws `InputInvalid` or `ModelUnsupported` naming what is wrong. */
@@ -119,7 +121,7 @@ export class LocalGenerator {
     hooks: GenerationHooks = {},
     perPrompt: readonly GenerationParams[] = encoded.map(() => params)
   ): Promise<SampleText[]> {
-    const maxPositions = positionLimit(this.dir.config)
+    const { maxPositions } = this
     encoded.forEach((ids, i) => {
       if (maxPositions !== undefined && ids.length >= maxPositions) {
         throw inputInvalid(this.dir.path, `prompts[${i}]`, `${ids.length} tokens`, `a prompt shorter than the model's ${maxPositions} positions (max_position_embeddings)`)
@@ -156,7 +158,7 @@ export class LocalGenerator {
       groups,
       params: perPrompt[batch[0]!.prompt]!,
       eos: this.eos,
-      ...(positionLimit(this.dir.config) !== undefined ? { maxPositions: positionLimit(this.dir.config)! } : {}),
+      ...(this.maxPositions !== undefined ? { maxPositions: this.maxPositions } : {}),
       padId: this.padId,
       ...(onFirstToken ? { onFirstToken } : {}),
       ...(cancelled ? { cancelled } : {}),
