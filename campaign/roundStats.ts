@@ -1,4 +1,4 @@
-import { textUnits } from "../scorers/text.js"
+import { textUnits } from "../core/text.js"
 import type { RoundStats, ScoreSummary } from "./contracts.js"
 
 /** One scored sample of a round, as the statistics need it. */

@@ -1,7 +1,7 @@
 import { Schema } from "effect"
 import type { InputIssue } from "../core/errors.js"
-import { compileJsonSchema } from "../scorers/jsonSchema.js"
-import { DEFAULTS } from "./defaults.js"
+import { compileJsonSchema } from "../core/jsonSchema.js"
+import { DEFAULTS } from "../core/defaults.js"
 import { int, NonEmpty, NonNegative, OnnxVariant, withDefault } from "./specFields.js"
 
 

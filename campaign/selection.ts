@@ -1,4 +1,4 @@
-import { DEFAULTS } from "./defaults.js"
+import { DEFAULTS } from "../core/defaults.js"
 
 /**
  * Selection policies: how scored samples become records. Pure and deterministic (ties go to

@@ -1,6 +1,6 @@
 import { Effect, Schema } from "effect"
 import type { InputIssue } from "../core/errors.js"
-import { DEFAULTS, LIMITS } from "./defaults.js"
+import { DEFAULTS, LIMITS } from "../core/defaults.js"
 import { int } from "./specFields.js"
 
 

@@ -1,7 +1,7 @@
 import { Result, Schema } from "effect"
 import { InputInvalid, type InputIssue } from "../core/errors.js"
 import { inputIssuesOf } from "../core/schemaIssues.js"
-import { DEFAULTS, LIMITS } from "./defaults.js"
+import { DEFAULTS, LIMITS } from "../core/defaults.js"
 import { SCORER_TYPES, ScorerSpec, scorerIssues } from "./scorerSpec.js"
 import { SelectionSpec, selectionIssues } from "./selectionSpec.js"
 import { int, NonEmpty, OnnxVariant, Unit, withDefault } from "./specFields.js"

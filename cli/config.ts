@@ -1,4 +1,4 @@
-import { DEFAULTS } from "../campaign/defaults.js"
+import { DEFAULTS } from "../core/defaults.js"
 import { inputInvalid } from "../core/errors.js"
 import { winnowHome } from "../core/home.js"
 

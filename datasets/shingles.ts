@@ -8,6 +8,8 @@
  * building substrings.
  */
 
+import { isCjkChar } from "../core/text.js"
+
 const SEPARATOR = 0
 const WORD = 1
 const CJK = 2
@@ -15,18 +17,17 @@ const CJK = 2
 const classes = (() => {
   const table = new Uint8Array(65536)
   const word = /[\p{L}\p{N}\p{M}]/u
-  const cjk = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u
   for (let code = 0; code < 65536; code++) {
     if (code >= 0xd800 && code <= 0xdfff) continue
     const char = String.fromCharCode(code)
-    table[code] = cjk.test(char) && !/\p{N}/u.test(char) ? CJK : word.test(char) ? WORD : SEPARATOR
+    table[code] = isCjkChar(char) ? CJK : word.test(char) ? WORD : SEPARATOR
   }
   return table
 })()
 
 const astralClass = (codePoint: number): number => {
   const char = String.fromCodePoint(codePoint)
-  if (/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u.test(char)) return CJK
+  if (isCjkChar(char)) return CJK
   return /[\p{L}\p{N}\p{M}]/u.test(char) ? WORD : SEPARATOR
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { DEFAULTS } from "../campaign/defaults.js"
+import { DEFAULTS } from "../core/defaults.js"
 import { batchKvBytes } from "./batchPlan.js"
 import { configKvShape } from "./modelConfig.js"
 import { findOnnx } from "./modelDir.js"

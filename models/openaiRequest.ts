@@ -1,5 +1,5 @@
 import { Result, Schema } from "effect"
-import { LIMITS } from "../campaign/defaults.js"
+import { LIMITS } from "../core/defaults.js"
 import { inputIssuesOf } from "../core/schemaIssues.js"
 import type { ChatMessage } from "./tokenizer.js"
 

@@ -3,7 +3,7 @@ import { decodeSpec, type HeuristicScorerSpec } from "../campaign/spec.js"
 import type { ScoreInput } from "./contract.js"
 import { describe, expect, it } from "vitest"
 import { heuristicFamily, jsonValid, languageMatch, quality } from "./heuristic.js"
-import { charLength, cjkRatio, detectLanguage, distinctN, dominantScript, normalizeWidth, punctuationWidthConsistency, repetitionRatio, textUnits } from "./text.js"
+import { charLength, cjkRatio, detectLanguage, distinctN, dominantScript, normalizeWidth, punctuationWidthConsistency, repetitionRatio, textUnits } from "../core/text.js"
 
 const input = (prompt: string, response: string): ScoreInput => ({ prompt, messages: [{ role: "user", content: prompt }], response })
 const ctx = { pool: undefined as never, field: "scorers[0]" }

@@ -1,9 +1,9 @@
 import { Effect } from "effect"
-import { DEFAULTS } from "../campaign/defaults.js"
+import { DEFAULTS } from "../core/defaults.js"
 import { HeuristicScorerSpec } from "../campaign/spec.js"
 import { commonConfig, type ScoreInput, type ScorerFamily } from "./contract.js"
-import { extractJson } from "./jsonSchema.js"
-import { charLength, cjkRatio, detectLanguage, distinctN, punctuationWidthConsistency, repetitionRatio } from "./text.js"
+import { extractJson } from "../core/jsonSchema.js"
+import { charLength, cjkRatio, detectLanguage, distinctN, punctuationWidthConsistency, repetitionRatio } from "../core/text.js"
 
 /** Bump when a metric's definition changes; it goes into lineage. */
 export const HEURISTIC_VERSION = "2"

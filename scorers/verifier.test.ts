@@ -2,7 +2,7 @@ import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { answersMatch, extractAnswer, lastBoxed, parseChineseNumber, parseNumber } from "./answer.js"
 import type { ScoreInput } from "./contract.js"
-import { compileJsonSchema } from "./jsonSchema.js"
+import { compileJsonSchema } from "../core/jsonSchema.js"
 import { answerMatchScore, verifierFamily } from "./verifier.js"
 
 const sample = (response: string, reference?: string): ScoreInput => ({

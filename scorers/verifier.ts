@@ -3,7 +3,7 @@ import { VerifierScorerSpec } from "../campaign/spec.js"
 import { inputInvalid } from "../core/errors.js"
 import { answersMatch, extractAnswer } from "./answer.js"
 import { commonConfig, type ScoreInput, type ScorerFamily } from "./contract.js"
-import { compileJsonSchema, type CompiledSchema, extractJson } from "./jsonSchema.js"
+import { compileJsonSchema, type CompiledSchema, extractJson } from "../core/jsonSchema.js"
 
 /** Bump when a check's definition changes; it goes into lineage. */
 export const VERIFIER_VERSION = "1"

@@ -3,7 +3,7 @@ import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, 
 import { delimiter, join } from "node:path"
 import { promisify } from "node:util"
 import type { Logger } from "pino"
-import { DEFAULTS } from "../campaign/defaults.js"
+import { DEFAULTS } from "../core/defaults.js"
 import { TemporalUnavailable } from "../core/errors.js"
 import { toolCache } from "../core/home.js"
 

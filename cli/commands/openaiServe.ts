@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os"
 import { basename, resolve } from "node:path"
 import type { Logger } from "pino"
-import { DEFAULTS, LIMITS } from "../../campaign/defaults.js"
+import { DEFAULTS, LIMITS } from "../../core/defaults.js"
 import { inputInvalid } from "../../core/errors.js"
 import { poolWithThreads } from "../../models/inferencePool.js"
 import { variantOf } from "../../models/modelDir.js"

@@ -1,7 +1,7 @@
 import { writeFileSync, rmSync, mkdirSync } from "node:fs"
 import { dirname, join } from "node:path"
 import type { Logger } from "pino"
-import { DEFAULTS } from "../../campaign/defaults.js"
+import { DEFAULTS } from "../../core/defaults.js"
 import { defaultPoolOptions, poolWithThreads } from "../../models/inferencePool.js"
 import { startDevServer } from "../../worker/devServer.js"
 import { ensureTemporalCli } from "../../worker/temporalCli.js"

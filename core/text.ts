@@ -1,13 +1,18 @@
 /**
  * Text statistics that are right for Chinese as well as English: CJK text is measured in
- * characters, space-separated text in words.
+ * characters, space-separated text in words. The one definition of "CJK" in winnow.
  */
 
-const CJK = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af\u{20000}-\u{2ffff}]/u
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u
+const NUMERAL = /\p{N}/u
 const LETTER = /[\p{L}\p{N}]/u
 
-/** True for a Han, kana or Hangul character. */
-export const isCjkChar = (ch: string): boolean => CJK.test(ch)
+/**
+ * True for a character of a CJK script that does not separate words: Han, Hiragana, Katakana
+ * (numerals such as 〇 excepted). Each such character is a unit of its own in every metric, shingle
+ * and dedup step; Hangul separates words with spaces, so Korean is measured in words.
+ */
+export const isCjkChar = (ch: string): boolean => CJK.test(ch) && !NUMERAL.test(ch)
 
 /** Folds full-width ASCII and compatibility forms (NFKC) so `ＡＢＣ１２３` counts like `ABC123`. */
 export const normalizeWidth = (text: string): string => text.normalize("NFKC")
@@ -78,17 +83,20 @@ export type ScriptLanguage = "zh" | "ja" | "ko" | "latin" | "none"
  * (as in `dominantScript`); CJK text with kana is Japanese, with mostly Hangul Korean.
  */
 export const detectLanguage = (text: string): ScriptLanguage => {
-  const script = dominantScript(text)
-  if (script !== "cjk") return script
   let han = 0
   let kana = 0
   let hangul = 0
+  let letters = 0
   for (const ch of normalizeWidth(text)) {
+    if (!LETTER.test(ch)) continue
+    letters++
     if (KANA.test(ch)) kana++
     else if (HANGUL.test(ch)) hangul++
     else if (isCjkChar(ch)) han++
   }
-  if (hangul > han + kana) return "ko"
+  if (hangul * 2 > letters) return "ko"
+  const script = dominantScript(text)
+  if (script !== "cjk") return script
   return kana > 0 && kana * 10 >= han + kana ? "ja" : "zh"
 }
 
