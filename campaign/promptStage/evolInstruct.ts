@@ -107,18 +107,22 @@ const REFUSAL_START = /^(?:(?:i'?m |i am |so |very )?sorry|i apologi[sz]e|unfort
 const REFUSAL_ANYWHERE = /as an ai(?: language model\b|,)|i can(?:no|')t (?:help|assist) with (?:that|this)|作为(?:一个|一名)?(?:AI|人工智能)(?:语言模型|助手)|我无法(?:完成|满足)(?:这个|该|你的|您的)?(?:请求|要求)/iu
 const TEMPLATE_WORDS = /(?:given|original|rewritten|created|new)\s+prompt|#\s*(?:the\s+)?\w+\s+prompt\s*#|原指令|改写后的指令|给定的指令|新指令/iu
 
+const squash = (text: string): string => text.normalize("NFKC").replace(/\s+/gu, " ").trim()
+
 /**
- * Why an evolved prompt should be eliminated, or undefined when it may stay: it is empty or too
- * short or long, equals the original (normalised), contains the original verbatim (normalised),
- * is a refusal (starts with `Sorry`/`I can't`/`抱歉`/`我无法`, or says `as an AI`/`作为AI`), or copies the template's own words (`rewritten prompt`, `原指令`).
+ * Why an evolved prompt should be eliminated, or undefined when it may stay: it is empty, too
+ * short or too long; equals the original (`normalizedPromptKey`); contains the whole original
+ * verbatim, up to width and runs of whitespace (`写一首诗。要求押韵。` contains `写一首诗。`;
+ * `Sort a list of dates` does not contain `Sort a list.`); is a refusal (starts with `Sorry`,
+ * `I can't`, `抱歉`, `我无法`, or says `as an AI language model`, `作为AI助手`); or copies the
+ * template's own words (`rewritten prompt`, `原指令`).
  */
 export const evolFailure = (original: string, evolved: string, limits?: LengthLimits): EvolFailure | undefined => {
   const length = lengthProblem(evolved, limits)
   if (length) return length
-  const before = normalizedPromptKey(original)
-  const after = normalizedPromptKey(evolved)
-  if (after === before) return "unchanged"
-  if (before !== "" && after.includes(before)) return "contains_original"
+  if (normalizedPromptKey(evolved) === normalizedPromptKey(original)) return "unchanged"
+  const verbatim = squash(original)
+  if (verbatim !== "" && squash(evolved).includes(verbatim)) return "contains_original"
   if (REFUSAL_START.test(evolved.trim()) || REFUSAL_ANYWHERE.test(evolved)) return "refusal"
   if (TEMPLATE_WORDS.test(evolved)) return "template_words"
   return undefined
