@@ -1,7 +1,7 @@
 import { Context as ActivityContext } from "@temporalio/activity"
 import { ApplicationFailure } from "@temporalio/common"
 import { Cause, Effect, Exit } from "effect"
-import { errorCode, errorToPlain, isRetryable, isWinnowError, type WinnowError } from "../core/errors.js"
+import { errorCode, errorToPlain, isRetryable, isWinnowError, retryDelayOf, type WinnowError } from "../core/errors.js"
 
 /** How often a long activity heartbeats while its effect runs. */
 const HEARTBEAT_MS = 5_000
@@ -9,7 +9,8 @@ const HEARTBEAT_MS = 5_000
 /**
  * Runs an activity's effect at the Temporal boundary. Typed winnow errors become
  * `ApplicationFailure`s whose type is the stable error code and whose retryability is decided
- * by `isRetryable` — the one place that decides. Heartbeats while the effect runs; when Temporal
+ * by `isRetryable` — the one place that decides; an error that says how long to wait (a server's
+ * `Retry-After`) sets the next retry's delay, so Temporal is the only retry layer. Heartbeats while the effect runs; when Temporal
  * cancels the activity (delivered with a heartbeat), the effect is interrupted and the activity
  * reports the cancellation.
  */
@@ -30,11 +31,13 @@ export const runActivity = async <A>(effect: Effect.Effect<A, WinnowError>): Pro
 /** Maps anything an activity failed with to the failure Temporal records. */
 export const toFailure = (error: unknown): Error => {
   if (isWinnowError(error)) {
+    const delay = retryDelayOf(error)
     return ApplicationFailure.create({
       message: error.message,
       type: errorCode(error),
       nonRetryable: !isRetryable(error),
-      details: [errorToPlain(error as WinnowError)]
+      details: [errorToPlain(error)],
+      ...(delay !== undefined ? { nextRetryDelay: delay } : {})
     })
   }
   return error instanceof Error ? error : new Error(String(error))

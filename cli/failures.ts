@@ -1,4 +1,5 @@
 import { ApplicationFailure, TemporalFailure, WorkflowFailedError } from "@temporalio/client"
+import { policyOfCode } from "../core/errorPolicy.js"
 import { errorCode, exitCodeOf, formatIssue, isWinnowError, type WinnowError } from "../core/errors.js"
 
 /** A failure to report to the user: its message and the exit code it maps to. */
@@ -7,8 +8,6 @@ export interface Reported {
   readonly code: string
   readonly exit: 1 | 2
 }
-
-const INPUT_CODES = new Set(["WINNOW_INPUT_INVALID", "WINNOW_MODEL_UNSUPPORTED", "WINNOW_NOT_FOUND"])
 
 /** The innermost `ApplicationFailure` of a Temporal failure chain (the activity's own error). */
 const rootApplicationFailure = (error: unknown): ApplicationFailure | undefined => {
@@ -25,10 +24,11 @@ const rootApplicationFailure = (error: unknown): ApplicationFailure | undefined 
 export const reportFailure = (error: unknown): Reported => {
   if (isWinnowError(error)) return describeWinnow(error)
   const app = rootApplicationFailure(error)
-  if (app?.type?.startsWith("WINNOW_")) {
+  const policy = policyOfCode(app?.type ?? undefined)
+  if (app && policy) {
     const detail = app.details?.[0] as { issues?: Array<{ path: string; value: unknown; expected: string }> } | undefined
     const message = detail?.issues ? detail.issues.map(formatIssue).join("\n") : app.message
-    return { message, code: app.type, exit: INPUT_CODES.has(app.type) ? 2 : 1 }
+    return { message, code: policy.code, exit: policy.exit }
   }
   return { message: (error as Error)?.message ?? String(error), code: "WINNOW_FAILED", exit: 1 }
 }

@@ -1,4 +1,6 @@
+import { Effect } from "effect"
 import * as Schema from "effect/Schema"
+import { ERROR_POLICY } from "./errorPolicy.js"
 
 /**
  * One issue found in user input: which field, the value seen, what was expected.
@@ -31,10 +33,14 @@ export class ModelUnsupported extends Schema.TaggedError<ModelUnsupported>()("Mo
   }
 }
 
-/** ONNX Runtime or a worker thread failed while running a model; may succeed on another attempt. */
+/**
+ * ONNX Runtime, a worker thread or a generation server failed while running a model; may succeed
+ * on another attempt, after `retryAfterMs` when the server said how long to wait.
+ */
 export class InferenceFailed extends Schema.TaggedError<InferenceFailed>()("InferenceFailed", {
   model: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  retryAfterMs: Schema.optionalKey(Schema.Number)
 }) {
   override get message(): string {
     return `inference on ${this.model} failed: ${this.reason}`
@@ -92,67 +98,61 @@ export class TemporalUnavailable extends Schema.TaggedError<TemporalUnavailable>
   }
 }
 
-/** The closed set of winnow errors. Add a member here and the compiler shows every place that must decide about it. */
-export type WinnowError =
-  | InputInvalid
-  | ModelUnsupported
-  | InferenceFailed
-  | StoreIoFailed
-  | StoreCorrupt
-  | NotFound
-  | CommitConflict
-  | TemporalUnavailable
+/** A trainer exited non-zero, was killed, or wrote no model; `output` holds its last lines. */
+export class TrainerFailed extends Schema.TaggedError<TrainerFailed>()("TrainerFailed", {
+  trainer: Schema.String,
+  reason: Schema.String,
+  output: Schema.String
+}) {
+  override get message(): string {
+    return `trainer ${this.trainer} failed: ${this.reason}${this.output ? `\n--- last lines of its output ---\n${this.output}` : ""}`
+  }
+}
+
+/**
+ * Every member of the closed set of winnow errors, by tag: the one list of them. Add a class here
+ * and the compiler shows every place that must decide about it (`ERROR_POLICY` first).
+ */
+const ERROR_CLASSES = {
+  InputInvalid, ModelUnsupported, InferenceFailed, StoreIoFailed, StoreCorrupt, NotFound, CommitConflict, TemporalUnavailable, TrainerFailed
+} as const
+
+/** The closed set of winnow errors. */
+export type WinnowError = InstanceType<(typeof ERROR_CLASSES)[keyof typeof ERROR_CLASSES]>
 
 /** Stable codes users can match on in logs and in Temporal failure types. */
-export const errorCode = (error: WinnowError): string => {
-  switch (error._tag) {
-    case "InputInvalid": return "WINNOW_INPUT_INVALID"
-    case "ModelUnsupported": return "WINNOW_MODEL_UNSUPPORTED"
-    case "InferenceFailed": return "WINNOW_INFERENCE_FAILED"
-    case "StoreIoFailed": return "WINNOW_STORE_IO"
-    case "StoreCorrupt": return "WINNOW_STORE_CORRUPT"
-    case "NotFound": return "WINNOW_NOT_FOUND"
-    case "CommitConflict": return "WINNOW_COMMIT_CONFLICT"
-    case "TemporalUnavailable": return "WINNOW_TEMPORAL_UNAVAILABLE"
-  }
-}
+export const errorCode = (error: WinnowError): string => ERROR_POLICY[error._tag].code
 
-/** The single place that decides whether Temporal should retry an activity that failed with this error. */
-export const isRetryable = (error: WinnowError): boolean => {
-  switch (error._tag) {
-    case "InferenceFailed":
-    case "StoreIoFailed":
-    case "CommitConflict":
-    case "TemporalUnavailable":
-      return true
-    case "InputInvalid":
-    case "ModelUnsupported":
-    case "StoreCorrupt":
-    case "NotFound":
-      return false
-  }
-}
+/** Whether Temporal should retry an activity that failed with this error (decided in `ERROR_POLICY`). */
+export const isRetryable = (error: WinnowError): boolean => ERROR_POLICY[error._tag].retryable
 
-/** Exit code a CLI command returns for this error: 2 for bad input, 1 otherwise. */
-export const exitCodeOf = (error: WinnowError): 1 | 2 => {
-  switch (error._tag) {
-    case "InputInvalid":
-    case "ModelUnsupported":
-    case "NotFound":
-      return 2
-    default:
-      return 1
-  }
-}
+/** Exit code a CLI command returns for this error: 2 for bad input, 1 otherwise (decided in `ERROR_POLICY`). */
+export const exitCodeOf = (error: WinnowError): 1 | 2 => ERROR_POLICY[error._tag].exit
 
-const WINNOW_TAGS = new Set([
-  "InputInvalid", "ModelUnsupported", "InferenceFailed", "StoreIoFailed",
-  "StoreCorrupt", "NotFound", "CommitConflict", "TemporalUnavailable"
-])
+/** How long to wait before retrying, when the error says (a server's `Retry-After`); else the retry profile decides. */
+export const retryDelayOf = (error: WinnowError): number | undefined =>
+  error._tag === "InferenceFailed" ? error.retryAfterMs : undefined
 
 /** True for any member of the closed winnow error set (use at boundaries that receive `unknown`). */
-export const isWinnowError = (u: unknown): u is WinnowError =>
-  typeof u === "object" && u !== null && WINNOW_TAGS.has((u as { _tag?: string })._tag ?? "")
+export const isWinnowError = (u: unknown): u is WinnowError => {
+  const tag = typeof u === "object" && u !== null ? (u as { _tag?: unknown })._tag : undefined
+  return typeof tag === "string" && Object.hasOwn(ERROR_CLASSES, tag)
+}
+
+/**
+ * Keeps a winnow error as the typed failure and turns anything else into a defect: a bug stays a
+ * bug (a plain, retryable Temporal failure), never labelled as a domain error.
+ */
+export const winnowOrDie = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, WinnowError> =>
+  Effect.catch(effect, (e) => (isWinnowError(e) ? Effect.fail(e) : Effect.die(e)))
+
+/** Runs code that throws winnow errors (model directories, spec checks) as an effect. */
+export const attempt = <A>(run: () => A): Effect.Effect<A, WinnowError> =>
+  winnowOrDie(Effect.try({ try: run, catch: (e) => e }))
+
+/** Awaits a promise that rejects with winnow errors as an effect; the signal aborts it on interruption. */
+export const attemptPromise = <A>(run: (signal: AbortSignal) => PromiseLike<A>): Effect.Effect<A, WinnowError> =>
+  winnowOrDie(Effect.tryPromise({ try: run, catch: (e) => e }))
 
 /** Renders one issue as `field: got <value>, expected <what>`. */
 export const formatIssue = (issue: InputIssue): string =>
@@ -182,18 +182,16 @@ const safeJson = (value: unknown): string => {
  */
 export const reviveError = (value: unknown, where: string): WinnowError => {
   const v = (value ?? {}) as Record<string, unknown> & { _tag?: string }
-  const s = (key: string) => String(v[key] ?? "")
-  switch (v._tag) {
-    case "InputInvalid": return new InputInvalid({ source: s("source"), issues: (v.issues as InputIssue[]) ?? [] })
-    case "ModelUnsupported": return new ModelUnsupported({ model: s("model"), reason: s("reason") })
-    case "InferenceFailed": return new InferenceFailed({ model: s("model"), reason: s("reason") })
-    case "StoreIoFailed": return new StoreIoFailed({ path: s("path"), reason: s("reason") })
-    case "StoreCorrupt": return new StoreCorrupt({ path: s("path"), reason: s("reason") })
-    case "NotFound": return new NotFound({ kind: s("kind"), name: s("name"), hint: s("hint") })
-    case "CommitConflict": return new CommitConflict({ dataset: s("dataset"), attempts: Number(v.attempts ?? 0) })
-    case "TemporalUnavailable": return new TemporalUnavailable({ reason: s("reason"), remedy: s("remedy") })
-    default: return new InferenceFailed({ model: where, reason: String(v.message ?? value) })
+  const tag = v._tag
+  if (typeof tag === "string" && Object.hasOwn(ERROR_CLASSES, tag)) {
+    const { _tag: _, message: _m, stack: _s, ...fields } = v
+    try {
+      return new ERROR_CLASSES[tag as keyof typeof ERROR_CLASSES](fields as never)
+    } catch {
+      // fields that do not fit the class: reported below as what it is, an inference failure
+    }
   }
+  return new InferenceFailed({ model: where, reason: String(v.message ?? value) })
 }
 
 /** Plain-object form of an error, safe to post to another thread or serialise as JSON. */

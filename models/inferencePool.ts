@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url"
 import { Worker } from "node:worker_threads"
 import { Context, Effect, Layer } from "effect"
 import { DEFAULTS } from "../core/defaults.js"
-import { InferenceFailed, reviveError, type WinnowError } from "../core/errors.js"
+import { attemptPromise, InferenceFailed, reviveError, type WinnowError } from "../core/errors.js"
 import type { LmStatsRow, OptionProbs } from "./causalLmScorer.js"
 import type { ClassifierOutput } from "./classifierSession.js"
 import type { SampleText, StreamedToken } from "./localGenerator.js"
@@ -139,7 +139,7 @@ export class ThreadPool {
 
 /** One pool request as an effect; interrupting it stops a generation in its thread before the next decode step. */
 const run = <T>(pool: ThreadPool, request: PoolRequest, progress?: (tokens: readonly StreamedToken[]) => void): Effect.Effect<T, WinnowError> =>
-  Effect.tryPromise({ try: (signal) => pool.request<T>(request, progress, signal), catch: (e) => e as WinnowError })
+  attemptPromise((signal) => pool.request<T>(request, progress, signal))
 
 /**
  * The inference service: generation, classification, LM statistics and judging on local ONNX

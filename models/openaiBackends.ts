@@ -1,8 +1,7 @@
 import { Effect } from "effect"
-import type { OpenAIBackendSpec } from "../campaign/spec.js"
 import type { WinnowError } from "../core/errors.js"
 import { canonicalJson } from "../core/hash.js"
-import { OpenAIGenerator } from "./openaiGenerator.js"
+import { OpenAIGenerator, type OpenAIServerConfig } from "./openaiGenerator.js"
 
 /** Where the backends report retries and fallbacks (a pino logger fits). */
 export interface BackendLog {
@@ -20,13 +19,12 @@ export class OpenAIBackends {
   constructor(private readonly log: BackendLog, private readonly env: NodeJS.ProcessEnv = process.env) {}
 
   /** The generator for this backend configuration; InputInvalid when its API key variable is unset. */
-  get(config: OpenAIBackendSpec): Effect.Effect<OpenAIGenerator, WinnowError> {
+  get(config: OpenAIServerConfig): Effect.Effect<OpenAIGenerator, WinnowError> {
     const key = canonicalJson(config)
     const known = this.generators.get(key)
     if (known) return Effect.succeed(known)
     const server = { base_url: config.base_url, model: config.model }
     return OpenAIGenerator.fromSpec(config, this.env, {
-      onRetry: (notice) => this.log.warn({ ...server, ...notice }, "retrying chat completion"),
       onFallback: (reason) => this.log.warn({ ...server, reason }, "server does not sample n choices per request")
     }).pipe(
       Effect.map((created) => {

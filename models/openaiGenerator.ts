@@ -1,12 +1,25 @@
 import { Effect, Result, Semaphore } from "effect"
-import type { OpenAIBackendSpec } from "../campaign/spec.js"
 import { InferenceFailed, inputInvalid, type WinnowError } from "../core/errors.js"
 import { canonicalJson, sha256 } from "../core/hash.js"
 import type { FinishReason } from "./generate.js"
 import type { GenerationParams, SampleText } from "./localGenerator.js"
-import { backoffMs, HttpAgents, type HttpReply, retryAfterMs, TransportError } from "./openaiHttp.js"
+import { HttpAgents, type HttpReply, retryAfterMs, TransportError } from "./openaiHttp.js"
 import { type ChatChoice, type ChatCompletionBody, parseChatCompletion, parseServerError } from "./openaiWire.js"
 import type { ChatMessage } from "./tokenizer.js"
+
+/**
+ * What the client needs to know of a server: the spec's `generator.backend` with `type: openai`
+ * (validated by the spec schema) fits it.
+ */
+export interface OpenAIServerConfig {
+  readonly base_url: string
+  readonly model: string
+  readonly api_key_env?: string
+  readonly concurrency: number
+  readonly timeout_ms: number
+  readonly logprobs: boolean
+  readonly extended_sampling: boolean
+}
 
 /** One prompt for an HTTP backend: its conversation and one integer seed per sample (n = seeds.length). */
 export interface OpenAIPrompt {
@@ -14,35 +27,27 @@ export interface OpenAIPrompt {
   readonly seeds: readonly number[]
 }
 
-/** What the client reports before each retry (the generate activity logs it). */
-export interface RetryNotice {
-  readonly attempt: number
-  readonly delayMs: number
-  readonly status: number | null
-  readonly reason: string
-}
-
 /** Hooks of an OpenAI-compatible generator. */
 export interface OpenAIGeneratorHooks {
-  readonly onRetry?: (notice: RetryNotice) => void
   readonly onFallback?: (reason: string) => void
 }
 
 /** Lineage hash of a model behind an HTTP server: sha256 of canonical JSON {base_url, model}. */
-export const httpModelHash = (backend: Pick<OpenAIBackendSpec, "base_url" | "model">): string =>
+export const httpModelHash = (backend: Pick<OpenAIServerConfig, "base_url" | "model">): string =>
   sha256(canonicalJson({ base_url: normalizeBaseUrl(backend.base_url), model: backend.model }))
 
 const normalizeBaseUrl = (url: string): string => url.replace(/\/+$/, "")
 
-/** A failed exchange: a status the retry loop did not absorb, or a transport error after all retries. */
+/** One exchange: a chat completion, or a status that retrying cannot fix (the caller maps it). */
 type Exchange = { readonly ok: true; readonly body: ChatCompletionBody } | { readonly ok: false; readonly reply: HttpReply }
 
 /**
  * Samples responses from an OpenAI-compatible chat-completions server (vLLM, SGLang, llama.cpp,
  * Ollama, `winnow serve`): one request with `n` per prompt, or N requests with n = 1 and distinct
- * seeds for servers that reject or ignore `n > 1` (remembered once seen). Bounded concurrency,
- * per-attempt timeouts, retries with exponential back-off and jitter on 5xx and network errors,
- * and back-off on 429 that honours `Retry-After`. Use one instance per configured server.
+ * seeds for servers that reject or ignore `n > 1` (remembered once seen). Bounded concurrency and
+ * a time limit per request. It does not retry: a 5xx, 408, 429, dropped connection or garbled
+ * body fails with a retryable `InferenceFailed` (carrying the server's `Retry-After`), and the
+ * activity's retry policy is the one retry layer. Use one instance per configured server.
  */
 export class OpenAIGenerator {
   private readonly agents: HttpAgents
@@ -51,7 +56,7 @@ export class OpenAIGenerator {
   private nUnsupported = false
 
   constructor(
-    readonly config: OpenAIBackendSpec,
+    readonly config: OpenAIServerConfig,
     private readonly apiKey?: string,
     private readonly hooks: OpenAIGeneratorHooks = {}
   ) {
@@ -61,7 +66,7 @@ export class OpenAIGenerator {
   }
 
   /** Builds a generator, reading the API key from the variable `api_key_env` names (bad config → InputInvalid). */
-  static fromSpec(config: OpenAIBackendSpec, env: NodeJS.ProcessEnv, hooks?: OpenAIGeneratorHooks): Effect.Effect<OpenAIGenerator, WinnowError> {
+  static fromSpec(config: OpenAIServerConfig, env: NodeJS.ProcessEnv, hooks?: OpenAIGeneratorHooks): Effect.Effect<OpenAIGenerator, WinnowError> {
     const name = config.api_key_env
     const key = name === undefined ? undefined : env[name]
     if (name !== undefined && !key) {
@@ -150,38 +155,24 @@ export class OpenAIGenerator {
     }
   }
 
-  /** One chat completion with retries; a status the loop does not retry comes back as `ok: false`. */
+  /** One chat completion; a status retrying cannot fix comes back as `ok: false`, a transient one fails. */
   private complete(messages: readonly ChatMessage[], n: number, seed: number, params: GenerationParams): Effect.Effect<Exchange, WinnowError> {
-    const self = this
     const body = this.requestBody(messages, n, seed, params)
     const headers: Record<string, string> = this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}
-    return Effect.gen(function* () {
-      for (let attempt = 0; ; attempt++) {
-        const sent = yield* self.permits.withPermits(1)(
-          Effect.tryPromise({
-            try: (signal) => self.agents.send({ method: "POST", url: self.endpoint, headers, body, timeoutMs: self.config.timeout_ms, signal }),
-            catch: (e) => (e instanceof TransportError ? e : new TransportError(String(e), false))
-          }).pipe(Effect.result)
-        )
-        const outcome = classify(sent)
-        if (outcome.kind === "done") {
-          const parsed = parseChatCompletion(outcome.reply.body)
-          if (Result.isSuccess(parsed)) return { ok: true, body: parsed.success } as const
-          if (attempt >= self.config.max_retries) return yield* Effect.fail(self.failed(`${parsed.failure} (gave up after ${attempt + 1} attempts)`))
-          const delayMs = backoffMs(attempt)
-          self.hooks.onRetry?.({ attempt: attempt + 1, delayMs, status: outcome.reply.status, reason: parsed.failure })
-          yield* Effect.sleep(delayMs)
-          continue
-        }
-        if (outcome.kind === "final") return { ok: false, reply: outcome.reply } as const
-        if (attempt >= self.config.max_retries) {
-          return yield* Effect.fail(self.failed(`${outcome.reason} (gave up after ${attempt + 1} attempts)`))
-        }
-        const delayMs = outcome.retryAfterMs ?? backoffMs(attempt)
-        self.hooks.onRetry?.({ attempt: attempt + 1, delayMs, status: outcome.status, reason: outcome.reason })
-        yield* Effect.sleep(delayMs)
-      }
-    })
+    return this.permits.withPermits(1)(
+      Effect.tryPromise({
+        try: (signal) => this.agents.send({ method: "POST", url: this.endpoint, headers, body, timeoutMs: this.config.timeout_ms, signal }),
+        catch: (e) => (e instanceof TransportError ? e : new TransportError(String(e), false))
+      }).pipe(Effect.result)
+    ).pipe(Effect.flatMap((sent): Effect.Effect<Exchange, WinnowError> => {
+      const outcome = classify(sent)
+      if (outcome.kind === "final") return Effect.succeed({ ok: false, reply: outcome.reply })
+      if (outcome.kind === "transient") return Effect.fail(this.failed(outcome.reason, outcome.retryAfterMs))
+      const parsed = parseChatCompletion(outcome.reply.body)
+      return Result.isSuccess(parsed)
+        ? Effect.succeed({ ok: true, body: parsed.success })
+        : Effect.fail(this.failed(parsed.failure))
+    }))
   }
 
   private toSample(choice: ChatChoice, body: ChatCompletionBody, choices: number, prompt: number, sample: number): SampleText {
@@ -209,8 +200,8 @@ export class OpenAIGenerator {
     }
   }
 
-  private failed(reason: string): InferenceFailed {
-    return new InferenceFailed({ model: `${this.config.model} at ${this.config.base_url}`, reason })
+  private failed(reason: string, retryAfterMs?: number): InferenceFailed {
+    return new InferenceFailed({ model: `${this.config.model} at ${this.config.base_url}`, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) })
   }
 
   /** A status that retrying cannot fix: bad credentials, unknown model or URL, a request the server refuses. */
@@ -236,15 +227,15 @@ export class OpenAIGenerator {
 type Outcome =
   | { readonly kind: "done"; readonly reply: HttpReply }
   | { readonly kind: "final"; readonly reply: HttpReply }
-  | { readonly kind: "retry"; readonly status: number | null; readonly reason: string; readonly retryAfterMs?: number }
+  | { readonly kind: "transient"; readonly status: number | null; readonly reason: string; readonly retryAfterMs?: number }
 
 const classify = (sent: Result.Result<HttpReply, TransportError>): Outcome => {
-  if (Result.isFailure(sent)) return { kind: "retry", status: null, reason: sent.failure.message }
+  if (Result.isFailure(sent)) return { kind: "transient", status: null, reason: sent.failure.message }
   const reply = sent.success
   if (reply.status >= 200 && reply.status < 300) return { kind: "done", reply }
   const wait = retryAfterMs(reply.headers["retry-after"])
   if (reply.status === 429 || reply.status === 408 || reply.status >= 500) {
-    return { kind: "retry", status: reply.status, reason: `HTTP ${reply.status}: ${parseServerError(reply.body).message}`, ...(wait !== undefined ? { retryAfterMs: wait } : {}) }
+    return { kind: "transient", status: reply.status, reason: `HTTP ${reply.status}: ${parseServerError(reply.body).message}`, ...(wait !== undefined ? { retryAfterMs: wait } : {}) }
   }
   return { kind: "final", reply }
 }

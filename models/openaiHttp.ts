@@ -110,15 +110,3 @@ export const retryAfterMs = (value: string | string[] | undefined, now = Date.no
   if (Number.isNaN(at)) return undefined
   return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, at - now))
 }
-
-/** First back-off delay and the ceiling of exponential back-off. */
-export const BACKOFF = { baseMs: 500, maxMs: 30_000 } as const
-
-/**
- * Exponential back-off with jitter for retry number `attempt` (0 for the first retry): a delay
- * drawn uniformly from the upper half of min(max, base × 2^attempt).
- */
-export const backoffMs = (attempt: number, random: () => number = Math.random): number => {
-  const ceiling = Math.min(BACKOFF.maxMs, BACKOFF.baseMs * 2 ** attempt)
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2)
-}

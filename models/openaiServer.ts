@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { Cause, Effect, Exit, ManagedRuntime, Result } from "effect"
-import { errorToPlain, isWinnowError, type WinnowError } from "../core/errors.js"
+import { isWinnowError } from "../core/errors.js"
 import { DEFAULT_BATCH_BUDGET } from "./batchPlan.js"
 import { InferencePool, type PoolOptions } from "./inferencePool.js"
 import { readModelDir, variantOf } from "./modelDir.js"
@@ -212,10 +212,9 @@ const readJsonBody = (req: IncomingMessage): Promise<unknown> =>
 const toProblem = (error: unknown): HttpProblem => {
   if (error instanceof HttpProblem) return error
   if (isWinnowError(error)) {
-    const e = error as WinnowError
-    return e._tag === "InputInvalid"
-      ? new HttpProblem(400, "invalid_request_error", e.message)
-      : new HttpProblem(500, "server_error", e.message, null, String(errorToPlain(e)._tag))
+    return error._tag === "InputInvalid"
+      ? new HttpProblem(400, "invalid_request_error", error.message)
+      : new HttpProblem(500, "server_error", error.message, null, error._tag)
   }
   return new HttpProblem(500, "server_error", error instanceof Error ? error.message : String(error))
 }

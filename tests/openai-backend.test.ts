@@ -4,9 +4,11 @@ import { join } from "node:path"
 import { Cause, Effect, Exit } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { OpenAIBackendSpec } from "../campaign/spec.js"
-import { isRetryable, type WinnowError } from "../core/errors.js"
+import type { ApplicationFailure } from "@temporalio/common"
+import { toFailure } from "../activities/boundary.js"
+import { isRetryable, retryDelayOf, type WinnowError } from "../core/errors.js"
 import type { GenerationParams } from "../models/localGenerator.js"
-import { OpenAIGenerator, type RetryNotice } from "../models/openaiGenerator.js"
+import { OpenAIGenerator } from "../models/openaiGenerator.js"
 import { MAX_RETRY_AFTER_MS, retryAfterMs } from "../models/openaiHttp.js"
 import type { RunningServe } from "../models/openaiServer.js"
 import { startTinyChatServe } from "./support/harness.js"
@@ -110,48 +112,47 @@ describe("Retry-After", () => {
 })
 
 describe("the OpenAI-compatible backend against misbehaving servers", () => {
-  it("backs off on 429 for as long as Retry-After says, in seconds or as an HTTP date", async () => {
-    const peer = await startPeer((seen, i) => {
-      if (i === 0) return { status: 429, headers: { "retry-after": "1" }, body: { error: { message: "slow down" } } }
-      if (i === 1) return { status: 429, headers: { "retry-after": new Date(Date.now() + 2000).toUTCString() }, body: { error: { message: "slow down" } } }
-      return completion(seen.body)
-    })
-    const notices: RetryNotice[] = []
-    const generator = new OpenAIGenerator(backend(peer.url), undefined, { onRetry: (n) => notices.push(n) })
-    const samples = await Effect.runPromise(generator.generate([prompts[0]!], params))
+  it("fails a 429 with a retryable InferenceFailed carrying Retry-After, in seconds or as an HTTP date, for the activity's retry to wait", async () => {
+    const peer = await startPeer((_seen, i) =>
+      i === 0
+        ? { status: 429, headers: { "retry-after": "1" }, body: { error: { message: "slow down" } } }
+        : { status: 429, headers: { "retry-after": new Date(Date.now() + 2000).toUTCString() }, body: { error: { message: "slow down" } } })
+    const generator = new OpenAIGenerator(backend(peer.url))
+    const seconds = await failureOf(generator.generate([prompts[0]!], params))
+    const date = await failureOf(generator.generate([prompts[0]!], params))
     generator.close()
     await peer.close()
-    expect(samples.map((s) => s.text)).toEqual(["seed 101 choice 0", "seed 101 choice 1", "seed 101 choice 2"])
-    expect(notices.map((n) => n.status)).toEqual([429, 429])
-    expect(notices[0]!.delayMs).toBe(1000)
-    expect(notices[1]!.delayMs).toBeGreaterThan(900)
-    expect(notices[1]!.delayMs).toBeLessThanOrEqual(2000)
-    expect(peer.seen[1]!.at - peer.seen[0]!.at).toBeGreaterThanOrEqual(990)
-    expect(peer.seen[2]!.at - peer.seen[1]!.at).toBeGreaterThanOrEqual(notices[1]!.delayMs - 10)
+    expect(peer.seen).toHaveLength(2)
+    for (const error of [seconds, date]) {
+      expect(error._tag).toBe("InferenceFailed")
+      expect(isRetryable(error)).toBe(true)
+      expect(error.message).toContain("HTTP 429: slow down")
+    }
+    expect(retryDelayOf(seconds)).toBe(1000)
+    expect(retryDelayOf(date)).toBeGreaterThan(900)
+    expect(retryDelayOf(date)).toBeLessThanOrEqual(2000)
+    const failure = toFailure(seconds) as ApplicationFailure
+    expect(failure).toMatchObject({ type: "WINNOW_INFERENCE_FAILED", nonRetryable: false })
+    expect(failure.nextRetryDelay).toBe(1000)
   })
 
-  it("retries 5xx answers, dropped connections and garbled bodies, and gives up with a retryable InferenceFailed", async () => {
+  it("fails 5xx answers, dropped connections and garbled bodies with a retryable InferenceFailed after one request each (no retry loop of its own)", async () => {
     const flaky = await startPeer((seen, i) =>
       i === 0 ? { status: 503, body: { error: { message: "overloaded" } } } : i === 1 ? "drop" : i === 2 ? { status: 200, body: "<html>proxy</html>" } : completion(seen.body))
-    const notices: RetryNotice[] = []
-    const generator = new OpenAIGenerator(backend(flaky.url), undefined, { onRetry: (n) => notices.push(n) })
+    const generator = new OpenAIGenerator(backend(flaky.url))
+    const failures = [
+      await failureOf(generator.generate([prompts[1]!], params)),
+      await failureOf(generator.generate([prompts[1]!], params)),
+      await failureOf(generator.generate([prompts[1]!], params))
+    ]
     const samples = await Effect.runPromise(generator.generate([prompts[1]!], params))
     generator.close()
     await flaky.close()
+    expect(flaky.seen).toHaveLength(4)
+    expect(failures.map((f) => [f._tag, isRetryable(f), retryDelayOf(f)])).toEqual(Array(3).fill(["InferenceFailed", true, undefined]))
+    expect(failures[0]!.message).toContain("HTTP 503: overloaded")
+    expect(failures[2]!.message).toContain("not a chat completion")
     expect(samples).toHaveLength(3)
-    expect(notices.map((n) => n.status)).toEqual([503, null, 200])
-    expect(notices[0]!.reason).toContain("overloaded")
-    expect(notices[2]!.reason).toContain("not a chat completion")
-
-    const broken = await startPeer(() => ({ status: 500, body: { error: { message: "boom" } } }))
-    const failing = new OpenAIGenerator(backend(broken.url, { max_retries: 2 }))
-    const error = await failureOf(failing.generate([prompts[1]!], params))
-    failing.close()
-    await broken.close()
-    expect(error._tag).toBe("InferenceFailed")
-    expect(isRetryable(error)).toBe(true)
-    expect(error.message).toContain("HTTP 500: boom (gave up after 3 attempts)")
-    expect(broken.seen).toHaveLength(3)
   })
 
   it("falls back to one request per sample when a server rejects n > 1, and remembers it", async () => {
@@ -248,16 +249,17 @@ describe("the OpenAI-compatible backend against misbehaving servers", () => {
     await peer.close()
   })
 
-  it("gives each attempt its time limit and reports an unreachable server as a retryable failure", async () => {
+  it("gives each request its time limit and reports an unreachable server as a retryable failure", async () => {
     const silent = await startPeer(() => "hang")
-    const slow = await failureOf(new OpenAIGenerator(backend(silent.url, { timeout_ms: 300, max_retries: 1 })).generate([prompts[0]!], params))
+    const slow = await failureOf(new OpenAIGenerator(backend(silent.url, { timeout_ms: 300 })).generate([prompts[0]!], params))
     expect(slow._tag).toBe("InferenceFailed")
-    expect(slow.message).toContain("no complete answer within 300 ms (gave up after 2 attempts)")
-    expect(silent.seen).toHaveLength(2)
+    expect(slow.message).toContain("no complete answer within 300 ms")
+    expect(isRetryable(slow)).toBe(true)
+    expect(silent.seen).toHaveLength(1)
     await silent.close()
     const closed = await startPeer(() => "hang")
     await closed.close()
-    const refused = await failureOf(new OpenAIGenerator(backend(closed.url, { max_retries: 0 })).generate([prompts[0]!], params))
+    const refused = await failureOf(new OpenAIGenerator(backend(closed.url)).generate([prompts[0]!], params))
     expect(refused._tag).toBe("InferenceFailed")
     expect(refused.message).toContain("ECONNREFUSED")
     expect(isRetryable(refused)).toBe(true)

@@ -1,11 +1,7 @@
 import type { ActivityOptions } from "@temporalio/workflow"
+import { NON_RETRYABLE_CODES } from "../core/errorPolicy.js"
 
-const NON_RETRYABLE = [
-  "WINNOW_INPUT_INVALID",
-  "WINNOW_MODEL_UNSUPPORTED",
-  "WINNOW_STORE_CORRUPT",
-  "WINNOW_NOT_FOUND"
-]
+const NON_RETRYABLE = [...NON_RETRYABLE_CODES]
 
 /** Long model work (generation, model-based scoring): heartbeats, a few retries. */
 export const inferenceProfile: ActivityOptions = {
@@ -20,3 +16,13 @@ export const storeProfile: ActivityOptions = {
   heartbeatTimeout: "1 minute",
   retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE }
 }
+
+/**
+ * Generation on an OpenAI-compatible server: the inference profile with the backend's
+ * `max_retries`. The activity's retries are the only retry layer; a 429's `Retry-After` sets the
+ * delay before the next attempt.
+ */
+export const httpGenerationProfile = (maxRetries: number): ActivityOptions => ({
+  ...inferenceProfile,
+  retry: { ...inferenceProfile.retry, maximumAttempts: maxRetries + 1 }
+})

@@ -1,14 +1,16 @@
 import { proxyActivities } from "@temporalio/workflow"
 import type { Activities } from "../activities/index.js"
 import type { ShardInput, ShardResult } from "../campaign/contracts.js"
-import { inferenceProfile, storeProfile } from "./profiles.js"
+import { httpGenerationProfile, inferenceProfile, storeProfile } from "./profiles.js"
 
 const inference = proxyActivities<Activities>(inferenceProfile)
 const store = proxyActivities<Activities>(storeProfile)
 
 /** One shard of one round: generate → score → select → stage. Only references cross the history. */
 export async function shardWorkflow(input: ShardInput): Promise<ShardResult> {
-  const samples = await inference.generate(input)
+  const { backend } = input.spec.generator
+  const generation = backend.type === "openai" ? proxyActivities<Activities>(httpGenerationProfile(backend.max_retries)) : inference
+  const samples = await generation.generate(input)
   const scored = await inference.score({ ...input, samples })
   const selected = await store.select({ ...input, scored })
   const segment = await store.stage({ ...input, selected })
