@@ -56,19 +56,13 @@ const steps = (e: Expression): { lines: string[]; value: number } => {
   return { lines, value }
 }
 
-/** The English prompt of an expression (`12 + 7 - 5`). */
-export const englishPrompt = (expression: string): string => `What is ${expression}?`
-
-/** The Chinese prompt of an expression. */
-export const chinesePrompt = (expression: string): string => `计算 ${expression} 等于多少？`
-
 const problemOf = (e: Expression, lang: PromptLanguage): ArithmeticProblem => {
   const expression = render(e)
   const { lines, value } = steps(e)
   const solution = lang === "zh" ? `${lines.join("，")}。答案是 ${value}。` : `${lines.join(", ")}. The answer is ${value}.`
   return {
     id: `arith-${sha256(`${lang}\0${expression}`).slice(0, 12)}`,
-    prompt: lang === "zh" ? chinesePrompt(expression) : englishPrompt(expression),
+    prompt: lang === "zh" ? `计算 ${expression} 等于多少？` : `What is ${expression}?`,
     reference: `${value}`,
     solution,
     lang,
