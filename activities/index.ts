@@ -6,11 +6,13 @@ import { generate } from "./generate.js"
 import { prepare } from "./prepare.js"
 import { roundStats } from "./roundStats.js"
 import { score } from "./score.js"
-import { select, stage } from "./select.js"
+import { select } from "./select.js"
+import { stage } from "./stage.js"
 
 /**
- * Builds winnow's activities over their dependencies. Each activity is a thin adapter: it runs
- * an Effect at the Temporal boundary, where typed errors become retryable or final failures.
+ * Builds winnow's activities over their dependencies. Each activity is a thin adapter in a file
+ * of its own (none imports another): it runs an Effect at the Temporal boundary, where typed
+ * errors become retryable or final failures.
  */
 export const createActivities = (deps: ActivityDeps) => {
   const boundary = <I, O>(make: (deps: ActivityDeps) => (input: I) => Parameters<typeof runActivity<O>>[0]) => {

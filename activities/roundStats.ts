@@ -2,13 +2,10 @@ import { existsSync } from "node:fs"
 import { Effect } from "effect"
 import type { RoundStats, RoundStatsInput } from "../campaign/contracts.js"
 import { roundStats as computeRoundStats, type StatsRecord, type StatsSample } from "../campaign/roundStats.js"
+import { keptSample, liveScores, type ScoredRow, type SelectedRow } from "../campaign/rows.js"
 import type { WinnowError } from "../core/errors.js"
+import { readRows } from "../datasets/workArea.js"
 import type { ActivityDeps } from "./deps.js"
-import type { ScoredRow } from "./score.js"
-import { isPair, type SelectedRow } from "./select.js"
-import { readRows } from "./workArea.js"
-
-const finite = (v: number | null | undefined): number => (typeof v === "number" ? v : Number.NaN)
 
 /**
  * Reads the scored and selected work files of the shards that ran in a round and computes the
@@ -24,18 +21,12 @@ export const roundStats = (deps: ActivityDeps) => (input: RoundStatsInput): Effe
       const selectedPath = deps.work.shardFile(input.campaignId, input.round, shard, "selected")
       if (!existsSync(scoredPath)) continue
       for (const row of yield* readRows<ScoredRow>(scoredPath)) {
-        samples.push({
-          group: row.prompt_index,
-          scores: Object.fromEntries(Object.entries(row.scores).map(([k, v]) => [k, finite(v)])),
-          score: row.score,
-          passed: row.passed !== false,
-          ...(row.truncated ? { truncated: row.truncated } : {})
-        })
+        samples.push({ group: row.prompt_index, scores: liveScores(row.scores), score: row.score, passed: row.passed, ...(row.truncated ? { truncated: row.truncated } : {}) })
       }
       if (!existsSync(selectedPath)) continue
       for (const row of yield* readRows<SelectedRow>(selectedPath)) {
-        const kept = isPair(row) ? row.chosen : row
-        accepted.push({ scores: Object.fromEntries(Object.entries(kept.scores).map(([k, v]) => [k, finite(v)])), score: kept.score, text: kept.text })
+        const kept = keptSample(row)
+        accepted.push({ scores: liveScores(kept.scores), score: kept.score, text: kept.text })
       }
     }
     return computeRoundStats(input.round, input.spec.scorers.map((s) => s.name), samples, accepted)

@@ -1,37 +1,21 @@
 import { Effect } from "effect"
-import type { ShardInput, WorkRef } from "../campaign/contracts.js"
 import { combineScores } from "../campaign/combine.js"
-import type { PromptRecord } from "../campaign/prompts.js"
+import { shardPrompts, type ShardInput, type WorkRef } from "../campaign/contracts.js"
+import { conversationOf, lastUserTurn, type PromptRecord } from "../campaign/prompts.js"
+import { type SampleRow, scoredRows } from "../campaign/rows.js"
 import type { WinnowError } from "../core/errors.js"
+import { readPromptSlice, readRows, writeRows } from "../datasets/workArea.js"
 import type { ScoreInput } from "../scorers/contract.js"
 import { buildScorers, weightingOf } from "../scorers/registry.js"
-import type { ActivityDeps } from "./deps.js"
-import { conversationOf, readShardPrompts, type SampleRow } from "./generate.js"
-import { readRows, writeRows } from "./workArea.js"
+import { type ActivityDeps, shardLogger } from "./deps.js"
 
-/**
- * A sample with its raw per-scorer values, the combined ranking score, and whether it passed
- * every hard filter, as in `scored.jsonl`. A value that is not a finite number is stored as null.
- */
-export interface ScoredRow extends Omit<SampleRow, "logprobs" | "entropies"> {
-  readonly scores: Record<string, number | null>
-  readonly score: number
-  readonly passed: boolean
-  /** Scorers whose filter failed, or whose value could not be ranked. */
-  readonly failed?: string[]
-  /** Scorers that had to truncate this sample's input. */
-  readonly truncated?: string[]
-  readonly logprob_mean: number
-}
-
-/** What scorers see of a shard's samples (the conversation, the response, recorded statistics). */
-export const scoreInputs = (input: ShardInput, samples: readonly SampleRow[], prompts: readonly PromptRecord[]): ScoreInput[] => {
-  const byIndex = new Map(prompts.map((p, i) => [input.shard.start + i, p]))
-  return samples.map((s) => {
-    const prompt = byIndex.get(s.prompt_index)!
-    const messages = conversationOf(input, prompt)
+/** What scorers see of a shard's samples: the conversation, the response, recorded statistics. */
+const scoreInputs = (input: ShardInput, samples: readonly SampleRow[], prompts: readonly PromptRecord[]): ScoreInput[] =>
+  samples.map((s) => {
+    const prompt = prompts[s.prompt_index - input.shard.start]!
+    const messages = conversationOf(input.spec.generator.system_prompt, prompt)
     return {
-      prompt: [...messages].reverse().find((m) => m.role === "user")?.content ?? "",
+      prompt: lastUserTurn(messages),
       messages,
       response: s.text,
       group: s.prompt_index,
@@ -41,7 +25,6 @@ export const scoreInputs = (input: ShardInput, samples: readonly SampleRow[], pr
       ...(prompt.reference !== undefined ? { reference: prompt.reference } : {})
     }
   })
-}
 
 /**
  * Runs every scorer of the spec over a shard's samples, then normalises, weights and filters
@@ -50,27 +33,14 @@ export const scoreInputs = (input: ShardInput, samples: readonly SampleRow[], pr
 export const score = (deps: ActivityDeps) => (input: ShardInput & { samples: WorkRef }): Effect.Effect<WorkRef, WinnowError> =>
   Effect.gen(function* () {
     const samples = yield* readRows<SampleRow>(input.samples.path)
-    const prompts = yield* readShardPrompts(deps, input)
+    const prompts = yield* readPromptSlice<PromptRecord>(deps.work, shardPrompts(input), input.shard)
     const batch = scoreInputs(input, samples, prompts)
     const scorers = buildScorers(input.spec.scorers, deps.pool)
-    const columns = yield* Effect.forEach(scorers, (scorer) => scorer.score(batch))
-    const raw = samples.map((s, i) => ({ group: s.prompt_index, scores: Object.fromEntries(scorers.map((scorer, j) => [scorer.name, columns[j]!.values[i]!])) }))
-    const combined = combineScores(raw, weightingOf(input.spec.scorers))
-    const rows: ScoredRow[] = samples.map(({ logprobs, entropies: _e, ...sample }, i) => {
-      const truncated = scorers.filter((_, j) => columns[j]!.truncated?.[i] === true).map((s) => s.name)
-      const { failed } = combined[i]!
-      return {
-        ...sample,
-        scores: Object.fromEntries(Object.entries(raw[i]!.scores).map(([name, v]) => [name, Number.isFinite(v) ? v : null])),
-        score: combined[i]!.score,
-        passed: combined[i]!.passed,
-        ...(failed.length > 0 ? { failed: [...failed] } : {}),
-        ...(truncated.length > 0 ? { truncated } : {}),
-        logprob_mean: logprobs.length ? logprobs.reduce((a, b) => a + b, 0) / logprobs.length : 0
-      }
-    })
-    const truncatedTotal = rows.filter((r) => r.truncated).length
-    if (truncatedTotal > 0) deps.logger.warn({ campaignId: input.campaignId, round: input.round, shard: input.shard.index, truncated: truncatedTotal }, "scorers truncated inputs (as declared)")
+    const columns = yield* Effect.forEach(scorers, (scorer) => scorer.score(batch).pipe(Effect.map((column) => ({ name: scorer.name, ...column }))))
+    const raw = samples.map((s, i) => ({ group: s.prompt_index, scores: Object.fromEntries(columns.map((c) => [c.name, c.values[i]!])) }))
+    const rows = scoredRows(samples, columns, combineScores(raw, weightingOf(input.spec.scorers)))
+    const truncated = rows.filter((r) => r.truncated).length
+    if (truncated > 0) shardLogger(deps, input).warn({ truncated }, "scorers truncated inputs (as declared)")
     const path = deps.work.shardFile(input.campaignId, input.round, input.shard.index, "scored")
     yield* writeRows(path, rows)
     return { path, rows: rows.length }

@@ -23,8 +23,29 @@ export interface CampaignLineage {
   readonly dedup?: CampaignSpec["output"]["dedup"]
 }
 
+/**
+ * A prompt set in the store: content hash, size, and the page size its files are cut into (one
+ * page per planned shard; 0 for the single file of campaigns prepared before pages).
+ */
+export interface PromptSet {
+  readonly ref: string
+  readonly count: number
+  readonly pageSize: number
+}
+
 /** What `prepare` hands the campaign workflow. */
 export interface PreparedCampaign {
+  readonly prompts: PromptSet
+  readonly shards: readonly ShardPlan[]
+  readonly lineage: CampaignLineage
+}
+
+/** The prompt set of a prepared campaign, also for one prepared before prompt sets had pages. */
+export const preparedPrompts = (prepared: PreparedCampaign | LegacyPreparedCampaign): PromptSet =>
+  "prompts" in prepared ? prepared.prompts : { ref: prepared.promptsRef, count: prepared.promptCount, pageSize: 0 }
+
+/** `PreparedCampaign` as campaigns prepared before prompt pages carry it through continue-as-new. */
+export interface LegacyPreparedCampaign {
   readonly promptsRef: string
   readonly promptCount: number
   readonly shards: readonly ShardPlan[]
@@ -37,7 +58,7 @@ export interface CampaignInput {
   readonly spec: CampaignSpec
   readonly specHash: string
   readonly startRound?: number
-  readonly prepared?: PreparedCampaign
+  readonly prepared?: PreparedCampaign | LegacyPreparedCampaign
   readonly carried?: CampaignProgress
 }
 
@@ -137,7 +158,10 @@ export interface ShardInput {
   readonly campaignId: string
   readonly round: number
   readonly shard: ShardPlan
-  readonly promptsRef: string
+  /** The prompt set the shard's slice is cut from (absent in shards started before prompt pages). */
+  readonly prompts?: PromptSet
+  /** The whole-file prompt snapshot of shards started before prompt pages. */
+  readonly promptsRef?: string
   readonly spec: CampaignSpec
   /** Under accept-until-K: the most records this shard may stage. */
   readonly acceptLimit?: number
@@ -181,3 +205,6 @@ export const SEARCH_ATTRIBUTES = {
   status: "WinnowStatus",
   campaign: "WinnowCampaign"
 } as const
+
+/** The prompt set a shard reads its slice from. */
+export const shardPrompts = (input: ShardInput): PromptSet => input.prompts ?? { ref: input.promptsRef ?? "", count: 0, pageSize: 0 }

@@ -82,3 +82,20 @@ export const planShards = (count: number, perShard: number): Array<{ index: numb
     start: index * perShard,
     end: Math.min(count, (index + 1) * perShard)
   }))
+
+/** One turn of a prompt's conversation. */
+export type PromptMessage = PromptRecord["messages"][number]
+
+/**
+ * The conversation the generator answers, scorers judge and records keep: the spec's system
+ * prompt (unless the prompt brings its own system turn), then the prompt's turns. The one place
+ * a conversation is built from a prompt.
+ */
+export const conversationOf = (systemPrompt: string | undefined, prompt: PromptRecord): readonly PromptMessage[] =>
+  systemPrompt !== undefined && prompt.messages[0]?.role !== "system"
+    ? [{ role: "system", content: systemPrompt }, ...prompt.messages]
+    : prompt.messages
+
+/** The last user turn of a conversation (what a scorer calls "the prompt"); empty when there is none. */
+export const lastUserTurn = (messages: readonly PromptMessage[]): string =>
+  [...messages].reverse().find((m) => m.role === "user")?.content ?? ""

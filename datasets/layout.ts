@@ -13,6 +13,7 @@ import type { SegmentFormat } from "./segmentFormat.js"
  * <root>/objects/tmp/                             partial writes, renamed into place when done
  * <root>/staging/<campaign>/r<round>/s<shard>.json  pointers to staged segments (garbage once the round is committed; `gc.ts`)
  * <root>/work/<campaign>/r<round>/s<shard>/*.jsonl  activities' work files (samples, scores, selections)
+ * <root>/prompts/<sha256>/pages-<size>/<page>.jsonl  a campaign's prompt set, cut into shard-sized pages
  * <root>/datasets/<name>/versions/<id>.json       immutable manifests
  * <root>/datasets/<name>/refs/HEAD                head version id (+ HEAD.lock while it moves)
  * <root>/datasets/<name>/refs/tags/<tag>          tagged version ids
@@ -30,6 +31,7 @@ export interface StoreLayout {
   readonly stagingRoundDir: (campaignId: string, round: number) => string
   readonly stagingPointer: (campaignId: string, round: number, shard: number) => string
   readonly workDir: string
+  readonly promptsDir: string
   readonly workRoundDir: (campaignId: string, round: number) => string
   readonly datasetDir: (name: string) => string
   readonly versionsDir: (name: string) => string
@@ -60,6 +62,7 @@ export const storeLayout = (root: string): StoreLayout => {
     stagingRoundDir,
     stagingPointer: (campaignId, round, shard) => join(stagingRoundDir(campaignId, round), `s${shard}.json`),
     workDir,
+    promptsDir: join(root, "prompts"),
     workRoundDir: (campaignId, round) => join(workDir, campaignId, `r${round}`),
     datasetDir,
     versionsDir: (name) => join(datasetDir(name), "versions"),

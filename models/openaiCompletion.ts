@@ -1,18 +1,8 @@
-import { createHash, randomBytes } from "node:crypto"
+import { randomBytes } from "node:crypto"
 import type { SampleText } from "./localGenerator.js"
 import type { TokenAlternative } from "./sampling.js"
 import type { TokenPieces } from "./openaiTokens.js"
 import type { ServeRequest } from "./openaiRequest.js"
-
-/**
- * The per-choice seeds of a request: choice i draws from a hash of (request seed, i), so the
- * same request with the same `seed` gives the same choices, whatever else the server is doing.
- */
-export const choiceSeeds = (seed: number, n: number): Array<[number, number, number, number]> =>
-  Array.from({ length: n }, (_, i) => {
-    const digest = createHash("sha256").update(`winnow/serve/v1\0${seed}\0${i}`).digest()
-    return [digest.readUInt32LE(0), digest.readUInt32LE(4), digest.readUInt32LE(8), digest.readUInt32LE(12)]
-  })
 
 /** A seed for requests that bring none. */
 export const randomSeed = (): number => randomBytes(4).readUInt32LE(0)

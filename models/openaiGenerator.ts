@@ -253,5 +253,5 @@ const finishOf = (choice: ChatChoice): FinishReason => {
   return typeof choice.stop_reason === "string" ? "stop" : "eos"
 }
 
-/** The integer seed an HTTP request carries for a winnow sample seed: 31 bits, accepted by every server. */
-export const httpSeed = (seed: readonly [number, number, number, number]): number => seed[0] >>> 1
+
+

@@ -1,8 +1,6 @@
-import { createHash } from "node:crypto"
-
 /**
- * A small, fast, seedable PRNG (sfc32). Use one per sample so every random draw is a pure
- * function of (campaign seed, round, prompt id, sample index).
+ * A small, fast, seedable PRNG (sfc32). Use one per sample, seeded by `core/seeds.ts`, so every
+ * random draw is a pure function of (campaign seed, round, prompt id, sample index).
  */
 export class Rng {
   private a: number
@@ -30,20 +28,4 @@ export class Rng {
   next(): number {
     return this.nextUint32() / 4294967296
   }
-}
-
-/**
- * Derives the 128-bit seed of one sample from its coordinates. The same coordinates always
- * give the same seed, on every machine and every retry.
- */
-export const sampleSeed = (parts: {
-  readonly seed: number
-  readonly round: number
-  readonly promptId: string
-  readonly sampleIndex: number
-}): [number, number, number, number] => {
-  const digest = createHash("sha256")
-    .update(`winnow/sample/v1\0${parts.seed}\0${parts.round}\0${parts.promptId}\0${parts.sampleIndex}`)
-    .digest()
-  return [digest.readUInt32LE(0), digest.readUInt32LE(4), digest.readUInt32LE(8), digest.readUInt32LE(12)]
 }

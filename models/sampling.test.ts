@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { Rng, sampleSeed } from "./rng.js"
+import { sampleSeed } from "../core/seeds.js"
+import { Rng } from "./rng.js"
 import { distributionStats, sampleToken, topK } from "./sampling.js"
 
 const randomLogits = (n: number, seed: number) => {

@@ -5,11 +5,12 @@ import { bundleWorkflowCode, NativeConnection, Worker } from "@temporalio/worker
 import { Effect, Layer, ManagedRuntime } from "effect"
 import type { Logger } from "pino"
 import { createActivities } from "../activities/index.js"
-import { workArea } from "../activities/workArea.js"
+import { workArea } from "../datasets/workArea.js"
 import { storeRoot } from "../core/home.js"
 import { DatasetStore } from "../datasets/store.js"
 import { InferencePool, type PoolOptions } from "../models/inferencePool.js"
 import { logPlacement } from "../models/modelPlacement.js"
+import { OpenAIBackends } from "../models/openaiBackends.js"
 import { winnowVersion } from "../core/version.js"
 import { installTemporalRuntime } from "./runtime.js"
 import { ensureSearchAttributes } from "./searchAttributes.js"
@@ -50,9 +51,13 @@ export const startWorker = async (config: WorkerConfig): Promise<RunningWorker> 
   await ensureSearchAttributes(client, config.namespace).finally(() => client.close())
   const connection = await NativeConnection.connect({ address: config.address })
   bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: temporalLogger })
-  const services = ManagedRuntime.make(Layer.mergeAll(InferencePool.layer(config.pool, logPlacement(config.logger)), DatasetStore.layer(storeRoot(config.home))))
+  const services = ManagedRuntime.make(Layer.mergeAll(
+    InferencePool.layer(config.pool, logPlacement(config.logger)),
+    OpenAIBackends.layer(config.logger),
+    DatasetStore.layer(storeRoot(config.home))
+  ))
   const deps = await services.runPromise(Effect.gen(function* () {
-    return { pool: yield* InferencePool, store: yield* DatasetStore }
+    return { pool: yield* InferencePool, backends: yield* OpenAIBackends, store: yield* DatasetStore }
   }))
   const worker = await Worker.create({
     connection,

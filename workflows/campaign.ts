@@ -4,8 +4,8 @@ import {
 } from "@temporalio/workflow"
 import type { Activities } from "../activities/index.js"
 import {
-  type CampaignInput, type CampaignProgress, type CampaignResult, type CampaignStatus, type PreparedCampaign,
-  type ShardPlan, STATS_ROUNDS_KEPT
+  type CampaignInput, type CampaignProgress, type CampaignResult, type CampaignStatus, type LegacyPreparedCampaign, type PreparedCampaign,
+  preparedPrompts, type ShardPlan, STATS_ROUNDS_KEPT
 } from "../campaign/contracts.js"
 import { maxRecordsPerPrompt, resolveSelection } from "../campaign/selection.js"
 import { storeProfile } from "./profiles.js"
@@ -52,15 +52,16 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     upsertSearchAttributes([{ key: STATUS_KEY, value: status }])
   }
 
-  let prepared: PreparedCampaign
+  let prepared: PreparedCampaign | LegacyPreparedCampaign
   try {
     prepared = input.prepared ?? (await store.prepare({ campaignId, spec }))
-    progress = { ...progress, round, prompts: prepared.promptCount, shardsTotal: prepared.shards.length, shardsDone: 0, ...(acceptUntil !== undefined ? { acceptUntil } : {}) }
+    const prompts = preparedPrompts(prepared)
+    progress = { ...progress, round, prompts: prompts.count, shardsTotal: prepared.shards.length, shardsDone: 0, ...(acceptUntil !== undefined ? { acceptUntil } : {}) }
     const ran: number[] = []
     const runShard = async (shard: ShardPlan, acceptLimit?: number): Promise<number> => {
       const result = await executeChild(shardWorkflow, {
         workflowId: `${campaignId}-r${round}-s${shard.index}`,
-        args: [{ campaignId, round, shard, promptsRef: prepared.promptsRef, spec, ...(acceptLimit !== undefined ? { acceptLimit } : {}) }]
+        args: [{ campaignId, round, shard, prompts, spec, ...(acceptLimit !== undefined ? { acceptLimit } : {}) }]
       })
       ran.push(shard.index)
       progress = {

@@ -6,10 +6,13 @@ import { httpGenerationProfile, inferenceProfile, storeProfile } from "./profile
 const inference = proxyActivities<Activities>(inferenceProfile)
 const store = proxyActivities<Activities>(storeProfile)
 
-/** One shard of one round: generate → score → select → stage. Only references cross the history. */
+/**
+ * One shard of one round: generate → score → select → stage. Only references cross the history.
+ * (Shards recorded before generator backends existed carry no `backend`: they ran locally.)
+ */
 export async function shardWorkflow(input: ShardInput): Promise<ShardResult> {
   const { backend } = input.spec.generator
-  const generation = backend.type === "openai" ? proxyActivities<Activities>(httpGenerationProfile(backend.max_retries)) : inference
+  const generation = backend?.type === "openai" ? proxyActivities<Activities>(httpGenerationProfile(backend.max_retries)) : inference
   const samples = await generation.generate(input)
   const scored = await inference.score({ ...input, samples })
   const selected = await store.select({ ...input, scored })

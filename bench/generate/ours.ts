@@ -1,6 +1,6 @@
 import { LocalGenerator } from "../../models/localGenerator.js"
 import type { GenerationParams } from "../../models/localGenerator.js"
-import { sampleSeed } from "../../models/rng.js"
+import { sampleSeed } from "../../core/seeds.js"
 
 /** Sampling used by every peer: plain top-k 50 at temperature 1 (what all three implement alike). */
 export const BENCH_SAMPLING = { temperature: 1, top_k: 50, top_p: 1, min_p: 0, repetition_penalty: 1 } as const

@@ -1,0 +1,59 @@
+import { Effect } from "effect"
+import { shardPrompts, type ShardInput, type ShardResult, type WorkRef } from "../campaign/contracts.js"
+import { conversationOf, type PromptRecord } from "../campaign/prompts.js"
+import { finiteScores, isPair, type SelectedRow } from "../campaign/rows.js"
+import type { WinnowError } from "../core/errors.js"
+import { type DpoRecord, makeRecord, type SftRecord } from "../datasets/record.js"
+import { readPromptSlice, readRows } from "../datasets/workArea.js"
+import type { ActivityDeps } from "./deps.js"
+
+/** The record a selected row becomes: SFT from a kept sample, DPO from a pair (score = the chosen one's). */
+const recordOf = (row: SelectedRow, prompt: PromptRecord, input: ShardInput): SftRecord | DpoRecord => {
+  const messages = conversationOf(input.spec.generator.system_prompt, prompt).map((m) => ({ role: m.role, content: m.content }))
+  const reference = prompt.reference !== undefined ? { reference: prompt.reference } : {}
+  if (isPair(row)) {
+    return makeRecord({
+      kind: "dpo" as const,
+      prompt_id: row.prompt_id,
+      messages,
+      chosen: row.chosen.text,
+      rejected: row.rejected.text,
+      score: row.chosen.score,
+      scores: finiteScores(row.chosen.scores),
+      score_chosen: row.chosen.score,
+      score_rejected: row.rejected.score,
+      round: input.round,
+      ...reference,
+      meta: {
+        margin: row.margin,
+        chosen_sample: row.chosen.sample_index,
+        rejected_sample: row.rejected.sample_index,
+        rejected_scores: row.rejected.scores,
+        rejected_passed: row.rejected.passed,
+        ...(row.rejected.failed ? { rejected_failed: row.rejected.failed } : {})
+      }
+    })
+  }
+  return makeRecord({
+    kind: "sft" as const,
+    prompt_id: row.prompt_id,
+    messages,
+    response: row.text,
+    score: row.score,
+    scores: finiteScores(row.scores),
+    round: input.round,
+    sample_index: row.sample_index,
+    ...reference,
+    meta: { finish: row.finish, tokens: row.token_count, logprob_mean: row.logprob_mean }
+  })
+}
+
+/** Turns a shard's selected rows into records and stages them as one segment for the round's commit. */
+export const stage = (deps: ActivityDeps) => (input: ShardInput & { selected: WorkRef }): Effect.Effect<ShardResult["segment"], WinnowError> =>
+  Effect.gen(function* () {
+    const selected = yield* readRows<SelectedRow>(input.selected.path)
+    const prompts = yield* readPromptSlice<PromptRecord>(deps.work, shardPrompts(input), input.shard)
+    const records = selected.map((row) => recordOf(row, prompts[row.prompt_index - input.shard.start]!, input))
+    const ref = yield* deps.store.stageSegment({ campaignId: input.campaignId, round: input.round, shard: input.shard.index, records })
+    return { hash: ref.hash, records: ref.records }
+  })

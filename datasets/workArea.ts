@@ -1,0 +1,72 @@
+import { readFile } from "node:fs/promises"
+import { join } from "node:path"
+import { Effect } from "effect"
+import type { StoreCorrupt, StoreIoFailed } from "../core/errors.js"
+import { storeIo, writeFileAtomic } from "./fsio.js"
+import { storeLayout } from "./layout.js"
+
+/** A prompt set in the store: its content hash, size, and the page size its files were cut into (0: one file). */
+export interface StoredPromptSet {
+  readonly ref: string
+  readonly count: number
+  readonly pageSize: number
+}
+
+/** A contiguous slice of a prompt set (a shard's prompts). */
+export interface PromptSlice {
+  readonly start: number
+  readonly end: number
+}
+
+/**
+ * The claim-check area: prompt pages written once when a campaign is prepared, and per
+ * (campaign, round, shard) work files that activities hand each other by path. Writes are atomic
+ * and deterministic, so a retried activity writes the same bytes.
+ */
+export interface WorkArea {
+  /** The file holding page `page` of a prompt set (page size 0: the whole set, as campaigns prepared before pages). */
+  readonly promptPage: (set: StoredPromptSet, page: number) => string
+  readonly shardFile: (campaignId: string, round: number, shard: number, name: string) => string
+  /** The folder holding every shard file of one round. */
+  readonly roundDir: (campaignId: string, round: number) => string
+}
+
+/** The work area under a store root. */
+export const workArea = (root: string): WorkArea => {
+  const layout = storeLayout(root)
+  return {
+    promptPage: (set, page) =>
+      set.pageSize === 0 ? join(layout.promptsDir, `${set.ref}.jsonl`) : join(layout.promptsDir, set.ref, `pages-${set.pageSize}`, `${page}.jsonl`),
+    shardFile: (campaignId, round, shard, name) => join(layout.workRoundDir(campaignId, round), `s${shard}`, `${name}.jsonl`),
+    roundDir: layout.workRoundDir
+  }
+}
+
+/** Writes rows as JSONL, atomically. */
+export const writeRows = (path: string, rows: readonly unknown[]): Effect.Effect<void, StoreIoFailed> =>
+  storeIo(path, () => writeFileAtomic(path, rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : "")))
+
+/** Reads a JSONL work file written by `writeRows`. */
+export const readRows = <T>(path: string): Effect.Effect<T[], StoreIoFailed | StoreCorrupt> =>
+  storeIo(path, async () => {
+    const text = await readFile(path, "utf8")
+    return text.split("\n").filter((line) => line.length > 0).map((line) => JSON.parse(line) as T)
+  })
+
+/** Writes a prompt set as pages of `set.pageSize` rows; each page is written once (same bytes on a retry). */
+export const writePromptPages = (work: WorkArea, set: StoredPromptSet, rows: readonly unknown[]): Effect.Effect<void, StoreIoFailed> =>
+  Effect.forEach(
+    Array.from({ length: Math.ceil(rows.length / set.pageSize) }, (_, page) => page),
+    (page) => writeRows(work.promptPage(set, page), rows.slice(page * set.pageSize, (page + 1) * set.pageSize)),
+    { discard: true }
+  )
+
+/**
+ * Reads the prompts of one slice of a set: only the page that holds it (a shard never spans two
+ * pages, since shards are planned on page boundaries and only ever shrink).
+ */
+export const readPromptSlice = <T>(work: WorkArea, set: StoredPromptSet, slice: PromptSlice): Effect.Effect<T[], StoreIoFailed | StoreCorrupt> => {
+  const page = set.pageSize === 0 ? 0 : Math.floor(slice.start / set.pageSize)
+  const offset = page * set.pageSize
+  return readRows<T>(work.promptPage(set, page)).pipe(Effect.map((rows) => rows.slice(slice.start - offset, slice.end - offset)))
+}
