@@ -56,7 +56,6 @@ export interface LegacyPreparedCampaign {
 export interface CampaignInput {
   readonly campaignId: string
   readonly spec: CampaignSpec
-  readonly specHash: string
   readonly startRound?: number
   readonly prepared?: PreparedCampaign | LegacyPreparedCampaign
   readonly carried?: CampaignProgress

@@ -35,7 +35,7 @@ export const BACKEND_TYPES = ["local", "openai"] as const
 export const GeneratorBackendSpec = Schema.Union([LocalBackendSpec, OpenAIBackendSpec])
 
 /**
- * Sampling parameters of the generator; all have defaults in `campaign/defaults.ts`. `model`
+ * Sampling parameters of the generator; all have defaults in `core/defaults.ts`. `model`
  * (a local model directory) is required with the local backend and absent with `openai`;
  * `variant` picks one of its ONNX files (`fp16` → `onnx/model_fp16.onnx`).
  */

@@ -1,6 +1,6 @@
 import { Effect, Schema } from "effect"
 
-/** Gives a spec field its default when the key is absent. Use with a value from `campaign/defaults.ts`. */
+/** Gives a spec field its default when the key is absent. Use with a value from `core/defaults.ts`. */
 export const withDefault = <S extends Schema.Top & { readonly Encoded: unknown }>(value: S["Encoded"]) =>
   Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
 

@@ -16,7 +16,7 @@ export const newCampaignId = (name: string, now = new Date()): string =>
 /** Starts a campaign workflow for a validated spec; returns its handle. */
 export const startCampaign = async (client: Client, taskQueue: string, loaded: LoadedSpec): Promise<WorkflowHandleWithFirstExecutionRunId<typeof campaignWorkflow>> => {
   const campaignId = newCampaignId(loaded.spec.name)
-  const input: CampaignInput = { campaignId, spec: loaded.spec, specHash: loaded.hash }
+  const input: CampaignInput = { campaignId, spec: loaded.spec }
   return client.workflow.start<typeof campaignWorkflow>(CAMPAIGN_WORKFLOW, {
     taskQueue,
     workflowId: campaignId,

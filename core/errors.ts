@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import * as Schema from "effect/Schema"
-import { ERROR_POLICY } from "./errorPolicy.js"
+import { ERROR_POLICY, type WinnowErrorTag } from "./errorPolicy.js"
 
 /**
  * One issue found in user input: which field, the value seen, what was expected.
@@ -115,7 +115,7 @@ export class TrainerFailed extends Schema.TaggedError<TrainerFailed>()("TrainerF
  */
 const ERROR_CLASSES = {
   InputInvalid, ModelUnsupported, InferenceFailed, StoreIoFailed, StoreCorrupt, NotFound, CommitConflict, TemporalUnavailable, TrainerFailed
-} as const
+} as const satisfies { readonly [Tag in WinnowErrorTag]: { readonly prototype: { readonly _tag: Tag } } }
 
 /** The closed set of winnow errors. */
 export type WinnowError = InstanceType<(typeof ERROR_CLASSES)[keyof typeof ERROR_CLASSES]>

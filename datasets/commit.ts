@@ -5,15 +5,15 @@ import {
   type InputInvalid, type StoreIoFailed
 } from "../core/errors.js"
 import { buildAddition, formatOf, type Addition, type DedupPlan } from "./addition.js"
-import { loadEvalSet } from "./decontaminate.js"
-import { decodeDedupOptions, resolveNearParams, type DedupOptions } from "./dedupParams.js"
+import { loadEvalSet } from "./dedup/decontaminate.js"
+import { decodeDedupOptions, resolveNearParams, type DedupOptions } from "./dedup/dedupParams.js"
 import { storeIo, storeIoOrCorrupt, writeFileAtomic } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
 import {
   Lineage, MANIFEST_FORMAT, manifestText, SegmentRef, versionIdOf,
   type DedupLineage, type Manifest, type ManifestSegment, type Version
 } from "./manifest.js"
-import { BandKeyer } from "./nearDup.js"
+import { BandKeyer } from "./dedup/nearDup.js"
 import { compareAndSwapHead, defaultLockOptions, readHead, type LockOptions } from "./refs.js"
 import { segmentExists } from "./segments.js"
 import { decodeInput, validateDatasetName } from "./validate.js"

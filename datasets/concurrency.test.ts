@@ -7,8 +7,8 @@ import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
 import type { Version } from "./manifest.js"
 import { DatasetStore, type DatasetStoreApi } from "./store.js"
-import { failure, lineage, run, sft } from "./test-fixtures.js"
-import { useTempStore } from "./test-store.js"
+import { failure, lineage, run, sft } from "../tests/support/storeFixtures.js"
+import { useTempStore } from "../tests/support/tempStore.js"
 
 let root: string
 let store: DatasetStoreApi

@@ -59,9 +59,6 @@ export const withConnection = async <A>(use: (connection: DuckDBConnection) => P
 /** A SQL string literal; use for every path or name spliced into SQL. */
 export const sqlString = (value: string): string => `'${value.replaceAll("'", "''")}'`
 
-/** A SQL list of string literals, e.g. for `read_parquet([...])`. */
-export const sqlStringList = (values: ReadonlyArray<string>): string => `[${values.map(sqlString).join(", ")}]`
-
 /** A quoted SQL identifier (column or struct field name). */
 export const sqlIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`
 

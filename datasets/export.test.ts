@@ -2,8 +2,8 @@ import { readdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import type { DatasetStoreApi } from "./store.js"
-import { dpo, failure, lineage, run, sft } from "./test-fixtures.js"
-import { useTempStore } from "./test-store.js"
+import { dpo, failure, lineage, run, sft } from "../tests/support/storeFixtures.js"
+import { useTempStore } from "../tests/support/tempStore.js"
 
 let root: string
 let store: DatasetStoreApi

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest"
 import { canonicalJson, sha256 } from "../core/hash.js"
 import { manifestText, versionIdOf } from "./manifest.js"
 import type { DatasetStoreApi } from "./store.js"
-import { collect, lineage, run, sft } from "./test-fixtures.js"
-import { useTempStore } from "./test-store.js"
+import { collect, lineage, run, sft } from "../tests/support/storeFixtures.js"
+import { useTempStore } from "../tests/support/tempStore.js"
 
 let root: string
 let store: DatasetStoreApi

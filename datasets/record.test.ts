@@ -6,7 +6,7 @@ import { isWellFormedRecord } from "./recordCheck.js"
 import { recordRow, stagedRow } from "./segmentFormat.js"
 import { decodeInput } from "./validate.js"
 import { canonicalRecords } from "./segments.js"
-import { dpo, sft } from "./test-fixtures.js"
+import { dpo, sft } from "../tests/support/storeFixtures.js"
 
 describe("recordId", () => {
   it("depends on content only, not on scores, round, prompt id or meta", () => {

@@ -1,6 +1,5 @@
 import { Schema } from "effect"
 import { hash } from "node:crypto"
-import { canonicalJson } from "../core/hash.js"
 
 /** One chat turn of a prompt conversation. */
 export const ChatMessage = Schema.Struct({
@@ -86,6 +85,3 @@ type DpoDraft = Omit<DpoRecord, "id">
 /** Fills in `id` from the content; use when building records in selection code. */
 export const makeRecord = <D extends RecordDraft>(draft: D): D & { readonly id: string } =>
   ({ ...draft, id: recordId(draft) })
-
-/** The bytes of one record in a segment: canonical JSON, one line, no trailing newline. */
-export const recordLine = (record: DatasetRecord): string => canonicalJson(record)

@@ -4,8 +4,8 @@ import { Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import type { DatasetStoreApi } from "./store.js"
 import { sha256 } from "../core/hash.js"
-import { collect, dpo, failure, lineage, run, sft, tempStore } from "./test-fixtures.js"
-import { useTempStore } from "./test-store.js"
+import { collect, dpo, failure, lineage, run, sft, tempStore } from "../tests/support/storeFixtures.js"
+import { useTempStore } from "../tests/support/tempStore.js"
 
 let root: string
 let store: DatasetStoreApi

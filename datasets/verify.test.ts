@@ -3,8 +3,8 @@ import { join } from "node:path"
 import { Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import type { DatasetStoreApi } from "./store.js"
-import { failure, lineage, run, sft } from "./test-fixtures.js"
-import { useTempStore } from "./test-store.js"
+import { failure, lineage, run, sft } from "../tests/support/storeFixtures.js"
+import { useTempStore } from "../tests/support/tempStore.js"
 
 let root: string
 let store: DatasetStoreApi

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { inputInvalid, type InputInvalid, ModelUnsupported } from "../core/errors.js"
+import { inputInvalid, ModelUnsupported } from "../core/errors.js"
 
 /** The ONNX files winnow looks for, in order of preference, when a directory holds several. */
 export const ONNX_CANDIDATES = [
@@ -135,6 +135,3 @@ const readJson = (
 /** Token ids from a config value that may be a number, a list, or absent. */
 export const tokenIdList = (value: unknown): number[] =>
   Array.isArray(value) ? value.filter((v): v is number => typeof v === "number") : typeof value === "number" ? [value] : []
-
-/** Narrowing helper for callers that catch `readModelDir` errors. */
-export type ModelDirError = InputInvalid | ModelUnsupported

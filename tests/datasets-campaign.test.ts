@@ -13,13 +13,12 @@ const demoWithDedup = (dir: string, name: string, dedup: Record<string, unknown>
 
 describe("campaign output.dedup reaches the store", () => {
   let worker: RunningWorker
-  let home: string
   let dir: string
   let env: Record<string, string>
 
   beforeAll(async () => {
     dir = tempDir("dedup-specs")
-    ;({ home, env, worker } = await startTestCluster("dedup-campaign"))
+    ;({ env, worker } = await startTestCluster("dedup-campaign"))
   })
   afterAll(async () => worker?.shutdown())
 

@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { storeRoot } from "../core/home.js"
 import { DatasetStore } from "../datasets/store.js"
-import { lineage, run, sft } from "../datasets/test-fixtures.js"
+import { lineage, run, sft } from "./support/storeFixtures.js"
 import { runCli } from "./support/harness.js"
 
 let home: string

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ensurePythonEnv, runPython } from "../bench/pythonEnv.js"
 import { makeRecord, type DatasetRecord } from "../datasets/record.js"
 import type { DatasetStoreApi } from "../datasets/store.js"
-import { failure, lineage, run, tempStore } from "../datasets/test-fixtures.js"
+import { failure, lineage, run, tempStore } from "./support/storeFixtures.js"
 
 /** The real consumers, pinned: what users load winnow exports with. */
 const CONSUMERS = ["datasets==5.2.0", "pyarrow==26.0.1"]

@@ -1,6 +1,5 @@
 import { createServer, type IncomingHttpHeaders } from "node:http"
 import type { AddressInfo } from "node:net"
-import { join } from "node:path"
 import { Cause, Effect, Exit } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { OpenAIBackendSpec } from "../campaign/spec.js"
@@ -10,7 +9,7 @@ import { isRetryable, retryDelayOf, type WinnowError } from "../core/errors.js"
 import type { GenerationParams } from "../models/localGenerator.js"
 import { OpenAIGenerator } from "../models/openaiGenerator.js"
 import { MAX_RETRY_AFTER_MS, retryAfterMs } from "../models/openaiHttp.js"
-import type { RunningServe } from "../models/openaiServer.js"
+import type { RunningServe } from "../serve/server.js"
 import { startTinyChatServe } from "./support/harness.js"
 
 const params: GenerationParams = { temperature: 1, top_k: 0, top_p: 1, min_p: 0, repetition_penalty: 1, max_new_tokens: 12 }
@@ -195,7 +194,7 @@ describe("the OpenAI-compatible backend against misbehaving servers", () => {
   })
 
   it("maps finish reasons: length, a named stop string, and end of sequence", async () => {
-    const peer = await startPeer((seen) => ({
+    const peer = await startPeer(() => ({
       status: 200,
       body: {
         choices: [

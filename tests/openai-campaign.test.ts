@@ -5,7 +5,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { parse, stringify } from "yaml"
 import { httpModelHash } from "../models/openaiGenerator.js"
-import type { RunningServe } from "../models/openaiServer.js"
+import type { RunningServe } from "../serve/server.js"
 import type { RunningWorker } from "../worker/temporalWorker.js"
 import { lastJson, runCli, startTestCluster, startTinyChatServe, tempDir, writeDemoSpec } from "./support/harness.js"
 

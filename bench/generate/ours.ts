@@ -34,9 +34,3 @@ export const runOurs = async (
   const seconds = (performance.now() - started) / 1000
   return { seconds, tokens: samples.reduce((t, s) => t + s.tokenCount, 0), firstTokenSeconds: (first - started) / 1000 }
 }
-
-/** Median of numbers. */
-export const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
-}

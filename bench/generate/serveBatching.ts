@@ -1,5 +1,5 @@
 import { poolWithThreads } from "../../models/inferencePool.js"
-import { startServe } from "../../models/openaiServer.js"
+import { startServe } from "../../serve/server.js"
 import { readCorpus } from "../../tests/fixtures/index.js"
 
 const MAX_TOKENS = 128

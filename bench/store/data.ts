@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from "node:fs"
 import { makeRecord, recordId, type SftRecord } from "../../datasets/record.js"
-import { HashList, normalizeText, shingleHashes, tokenHashes } from "../../datasets/shingles.js"
+import { HashList, normalizeText, shingleHashes, tokenHashes } from "../../datasets/dedup/shingles.js"
 
 /**
  * Deterministic benchmark data for the store: short mixed Chinese/English SFT records, ten

@@ -7,7 +7,7 @@ import { pino } from "pino"
 import { inject } from "vitest"
 import { parse, stringify } from "yaml"
 import { defaultPoolOptions, poolWithThreads } from "../../models/inferencePool.js"
-import { type RunningServe, startServe } from "../../models/openaiServer.js"
+import { type RunningServe, startServe } from "../../serve/server.js"
 import { type RunningWorker, startWorker } from "../../worker/temporalWorker.js"
 
 /** The repository root. */

@@ -349,7 +349,11 @@ def train(args, s, rows):
         trainer = DPOTrainer(model=model, ref_model=None, args=config, train_dataset=dataset,
                              processing_class=tokenizer, callbacks=callbacks)
     result = trainer.train(resume_from_checkpoint=checkpoint)
-    return trainer.model, tokenizer, result, len(dataset)
+    # The Trainer's train_loss after a resume averages only the resumed steps over all steps; the
+    # log history (restored from the checkpoint) has every logged step.
+    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    train_loss = sum(losses) / len(losses) if losses else float(result.training_loss)
+    return trainer.model, tokenizer, train_loss, int(result.global_step), len(dataset)
 
 
 def main(argv=None):
@@ -371,14 +375,14 @@ def main(argv=None):
             raise InputError("--out must differ from --base")
         prepare_work(args.work, job_fingerprint(args, settings))
         log(f"{args.mode}: {len(rows)} rows, settings {json.dumps(settings)}")
-        model, tokenizer, result, samples = train(args, settings, rows)
+        model, tokenizer, train_loss, steps, samples = train(args, settings, rows)
         from modeldir import write_model_dir
 
         t = time.time()
         files = write_model_dir(model, tokenizer, args.out, scratch_dir=os.path.join(args.work, "export"),
                                 source_dir=args.base)
         log(f"model directory written to {args.out} (onnx: {', '.join(files)}) in {time.time() - t:.1f} s")
-        metrics = {"train_loss": round(float(result.training_loss), 6), "steps": int(result.global_step),
+        metrics = {"train_loss": round(train_loss, 6), "steps": steps,
                    "train_samples": samples, "seconds": round(time.time() - started, 1)}
         emit("done", metrics=metrics)
         return 0

@@ -1,7 +1,7 @@
 import { Result, Schema } from "effect"
 import { LIMITS } from "../core/defaults.js"
 import { inputIssuesOf } from "../core/schemaIssues.js"
-import type { ChatMessage } from "./tokenizer.js"
+import type { ChatMessage } from "../models/tokenizer.js"
 
 const int = (min: number, max: number) =>
   Schema.Finite.pipe(Schema.check(Schema.isInt(), Schema.isBetween({ minimum: min, maximum: max })))

@@ -2,11 +2,11 @@ import { readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { chooseBands, candidateProbability } from "./minhash.js"
-import { makeRecord, type SftRecord } from "./record.js"
+import { makeRecord, type SftRecord } from "../record.js"
 import { HashList, normalizeText, tokenHashes } from "./shingles.js"
-import type { DatasetStoreApi } from "./store.js"
-import { collect, failure, lineage, run, tempStore } from "./test-fixtures.js"
-import { useTempStore } from "./test-store.js"
+import type { DatasetStoreApi } from "../store.js"
+import { collect, failure, lineage, run, tempStore } from "../../tests/support/storeFixtures.js"
+import { useTempStore } from "../../tests/support/tempStore.js"
 
 let root: string
 let store: DatasetStoreApi

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises"
 import { resolve } from "node:path"
-import { inputInvalid, type InputInvalid } from "../core/errors.js"
-import { sha256 } from "../core/hash.js"
+import { inputInvalid, type InputInvalid } from "../../core/errors.js"
+import { sha256 } from "../../core/hash.js"
 import type { SortedKeys } from "./bandIndex.js"
 import { keyTable, sortedBands, type BandKeyer } from "./nearDup.js"
 

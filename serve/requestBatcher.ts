@@ -1,5 +1,5 @@
 import { InferenceFailed } from "../core/errors.js"
-import type { GenerationParams, GenerationPrompt, SampleText, StreamedToken } from "./localGenerator.js"
+import type { GenerationParams, GenerationPrompt, SampleText, StreamedToken } from "../models/localGenerator.js"
 
 /** Receives each step's new tokens of a streamed generation. */
 export type TokenSink = (tokens: readonly StreamedToken[]) => void

@@ -1,11 +1,11 @@
 import type { DuckDBConnection } from "@duckdb/node-api"
-import { StoreCorrupt } from "../core/errors.js"
+import { StoreCorrupt } from "../../core/errors.js"
 import { readBandSidecar, writeBandSidecar, type SortedKeys } from "./bandIndex.js"
-import { streamColumns } from "./duck.js"
-import type { StoreLayout } from "./layout.js"
+import { streamColumns } from "../duck.js"
+import type { StoreLayout } from "../layout.js"
 import { keyTable, sortedBands, type BandKeyer } from "./nearDup.js"
-import { ANSWER_TEXT_SQL, PROMPT_TEXT_SQL, segmentRelation } from "./segmentFormat.js"
-import type { SegmentObject } from "./segments.js"
+import { ANSWER_TEXT_SQL, PROMPT_TEXT_SQL, segmentRelation } from "../segmentFormat.js"
+import type { SegmentObject } from "../segments.js"
 
 /**
  * The LSH band keys of an earlier segment under the keyer's parameters: from its `.lsh`

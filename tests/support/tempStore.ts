@@ -1,6 +1,6 @@
 import { afterEach, beforeEach } from "vitest"
-import type { DatasetStoreApi } from "./store.js"
-import { tempStore } from "./test-fixtures.js"
+import type { DatasetStoreApi } from "../../datasets/store.js"
+import { tempStore } from "./storeFixtures.js"
 
 /**
  * A fresh store in a temp dir for every test of the file, removed after it. `set` receives it

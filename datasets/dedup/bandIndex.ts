@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto"
 import { readFile } from "node:fs/promises"
-import { writeFileAtomic } from "./fsio.js"
+import { writeFileAtomic } from "../fsio.js"
 
 /**
  * Sorted LSH band keys: the in-memory form used to compare a commit's records with each other

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { heldBack } from "./openaiStream.js"
+import { heldBack } from "./completionStream.js"
 
 describe("heldBack", () => {
   it("holds back a tail that could begin a stop string, and everything from a stop string on", () => {

@@ -2,11 +2,11 @@ import { createHash, randomUUID } from "node:crypto"
 import { mkdir, readFile, rm } from "node:fs/promises"
 import { join } from "node:path"
 import type { DuckDBConnection } from "@duckdb/node-api"
-import { sqlString } from "./duck.js"
-import { writeFileAtomic } from "./fsio.js"
-import type { StoreLayout } from "./layout.js"
-import { segmentRelation } from "./segmentFormat.js"
-import type { SegmentObject } from "./segments.js"
+import { sqlString } from "../duck.js"
+import { writeFileAtomic } from "../fsio.js"
+import type { StoreLayout } from "../layout.js"
+import { segmentRelation } from "../segmentFormat.js"
+import type { SegmentObject } from "../segments.js"
 
 /**
  * The record-id index of a segment: its ids, sorted, as raw 32-byte sha256 values in a

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto"
-import type { SampleText } from "./localGenerator.js"
-import type { TokenAlternative } from "./sampling.js"
-import type { TokenPieces } from "./openaiTokens.js"
-import type { ServeRequest } from "./openaiRequest.js"
+import type { SampleText } from "../models/localGenerator.js"
+import type { TokenAlternative } from "../models/sampling.js"
+import type { TokenPieces } from "./tokenPieces.js"
+import type { ServeRequest } from "./request.js"
 
 /** A seed for requests that bring none. */
 export const randomSeed = (): number => randomBytes(4).readUInt32LE(0)

@@ -2,7 +2,7 @@ import type { DuckDBConnection } from "@duckdb/node-api"
 import type { SortedKeys } from "./bandIndex.js"
 import { ContaminationCheck, type EvalSet } from "./decontaminate.js"
 import type { NearDupParams } from "./dedupParams.js"
-import { streamColumns } from "./duck.js"
+import { streamColumns } from "../duck.js"
 import { BandKeyer, Decision, keyTable, resolveNearDuplicates, type KeyTable } from "./nearDup.js"
 
 /** What the pass reads and compares against. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import type { GenerationParams, GenerationPrompt, SampleText } from "./localGenerator.js"
+import type { GenerationParams, GenerationPrompt, SampleText } from "../models/localGenerator.js"
 import { RequestBatcher } from "./requestBatcher.js"
 
 const params = (temperature: number): GenerationParams => ({ temperature, top_k: 0, top_p: 1, min_p: 0, repetition_penalty: 1, max_new_tokens: 4 })

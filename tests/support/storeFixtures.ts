@@ -2,9 +2,9 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Stream } from "effect"
-import type { Lineage } from "./manifest.js"
-import { makeRecord, type DpoRecord, type SftRecord } from "./record.js"
-import { DatasetStore, type DatasetStoreApi } from "./store.js"
+import type { Lineage } from "../../datasets/manifest.js"
+import { makeRecord, type DpoRecord, type SftRecord } from "../../datasets/record.js"
+import { DatasetStore, type DatasetStoreApi } from "../../datasets/store.js"
 
 /** A fresh store in a temp dir; call `cleanup` in `afterEach`. Test-only helper. */
 export const tempStore = async (): Promise<{ root: string; store: DatasetStoreApi; cleanup: () => Promise<void> }> => {

@@ -8,7 +8,7 @@
  * building substrings.
  */
 
-import { isCjkChar } from "../core/text.js"
+import { isCjkChar } from "../../core/text.js"
 
 const SEPARATOR = 0
 const WORD = 1

@@ -1,8 +1,8 @@
 import type { ServerResponse } from "node:http"
-import { IncrementalDetokenizer } from "./incrementalText.js"
-import type { StreamedToken } from "./localGenerator.js"
-import { type CompletionInput, type CompletionMeta, finishReason, tokenLogprob, usageOf } from "./openaiCompletion.js"
-import type { TextTokenizer } from "./tokenizer.js"
+import { IncrementalDetokenizer } from "../models/incrementalText.js"
+import type { StreamedToken } from "../models/localGenerator.js"
+import { type CompletionInput, type CompletionMeta, finishReason, tokenLogprob, usageOf } from "./completion.js"
+import type { TextTokenizer } from "../models/tokenizer.js"
 
 interface ChoiceState {
   readonly tokens: number[]

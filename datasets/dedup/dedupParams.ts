@@ -1,9 +1,9 @@
 import { Effect, Schema } from "effect"
-import type { InputInvalid } from "../core/errors.js"
-import { configHash } from "../core/hash.js"
-import type { DedupLineage } from "./manifest.js"
+import type { InputInvalid } from "../../core/errors.js"
+import { configHash } from "../../core/hash.js"
+import type { DedupLineage } from "../manifest.js"
 import { chooseBands } from "./minhash.js"
-import { decodeInput } from "./validate.js"
+import { decodeInput } from "../validate.js"
 
 /** The shingling/tokenizer revision; part of the params key so sidecars are rebuilt if it changes. */
 const SHINGLER_REVISION = 1

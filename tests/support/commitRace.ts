@@ -1,6 +1,6 @@
 import { Effect } from "effect"
-import { DatasetStore } from "./store.js"
-import { lineage, sft } from "./test-fixtures.js"
+import { DatasetStore } from "../../datasets/store.js"
+import { lineage, sft } from "./storeFixtures.js"
 
 /**
  * Entry point for the multi-process commit race test (bundled and run by
