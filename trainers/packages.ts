@@ -1,6 +1,6 @@
 /**
  * The Python packages of the bundled trainer (`trainers/bundled/train.py`), pinned. The TS side
- * creates the environment with `ensurePythonEnv(TRAINER_PACKAGES)` (bench/pythonEnv.ts); the
+ * creates the environment with `ensurePythonEnv(TRAINER_PACKAGES)` (trainers/pythonEnv.ts); the
  * self-play benchmark's base-model builder and simulation (bench/selfplay/) run in it too.
  *
  * It extends the export fixtures' list (tests/fixtures/exports/makeExports.ts, EXPORT_PACKAGES)

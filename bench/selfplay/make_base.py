@@ -137,7 +137,8 @@ def encode(tok, rows):
     return out
 
 
-def pretrain(model, tok, rows, args):
+def pretrain(model, tok, rows, args, probe=None):
+    """`probe(step)` is called every --eval-every steps (a held-out check while tuning)."""
     import torch
 
     data = encode(tok, rows)
@@ -179,6 +180,10 @@ def pretrain(model, tok, rows, args):
         if step % 25 == 0 or step == args.steps - 1:
             log(f"step {step + 1}/{args.steps} loss {loss.item():.4f} lr {lr_at(step):.2e} "
                 f"{time.time() - started:.0f}s")
+        if probe and args.eval_every and (step + 1) % args.eval_every == 0 and step + 1 < args.steps:
+            model.eval()
+            probe(step + 1)
+            model.train()
     model.eval()
     return time.time() - started
 
@@ -191,6 +196,7 @@ def main():
     ap.add_argument("--count", type=int, help="generated pretraining problems (default steps × batch)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-onnx", action="store_true", help="skip the ONNX export (experiments only)")
+    ap.add_argument("--eval-every", type=int, default=0, help="greedy held-out check every K steps (tuning)")
     for key, value in DEFAULTS.items():
         ap.add_argument("--" + key.replace("_", "-"), type=type(value), default=value)
     args = ap.parse_args()
@@ -220,7 +226,13 @@ def main():
             rows = problem_set(args.seed, args.count or args.steps * args.batch_size, parse_mix(args.mix),
                                exclude=held_out, distinct=False)
         summary["train_rows"] = len(rows)
-        summary["train_seconds"] = round(pretrain(model, tok, rows, args), 1)
+        def probe(step):
+            from sampling import generate, mean, score
+
+            greedy = score(eval_problems, generate(model, tok, eval_problems))
+            log(f"probe step {step}: held-out greedy pass@1 {mean(g[0] for g in greedy):.3f}")
+
+        summary["train_seconds"] = round(pretrain(model, tok, rows, args, probe), 1)
     if args.eval_count > 0 and not args.tiny:
         t = time.time()
         result = evaluate(model, tok, eval_problems, samples=8, temperature=0.8, seed=args.seed)

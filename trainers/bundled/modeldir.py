@@ -24,10 +24,15 @@ def log(*parts):
 
 
 def turn_end_id(tokenizer):
+    """The token that ends an assistant turn: <|im_end|> (ChatML) when the vocabulary has it, else
+    the tokenizer's eos token."""
     tid = tokenizer.convert_tokens_to_ids(END_OF_TURN)
-    if tid is None or tid == tokenizer.unk_token_id:
-        raise ValueError(f"the tokenizer has no {END_OF_TURN} token: the model cannot end an assistant turn")
-    return tid
+    if isinstance(tid, int) and tid != tokenizer.unk_token_id and tid < len(tokenizer):
+        return tid
+    if tokenizer.eos_token_id is not None:
+        log(f"the tokenizer has no {END_OF_TURN}; generation stops at its eos token {tokenizer.eos_token!r}")
+        return tokenizer.eos_token_id
+    raise ValueError(f"the tokenizer has neither {END_OF_TURN} nor an eos token: the model cannot end a turn")
 
 
 def generation_config(model, tokenizer):

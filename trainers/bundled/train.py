@@ -322,8 +322,11 @@ def train(args, s, rows):
     from modeldir import ensure_chat_template, turn_end_id
 
     tokenizer = AutoTokenizer.from_pretrained(args.base)
-    ensure_chat_template(tokenizer, args.base)
-    turn_end_id(tokenizer)
+    try:
+        ensure_chat_template(tokenizer, args.base)
+        turn_end_id(tokenizer)
+    except ValueError as e:
+        raise InputError(f"--base {args.base}: {e}")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(args.base, dtype=torch.float32)
