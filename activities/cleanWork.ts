@@ -11,7 +11,7 @@ import type { ActivityDeps } from "./deps.js"
  */
 export const cleanWork = (deps: ActivityDeps) => (input: CleanWorkInput): Effect.Effect<{ readonly removed: boolean }> =>
   Effect.promise(async () => {
-    const round = deps.work.roundDir(input.campaignId, input.round)
+    const round = deps.work.roundDir(input.campaignId, input.round, input.purpose)
     try {
       await rm(round, { recursive: true, force: true })
       await rmdir(dirname(round)).catch(() => undefined)

@@ -40,7 +40,10 @@ const roundStatsOf = (deps: ActivityDeps, input: CommitInput, segments: Readonly
 export const commit = (deps: ActivityDeps) => (input: CommitInput): Effect.Effect<CommittedVersion, WinnowError> =>
   Effect.gen(function* () {
     const segments = yield* deps.store.listStaged(input.campaignId, input.round)
-    const { generator, scorers, selection } = input.lineage
+    const { scorers, selection } = input.lineage
+    const generator = input.generator === undefined
+      ? input.lineage.generator
+      : { ...input.lineage.generator, model: input.generator.path, model_hash: input.generator.model_hash, ...(input.generator.model_id ? { model_id: input.generator.model_id } : {}) }
     const roundStats = yield* roundStatsOf(deps, input, segments)
     const version = yield* deps.store.commit({
       dataset: input.dataset,
@@ -55,7 +58,8 @@ export const commit = (deps: ActivityDeps) => (input: CommitInput): Effect.Effec
         scorers: scorers.map((s) => ({ ...s, config: s.config as Record<string, unknown> })),
         selection,
         winnow_version: deps.winnowVersion,
-        round_stats: roundStats
+        round_stats: roundStats,
+        ...(input.eval ? { eval: input.eval } : {})
       },
       dedup: storeDedupOf(input.lineage.dedup)
     })

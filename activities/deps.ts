@@ -2,6 +2,7 @@ import type { Logger } from "pino"
 import type { DatasetStore } from "../datasets/store.js"
 import type { WorkArea } from "../datasets/workArea.js"
 import type { InferencePool } from "../models/inferencePool.js"
+import type { ModelStore } from "../models/modelStore.js"
 import type { OpenAIBackends } from "../models/openaiBackends.js"
 
 /** What the activities need from the worker's composition root; each is a service the worker owns and closes. */
@@ -10,6 +11,7 @@ export interface ActivityDeps {
   readonly backends: OpenAIBackends["Service"]
   readonly store: DatasetStore["Service"]
   readonly work: WorkArea
+  readonly models: ModelStore
   readonly logger: Logger
   readonly winnowVersion: string
 }

@@ -14,7 +14,8 @@ const round6 = (x: number): number => Math.round(x * 1e6) / 1e6
  * Samples N responses for every prompt of a shard, each draw seeded from (campaign seed, round,
  * prompt id, sample index), on the local model or on the OpenAI-compatible server the spec's
  * `generator.backend` names, and writes them to the work area. HTTP samples carry logprobs when
- * the server returns them and no entropies.
+ * the server returns them and no entropies. Every evaluation draws with round 0's seeds, so
+ * successive generators are compared on the same random numbers.
  */
 export const generate = (deps: ActivityDeps) => (input: ShardInput): Effect.Effect<WorkRef, WinnowError> =>
   Effect.gen(function* () {
@@ -24,9 +25,10 @@ export const generate = (deps: ActivityDeps) => (input: ShardInput): Effect.Effe
       return yield* Effect.fail(inputInvalid("spec", "generator.model", undefined, "a value (this field is required)"))
     }
     const prompts = yield* readPromptSlice<PromptRecord>(deps.work, shardPrompts(input), input.shard)
+    const seedRound = input.purpose === "eval" ? 0 : input.round
     const requests = prompts.map((prompt) => ({
       messages: conversationOf(generator.system_prompt, prompt),
-      seeds: promptSeeds(generator.seed, input.round, prompt.id, generator.n)
+      seeds: promptSeeds(generator.seed, seedRound, prompt.id, generator.n)
     }))
     const params = {
       temperature: generator.temperature,
@@ -52,7 +54,7 @@ export const generate = (deps: ActivityDeps) => (input: ShardInput): Effect.Effe
       logprobs: s.logprobs.map(round6),
       entropies: s.entropies.map(round6)
     }))
-    const path = deps.work.shardFile(input.campaignId, input.round, input.shard.index, "samples")
+    const path = deps.work.shardFile(input.campaignId, input.round, input.shard.index, "samples", input.purpose)
     yield* writeRows(path, rows)
     shardLogger(deps, input).info({ samples: rows.length, backend: backend.type }, "generated")
     return { path, rows: rows.length }

@@ -6,7 +6,11 @@ import { generate } from "./generate.js"
 import { prepare } from "./prepare.js"
 import { roundStats } from "./roundStats.js"
 import { score } from "./score.js"
+import { evalStats } from "./evalStats.js"
+import { improve } from "./improve.js"
+import { planRound } from "./planRound.js"
 import { select } from "./select.js"
+import { updateCurriculum } from "./updateCurriculum.js"
 import { stage } from "./stage.js"
 
 /**
@@ -27,7 +31,11 @@ export const createActivities = (deps: ActivityDeps) => {
     stage: boundary(stage),
     roundStats: boundary(roundStats),
     commit: boundary(commit),
-    cleanWork: boundary(cleanWork)
+    cleanWork: boundary(cleanWork),
+    planRound: boundary(planRound),
+    updateCurriculum: boundary(updateCurriculum),
+    evalStats: boundary(evalStats),
+    improve: boundary(improve)
   }
 }
 

@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises"
 import { Effect, Result } from "effect"
-import type { CampaignLineage, PreparedCampaign } from "../campaign/contracts.js"
-import { parsePrompts, planShards } from "../campaign/prompts.js"
+import type { CampaignLineage, GeneratorRef, PreparedCampaign } from "../campaign/contracts.js"
+import { buildEvalIndex, isContaminated } from "../campaign/promptStage/decontamination.js"
+import { lastUserTurn, parsePrompts, planShards, type PromptRecord } from "../campaign/prompts.js"
 import type { CampaignSpec } from "../campaign/spec.js"
-import { attempt, type WinnowError } from "../core/errors.js"
+import { attempt, inputInvalid, type WinnowError } from "../core/errors.js"
 import { canonicalJson, configHash, sha256 } from "../core/hash.js"
 import { storeIo } from "../datasets/fsio.js"
 import { writePromptPages } from "../datasets/workArea.js"
@@ -40,16 +41,16 @@ const generatorLineage = (spec: CampaignSpec): Effect.Effect<CampaignLineage["ge
 export const prepare = (deps: ActivityDeps) => (input: { campaignId: string; spec: CampaignSpec }): Effect.Effect<PreparedCampaign, WinnowError> =>
   Effect.gen(function* () {
     const { spec } = input
-    const text = yield* storeIo(spec.prompts, () => readFile(spec.prompts, "utf8"))
-    const parsed = parsePrompts(text, spec.prompts)
-    if (Result.isFailure(parsed)) return yield* Effect.fail(parsed.failure)
-    const prompts = parsed.success
-    const promptSet = {
-      ref: sha256(prompts.map((p) => canonicalJson(p)).join("\n") + "\n"),
-      count: prompts.length,
-      pageSize: spec.sharding.prompts_per_shard
+    const pageSize = spec.sharding.prompts_per_shard
+    const all = yield* readPromptFile(spec.prompts)
+    const held = spec.eval ? yield* readPromptFile(spec.eval.prompts) : []
+    const evalIndex = buildEvalIndex(held.map((p) => lastUserTurn(p.messages)))
+    const prompts = held.length === 0 ? all : all.filter((p) => !isContaminated(lastUserTurn(p.messages), evalIndex))
+    if (prompts.length === 0) {
+      return yield* Effect.fail(inputInvalid(spec.prompts, "prompts", `${all.length} prompts`, "training prompts that are not all near-copies of eval.prompts (every one overlaps a held-out prompt)"))
     }
-    yield* writePromptPages(deps.work, promptSet, prompts)
+    const promptSet = yield* storePromptSet(deps, prompts, pageSize)
+    const evalSet = held.length > 0 ? yield* storePromptSet(deps, held, pageSize) : undefined
     const generator = yield* generatorLineage(spec)
     const scorers = buildScorers(spec.scorers, deps.pool)
     const lineage: CampaignLineage = {
@@ -60,9 +61,32 @@ export const prepare = (deps: ActivityDeps) => (input: { campaignId: string; spe
       spec_hash: configHash(spec),
       dedup: spec.output.dedup
     }
+    const trainBase = spec.improve?.base === undefined ? undefined : yield* modelRef(spec.improve.base, "improve")
+    if (all.length > prompts.length) deps.logger.warn({ campaignId: input.campaignId, dropped: all.length - prompts.length }, "training prompts that overlap eval prompts were left out")
     return {
       prompts: promptSet,
-      shards: planShards(prompts.length, spec.sharding.prompts_per_shard),
-      lineage
+      shards: planShards(prompts.length, pageSize),
+      lineage,
+      ...(evalSet ? { evalPrompts: evalSet, evalShards: planShards(evalSet.count, pageSize), decontaminated: all.length - prompts.length } : {}),
+      ...(trainBase ? { trainBase } : {})
     }
   })
+
+/** A model directory's path and weights hash. */
+const modelRef = (path: string, owner: string): Effect.Effect<GeneratorRef, WinnowError> =>
+  attempt(() => readOwnedModelDir(path, owner, undefined, "spec")).pipe(
+    Effect.flatMap((model) => storeIo(model.onnxPath, () => modelWeightsHash(model.onnxPath, model.tokenizerPath))),
+    Effect.map((model_hash) => ({ path, model_hash }))
+  )
+
+const readPromptFile = (path: string): Effect.Effect<PromptRecord[], WinnowError> =>
+  storeIo(path, () => readFile(path, "utf8")).pipe(Effect.flatMap((text) => {
+    const parsed = parsePrompts(text, path)
+    return Result.isSuccess(parsed) ? Effect.succeed(parsed.success) : Effect.fail(parsed.failure)
+  }))
+
+/** Writes a prompt set content-addressed, cut into pages of `pageSize` (one per planned shard). */
+const storePromptSet = (deps: ActivityDeps, prompts: readonly PromptRecord[], pageSize: number) => {
+  const set = { ref: sha256(prompts.map((p) => canonicalJson(p)).join("\n") + "\n"), count: prompts.length, pageSize }
+  return writePromptPages(deps.work, set, prompts).pipe(Effect.as(set))
+}

@@ -41,7 +41,7 @@ export const score = (deps: ActivityDeps) => (input: ShardInput & { samples: Wor
     const rows = scoredRows(samples, columns, combineScores(raw, weightingOf(input.spec.scorers)))
     const truncated = rows.filter((r) => r.truncated).length
     if (truncated > 0) shardLogger(deps, input).warn({ truncated }, "scorers truncated inputs (as declared)")
-    const path = deps.work.shardFile(input.campaignId, input.round, input.shard.index, "scored")
+    const path = deps.work.shardFile(input.campaignId, input.round, input.shard.index, "scored", input.purpose)
     yield* writeRows(path, rows)
     return { path, rows: rows.length }
   })

@@ -1,3 +1,4 @@
+import type { EvalStats } from "./evaluation.js"
 import type { CampaignSpec } from "./spec.js"
 
 /**
@@ -38,6 +39,88 @@ export interface PreparedCampaign {
   readonly prompts: PromptSet
   readonly shards: readonly ShardPlan[]
   readonly lineage: CampaignLineage
+  /** The held-out prompts (with `eval` in the spec), cut into shard-sized pages. */
+  readonly evalPrompts?: PromptSet
+  readonly evalShards?: readonly ShardPlan[]
+  /** Training prompts left out because they overlap an eval prompt. */
+  readonly decontaminated?: number
+  /** `improve.base` when the spec names a base other than the generator. */
+  readonly trainBase?: GeneratorRef
+}
+
+/** The generator a round samples from: the spec's model, or the one the last improve step trained. */
+export interface GeneratorRef {
+  readonly path: string
+  readonly model_hash: string
+  /** The stored model's id, for a trained generator. */
+  readonly model_id?: string
+}
+
+/** What the self-play loop carries from round to round (through continue-as-new). */
+export interface LoopState {
+  readonly generator: GeneratorRef
+  /** Content hash of the curriculum state file (per-prompt pass rates), once a round has updated it. */
+  readonly curriculum?: string
+  /** One evaluation per generator the campaign has had: round 0 is the starting one. */
+  readonly evals: readonly EvalStats[]
+  /** The models the improve step trained, by the round whose records trained them. */
+  readonly models: ReadonlyArray<{ readonly round: number; readonly model_id: string; readonly model_hash: string; readonly reused: boolean }>
+}
+
+/** What the next round samples, decided by the curriculum (`planRound`). */
+export interface RoundPlanResult {
+  readonly prompts: PromptSet
+  readonly shards: readonly ShardPlan[]
+  readonly threshold?: number
+  readonly difficulty?: number
+  readonly dropped: { readonly capped: number; readonly solved: number }
+  readonly hinted: number
+}
+
+/** Input of `planRound`. */
+export interface PlanRoundInput {
+  readonly campaignId: string
+  readonly round: number
+  readonly spec: CampaignSpec
+  readonly prompts: PromptSet
+  readonly curriculum?: string
+}
+
+/** Input of `updateCurriculum`: the shards of a round whose scored samples update the pass rates. */
+export interface UpdateCurriculumInput {
+  readonly campaignId: string
+  readonly round: number
+  readonly shards: readonly number[]
+  readonly spec: CampaignSpec
+  readonly curriculum?: string
+}
+
+/** Input of `improve`: the committed version to train on, and the generator it replaces. */
+export interface ImproveInput {
+  readonly campaignId: string
+  readonly round: number
+  readonly spec: CampaignSpec
+  readonly dataset: string
+  readonly version: string
+  readonly base: GeneratorRef
+  readonly previous: GeneratorRef
+}
+
+/** What `improve` hands back: the next round's generator, and whether it was found already trained. */
+export interface ImproveResult {
+  readonly generator: GeneratorRef
+  readonly reused: boolean
+  readonly records: number
+  readonly metrics: Record<string, unknown>
+}
+
+/** Input of `evalStats`: the eval shards that ran for one generator. */
+export interface EvalStatsInput {
+  readonly campaignId: string
+  readonly round: number
+  readonly shards: readonly number[]
+  readonly spec: CampaignSpec
+  readonly generator: GeneratorRef
 }
 
 /** The prompt set of a prepared campaign, also for one prepared before prompt sets had pages. */
@@ -59,6 +142,8 @@ export interface CampaignInput {
   readonly startRound?: number
   readonly prepared?: PreparedCampaign | LegacyPreparedCampaign
   readonly carried?: CampaignProgress
+  /** The self-play loop's state, with `improve`, `eval` or `curriculum` in the spec. */
+  readonly loop?: LoopState
 }
 
 /** Lifecycle states shown by `campaign status` and the WinnowStatus search attribute. */
@@ -82,6 +167,14 @@ export interface CampaignProgress {
   readonly acceptUntil?: number
   /** Statistics of the most recent rounds (at most `STATS_ROUNDS_KEPT`), oldest first. */
   readonly stats?: readonly RoundStats[]
+  /** Held-out evaluations, one per generator (round 0: the starting one), with `eval`. */
+  readonly evals?: readonly EvalStats[]
+  /** What the loop is doing now, when it is not sampling: evaluating, training. */
+  readonly phase?: "sampling" | "evaluating" | "training"
+  /** The improve step's last reported training progress. */
+  readonly training?: { readonly round: number; readonly step?: number; readonly total_steps?: number; readonly loss?: number }
+  /** Why the campaign stopped before its last round, when it did. */
+  readonly stopReason?: string
 }
 
 /** How many rounds of statistics the progress query carries. */
@@ -126,10 +219,11 @@ export interface RoundStats {
   readonly truncated: Readonly<Record<string, number>>
 }
 
-/** Input of the `cleanWork` activity: the committed round whose work files go. */
+/** Input of the `cleanWork` activity: the committed round (or evaluation) whose work files go. */
 export interface CleanWorkInput {
   readonly campaignId: string
   readonly round: number
+  readonly purpose?: "eval"
 }
 
 /** Input of the `roundStats` activity: which shards of the round ran. */
@@ -150,12 +244,21 @@ export interface CampaignResult {
   /** Records the campaign's rounds added to the dataset: accepted, less what commit-time dedup dropped. */
   readonly kept: number
   readonly rounds: number
+  /** The held-out pass@1 curve (round 0 first), with `eval`. */
+  readonly evals?: ReadonlyArray<{ readonly round: number; readonly pass_at_1: number }>
+  /** The generator the campaign ended with (a trained one, with `improve`). */
+  readonly generator?: GeneratorRef
+  readonly stopReason?: string
 }
 
 /** Input shared by the shard workflow and its activities. */
 export interface ShardInput {
   readonly campaignId: string
   readonly round: number
+  /** `eval`: a held-out evaluation shard (generate and score only, in work files of its own). */
+  readonly purpose?: "eval"
+  /** The weights hash of the generator that samples (named in every record's provenance). */
+  readonly generatorHash?: string
   readonly shard: ShardPlan
   /** The prompt set the shard's slice is cut from (absent in shards started before prompt pages). */
   readonly prompts?: PromptSet
@@ -188,6 +291,10 @@ export interface CommitInput {
   readonly round: number
   readonly dataset: string
   readonly lineage: CampaignLineage
+  /** The generator that sampled this round, when the loop changed it from the spec's. */
+  readonly generator?: GeneratorRef
+  /** That generator's held-out evaluation, with `eval`. */
+  readonly eval?: EvalStats
 }
 
 /** A committed version as the workflow sees it. */

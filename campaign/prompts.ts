@@ -20,6 +20,11 @@ export interface PromptRecord {
   readonly id: string
   readonly messages: ReadonlyArray<{ readonly role: "system" | "user" | "assistant"; readonly content: string }>
   readonly reference?: string
+  /**
+   * Set on a curriculum's hinted copy (STaR rationalization): the prompt it copies and that
+   * prompt's conversation, which its records keep instead of the hinted one.
+   */
+  readonly hint?: { readonly of: string; readonly messages: PromptRecord["messages"] }
 }
 
 const decodeLine = Schema.decodeUnknownResult(PromptLine, { onExcessProperty: "error", errors: "all" })
@@ -95,6 +100,13 @@ export const conversationOf = (systemPrompt: string | undefined, prompt: PromptR
   systemPrompt !== undefined && prompt.messages[0]?.role !== "system"
     ? [{ role: "system", content: systemPrompt }, ...prompt.messages]
     : prompt.messages
+
+/**
+ * The conversation a record keeps: as sampled, except for a hinted copy, whose records pair the
+ * response with the prompt as written (the hint is how it was found, not part of the data).
+ */
+export const recordConversationOf = (systemPrompt: string | undefined, prompt: PromptRecord): readonly PromptMessage[] =>
+  conversationOf(systemPrompt, prompt.hint ? { id: prompt.hint.of, messages: prompt.hint.messages } : prompt)
 
 /** The last user turn of a conversation (what a scorer calls "the prompt"); empty when there is none. */
 export const lastUserTurn = (messages: readonly PromptMessage[]): string =>

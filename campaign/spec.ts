@@ -3,6 +3,7 @@ import { InputInvalid, type InputIssue } from "../core/errors.js"
 import { inputIssuesOf } from "../core/schemaIssues.js"
 import { DEFAULTS, LIMITS } from "../core/defaults.js"
 import { SCORER_TYPES, ScorerSpec, scorerIssues } from "./scorerSpec.js"
+import { CurriculumSpec, EvalSpec, ImproveSpec, loopIssues } from "./loopSpec.js"
 import { SelectionSpec, selectionIssues } from "./selectionSpec.js"
 import { int, NonEmpty, OnnxVariant, Unit, withDefault } from "./specFields.js"
 
@@ -61,6 +62,7 @@ export {
   NORMALIZATIONS, SCORER_TYPES, ScorerSpec, VERIFIER_CHECKS, VerifierScorerSpec
 } from "./scorerSpec.js"
 export { SELECTION_POLICIES, SelectionSpec } from "./selectionSpec.js"
+export { CurriculumSpec, EvalSpec, ImproveSpec } from "./loopSpec.js"
 
 /** How the prompt set is split into child workflows. */
 export const ShardingSpec = Schema.Struct({
@@ -103,7 +105,10 @@ export const CampaignSpec = Schema.Struct({
     dataset: DatasetName,
     dedup: DedupSpec.pipe(withDefault({})),
     keep_work: Schema.Boolean.pipe(withDefault(DEFAULTS.keepWork))
-  })
+  }),
+  improve: Schema.optionalKey(ImproveSpec),
+  eval: Schema.optionalKey(EvalSpec),
+  curriculum: Schema.optionalKey(CurriculumSpec)
 })
 /** A validated campaign spec with every default filled in. */
 export type CampaignSpec = typeof CampaignSpec.Type
@@ -120,7 +125,7 @@ export const decodeSpec = (input: unknown, source: string): Result.Result<Campai
   const modelIssues = checkGeneratorModel(input)
   const decoded = decode(input)
   if (Result.isSuccess(decoded)) {
-    const crossIssues = [...modelIssues, ...scorerIssues(decoded.success.scorers), ...selectionIssues(decoded.success.selection), ...recordedStatsIssues(decoded.success)]
+    const crossIssues = [...modelIssues, ...scorerIssues(decoded.success.scorers), ...selectionIssues(decoded.success.selection), ...recordedStatsIssues(decoded.success), ...loopIssues(decoded.success)]
     return crossIssues.length > 0 ? Result.fail(new InputInvalid({ source, issues: crossIssues })) : Result.succeed(decoded.success)
   }
   const issues = inputIssuesOf(decoded.failure.issue, input)

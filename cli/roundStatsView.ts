@@ -1,4 +1,5 @@
 import type { RoundStats, ScoreColumnStats } from "../campaign/contracts.js"
+import type { EvalStats } from "../campaign/evaluation.js"
 import { printTable } from "./output.js"
 
 const num = (x: number | null | undefined): string => (x === null || x === undefined ? "-" : String(Math.round(x * 1000) / 1000))
@@ -27,5 +28,18 @@ export const printRoundStats = (stats: RoundStats): void => {
     `distinct-1 ${num(stats.distinct_1)}, distinct-2 ${num(stats.distinct_2)}\n`
   )
   const rows = roundStatsRows(stats)
+  printTable(rows, Object.keys(rows[0]!))
+}
+
+/** Prints the held-out evaluations of a campaign's generators: pass@1, pass@k and mean scores by round. */
+export const printEvals = (evals: readonly EvalStats[]): void => {
+  process.stdout.write(`\nheld-out evaluation (round 0 = the starting generator; ${evals[0]!.prompts} prompts):\n`)
+  const rows = evals.map((e) => ({
+    round: String(e.round),
+    generator: e.model_hash.slice(0, 12),
+    "pass@1": num(e.pass_at_1),
+    ...Object.fromEntries(Object.entries(e.pass_at_k).filter(([k]) => k !== "1").map(([k, v]) => [`pass@${k}`, num(v)])),
+    "mean score": num(e.mean_score)
+  }))
   printTable(rows, Object.keys(rows[0]!))
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { dirname, isAbsolute, resolve } from "node:path"
 import { Result } from "effect"
 import { parse as parseYaml } from "yaml"
@@ -46,8 +46,32 @@ const resolvePaths = (spec: CampaignSpec, base: string): CampaignSpec => ({
   scorers: spec.scorers.map((s) => ("model" in s && s.model !== undefined ? { ...s, model: abs(base, s.model) } : s)),
   output: spec.output.dedup.decontaminate === undefined
     ? spec.output
-    : { ...spec.output, dedup: { ...spec.output.dedup, decontaminate: abs(base, spec.output.dedup.decontaminate) } }
+    : { ...spec.output, dedup: { ...spec.output.dedup, decontaminate: abs(base, spec.output.dedup.decontaminate) } },
+  ...(spec.eval ? { eval: { ...spec.eval, prompts: abs(base, spec.eval.prompts) } } : {}),
+  ...(spec.improve?.base !== undefined ? { improve: { ...spec.improve, base: abs(base, spec.improve.base) } } : {})
 })
+
+/** Model weights a trainer can start from: what `from_pretrained` loads. */
+const TRAINABLE_WEIGHTS = /^(model(-\d+-of-\d+)?\.safetensors|pytorch_model(-\d+-of-\d+)?\.bin|model\.safetensors\.index\.json)$/
+
+const checkLoopFiles = (spec: CampaignSpec, source: string): void => {
+  if (spec.eval) {
+    const file = spec.eval.prompts
+    if (!existsSync(file) || !statSync(file).isFile()) throw inputInvalid(source, "eval.prompts", file, "an existing JSONL file of evaluation prompts with references")
+    const parsed = parsePrompts(readFileSync(file, "utf8"), file)
+    if (Result.isFailure(parsed)) throw parsed.failure
+    const missing = parsed.success.findIndex((p) => p.reference === undefined)
+    if (missing >= 0) throw inputInvalid(file, `prompt ${parsed.success[missing]!.id}`, "no reference", "a \"reference\" answer on every evaluation prompt (the verifiers check against it)")
+  }
+  if (spec.improve?.trainer === "bundled") {
+    const field = spec.improve.base !== undefined ? "improve.base" : "generator.model"
+    const dir = spec.improve.base ?? spec.generator.model ?? ""
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw inputInvalid(source, field, dir, "an existing model directory to train from")
+    if (!readdirSync(dir).some((f) => TRAINABLE_WEIGHTS.test(f))) {
+      throw inputInvalid(source, field, dir, "a model directory holding PyTorch weights (model.safetensors or pytorch_model.bin) beside its ONNX export, for the bundled trainer to start from")
+    }
+  }
+}
 
 const checkFiles = (spec: CampaignSpec, source: string): void => {
   if (!existsSync(spec.prompts) || !statSync(spec.prompts).isFile()) {
@@ -63,6 +87,7 @@ const checkFiles = (spec: CampaignSpec, source: string): void => {
   spec.scorers.forEach((s, i) => {
     if ("model" in s && s.model !== undefined) readOwnedModelDir(s.model, `scorers[${i}]`, s.variant, source)
   })
+  checkLoopFiles(spec, source)
   const names = new Set<string>()
   spec.scorers.forEach((s, i) => {
     if (names.has(s.name)) throw new InputInvalid({ source, issues: [{ path: `scorers[${i}].name`, value: s.name, expected: "a name no other scorer uses" }] })

@@ -78,6 +78,20 @@ export const DEFAULTS = {
     num_perm: 128,
     scope: "response" as const
   },
+  /** `improve`: the step between rounds that trains the next round's generator. */
+  improve: {
+    trainer: "bundled" as const,
+    method: "sft" as const,
+    from: "base" as const,
+    data: "round" as const,
+    /** How long one training run may take, and how long a silent trainer worker is waited for. */
+    timeout_hours: 24,
+    heartbeat_seconds: 60
+  },
+  /** `eval`: held-out prompts scored every round. */
+  eval: {
+    n: 4
+  },
   sharding: {
     prompts_per_shard: 8,
     max_concurrent_shards: 4

@@ -52,6 +52,18 @@ export const RoundStats = Schema.Struct({
 /** What a round produced (see the schema of the same name). */
 export type RoundStats = typeof RoundStats.Type
 
+/** A generator's held-out evaluation as a version records it. */
+export const EvalLineage = Schema.Struct({
+  round: NonNegativeInt,
+  model_hash: Schema.String,
+  prompts: NonNegativeInt,
+  samples: NonNegativeInt,
+  pass_at_1: Schema.Finite,
+  pass_at_k: Schema.Record(Schema.String, Schema.Finite),
+  mean_score: Schema.NullOr(Schema.Finite),
+  scores: Schema.Record(Schema.String, Schema.NullOr(Schema.Finite))
+})
+
 /**
  * Where a version came from, as the committer passes it. `commit_key` (e.g. `campaignId/round`)
  * makes commits idempotent: committing a key already present in the chain returns that version.
@@ -65,12 +77,16 @@ export const Lineage = Schema.Struct({
   generator: Schema.Struct({
     model: Schema.String,
     model_hash: Schema.String,
+    /** The stored model's id when the generator was trained by the campaign's improve step. */
+    model_id: Schema.optionalKey(Schema.String),
     sampling: Schema.Record(Schema.String, Schema.Unknown)
   }),
   scorers: Schema.Array(ScorerLineage),
   selection: Schema.Record(Schema.String, Schema.Unknown),
   winnow_version: Schema.String,
-  round_stats: Schema.optionalKey(RoundStats)
+  round_stats: Schema.optionalKey(RoundStats),
+  /** The held-out evaluation of the generator that sampled this version's records. */
+  eval: Schema.optionalKey(EvalLineage)
 })
 /** Where a version came from (see the schema of the same name). */
 export type Lineage = typeof Lineage.Type

@@ -26,19 +26,28 @@ export interface PromptSlice {
 export interface WorkArea {
   /** The file holding page `page` of a prompt set (page size 0: the whole set, as campaigns prepared before pages). */
   readonly promptPage: (set: StoredPromptSet, page: number) => string
-  readonly shardFile: (campaignId: string, round: number, shard: number, name: string) => string
-  /** The folder holding every shard file of one round. */
-  readonly roundDir: (campaignId: string, round: number) => string
+  /** A shard's work file; `purpose: "eval"` keeps a round's evaluation apart from its samples. */
+  readonly shardFile: (campaignId: string, round: number, shard: number, name: string, purpose?: "eval") => string
+  /** The folder holding every shard file of one round (or of its evaluation). */
+  readonly roundDir: (campaignId: string, round: number, purpose?: "eval") => string
+  /** A content-addressed file of a campaign's loop state (the curriculum). */
+  readonly stateFile: (campaignId: string, kind: string, hash: string) => string
+  /** Scratch space of one improve step (exported data, trainer checkpoints), kept across retries. */
+  readonly trainDir: (campaignId: string, round: number) => string
 }
 
 /** The work area under a store root. */
 export const workArea = (root: string): WorkArea => {
   const layout = storeLayout(root)
+  const roundDir = (campaignId: string, round: number, purpose?: "eval") =>
+    purpose === "eval" ? join(layout.workDir, campaignId, `eval-${round}`) : layout.workRoundDir(campaignId, round)
   return {
     promptPage: (set, page) =>
       set.pageSize === 0 ? join(layout.promptsDir, `${set.ref}.jsonl`) : join(layout.promptsDir, set.ref, `pages-${set.pageSize}`, `${page}.jsonl`),
-    shardFile: (campaignId, round, shard, name) => join(layout.workRoundDir(campaignId, round), `s${shard}`, `${name}.jsonl`),
-    roundDir: layout.workRoundDir
+    shardFile: (campaignId, round, shard, name, purpose) => join(roundDir(campaignId, round, purpose), `s${shard}`, `${name}.jsonl`),
+    roundDir,
+    stateFile: (campaignId, kind, hash) => join(layout.workDir, campaignId, "state", `${kind}-${hash}.json`),
+    trainDir: (campaignId, round) => join(layout.workDir, campaignId, `train-${round}`)
   }
 }
 
@@ -70,3 +79,18 @@ export const readPromptSlice = <T>(work: WorkArea, set: StoredPromptSet, slice: 
   const offset = page * set.pageSize
   return readRows<T>(work.promptPage(set, page)).pipe(Effect.map((rows) => rows.slice(slice.start - offset, slice.end - offset)))
 }
+
+/** Reads every prompt of a set, page by page (for the activities that plan a round over all of them). */
+export const readPromptSet = <T>(work: WorkArea, set: StoredPromptSet): Effect.Effect<T[], StoreIoFailed | StoreCorrupt> =>
+  set.pageSize === 0
+    ? readRows<T>(work.promptPage(set, 0))
+    : Effect.forEach(Array.from({ length: Math.ceil(set.count / set.pageSize) }, (_, page) => page), (page) => readRows<T>(work.promptPage(set, page))).pipe(
+        Effect.map((pages) => pages.flat())
+      )
+
+/** Reads a JSON state file written by `writeState`. */
+export const readState = <T>(path: string): Effect.Effect<T, StoreIoFailed | StoreCorrupt> =>
+  storeIo(path, async () => JSON.parse(await readFile(path, "utf8")) as T)
+
+/** Writes a state file atomically (content-addressed by the caller, so a retry writes the same bytes). */
+export const writeState = (path: string, text: string): Effect.Effect<void, StoreIoFailed> => storeIo(path, () => writeFileAtomic(path, text))

@@ -10,6 +10,7 @@ import { storeRoot } from "../core/home.js"
 import { DatasetStore } from "../datasets/store.js"
 import { InferencePool, type PoolOptions } from "../models/inferencePool.js"
 import { logPlacement } from "../models/modelPlacement.js"
+import { modelStore } from "../models/modelStore.js"
 import { OpenAIBackends } from "../models/openaiBackends.js"
 import { winnowVersion } from "../core/version.js"
 import { installTemporalRuntime } from "./runtime.js"
@@ -67,6 +68,7 @@ export const startWorker = async (config: WorkerConfig): Promise<RunningWorker> 
     activities: createActivities({
       ...deps,
       work: workArea(storeRoot(config.home)),
+      models: modelStore(config.home),
       logger: config.logger,
       winnowVersion: winnowVersion()
     }),

@@ -1,17 +1,15 @@
 import {
-  CancellationScope, continueAsNew, defineQuery, executeChild, isCancellation,
-  patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo
+  CancellationScope, continueAsNew, defineQuery, isCancellation, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo
 } from "@temporalio/workflow"
 import type { Activities } from "../activities/index.js"
 import {
-  type CampaignInput, type CampaignProgress, type CampaignResult, type CampaignStatus, type LegacyPreparedCampaign, type PreparedCampaign,
-  preparedPrompts, type ShardPlan, STATS_ROUNDS_KEPT
+  type CampaignInput, type CampaignProgress, type CampaignResult, type CampaignStatus, type LegacyPreparedCampaign, type LoopState,
+  type PreparedCampaign, preparedPrompts, type RoundPlanResult, STATS_ROUNDS_KEPT
 } from "../campaign/contracts.js"
-import { maxRecordsPerPrompt, resolveSelection } from "../campaign/selection.js"
-import { storeProfile } from "./profiles.js"
+import { specForRound, startLoop, trainBaseOf } from "../campaign/loop.js"
+import { storeProfile, trainingProfile } from "./profiles.js"
+import { evaluateGenerator, runRoundShards } from "./roundSteps.js"
 import { STATUS_KEY } from "./searchAttributes.js"
-import { shardWorkflow } from "./shard.js"
-import { type QuotaSplit, runWindowed, runWindowedWithQuota } from "./window.js"
 
 /** Patch id of the per-round statistics activity (histories recorded before it have no such call). */
 export const ROUND_STATS_PATCH = "winnow-round-stats"
@@ -28,18 +26,20 @@ const store = proxyActivities<Activities>(storeProfile)
 export const progressQuery = defineQuery<CampaignProgress>("progress")
 
 /**
- * A self-play campaign. Each run of this workflow is one round: fan the shards out to child
- * workflows through a bounded window, record the round's statistics, commit the round as one
- * dataset version, delete the round's work files (unless `output.keep_work`), then continue as
- * new for the next round (so history stays small however many rounds there are). With `selection.accept_until` = K it launches shards only while
- * the records kept so far (added by earlier rounds' commits, after dedup) plus those accepted or
- * reserved in this round stay below K, shrinks the last shards, and stops after the round whose
- * commit brings the kept records to K; a round that dedup leaves short is topped up by the next.
+ * A self-play campaign. Each run of this workflow is one round:
+ *   evaluate the starting generator (round 1, with `eval`) → plan the round's prompts (with
+ *   `curriculum`) → shards through a bounded window → round statistics → commit one dataset
+ *   version → update the per-prompt pass rates → delete the round's work files → train the next
+ *   generator on what was committed (with `improve`) → evaluate it → continue as new.
+ * With `selection.accept_until` = K it launches shards only while the records kept so far (after
+ * dedup) plus those accepted or reserved in this round stay below K, and stops after the round
+ * whose commit brings the kept records to K.
  */
 export async function campaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
   const { spec, campaignId } = input
   const round = input.startRound ?? 1
   const acceptUntil = spec.selection.accept_until
+  const looping = spec.improve !== undefined || spec.eval !== undefined || spec.curriculum !== undefined
   let progress: CampaignProgress = input.carried ?? {
     campaignId, dataset: spec.output.dataset, status: "running", round, rounds: spec.rounds,
     shardsDone: 0, shardsTotal: 0, prompts: 0, generated: 0, accepted: 0, versions: []
@@ -51,49 +51,60 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     progress = { ...progress, status }
     upsertSearchAttributes([{ key: STATUS_KEY, value: status }])
   }
+  const phase = (now: CampaignProgress["phase"]) => { if (looping) progress = { ...progress, phase: now } }
 
   let prepared: PreparedCampaign | LegacyPreparedCampaign
+  let loop: LoopState | undefined = input.loop
+  let plan: RoundPlanResult | undefined
   try {
     prepared = input.prepared ?? (await store.prepare({ campaignId, spec }))
-    const prompts = preparedPrompts(prepared)
-    progress = { ...progress, round, prompts: prompts.count, shardsTotal: prepared.shards.length, shardsDone: 0, ...(acceptUntil !== undefined ? { acceptUntil } : {}) }
-    const ran: number[] = []
-    const runShard = async (shard: ShardPlan, acceptLimit?: number): Promise<number> => {
-      const result = await executeChild(shardWorkflow, {
-        workflowId: `${campaignId}-r${round}-s${shard.index}`,
-        args: [{ campaignId, round, shard, prompts, spec, ...(acceptLimit !== undefined ? { acceptLimit } : {}) }]
-      })
-      ran.push(shard.index)
-      progress = {
-        ...progress,
-        shardsDone: progress.shardsDone + 1,
-        generated: progress.generated + result.generated,
-        accepted: progress.accepted + result.accepted
-      }
-      return result.accepted
+    const fresh = prepared as PreparedCampaign
+    if (looping) loop ??= startLoop(fresh)
+    if (spec.eval && loop && loop.evals.length === 0) {
+      phase("evaluating")
+      loop = withEval(loop, await evaluateGenerator(campaignId, spec, fresh, loop, loop.generator, 0))
+      progress = { ...progress, evals: loop.evals }
     }
-    if (acceptUntil === undefined) {
-      await runWindowed(prepared.shards, spec.sharding.max_concurrent_shards, async (shard) => { await runShard(shard) })
-    } else {
-      let nextIndex = prepared.shards.length
-      const perPrompt = maxRecordsPerPrompt(resolveSelection(spec.selection, spec.generator.n), spec.generator.n)
-      const split = (shard: ShardPlan, free: number): QuotaSplit<ShardPlan> => {
-        const size = shard.end - shard.start
-        if (perPrompt === 0 || size * perPrompt <= free) return { run: shard, limit: size * perPrompt }
-        const take = Math.ceil(free / perPrompt)
-        progress = { ...progress, shardsTotal: progress.shardsTotal + 1 }
-        return { run: { ...shard, end: shard.start + take }, limit: free, rest: { index: nextIndex++, start: shard.start + take, end: shard.end } }
+    plan = spec.curriculum ? await store.planRound({ campaignId, round, spec, prompts: preparedPrompts(prepared), ...(loop?.curriculum ? { curriculum: loop.curriculum } : {}) }) : undefined
+    const prompts = plan?.prompts ?? preparedPrompts(prepared)
+    const shards = plan?.shards ?? prepared.shards
+    progress = { ...progress, round, prompts: prompts.count, shardsTotal: shards.length, shardsDone: 0, ...(acceptUntil !== undefined ? { acceptUntil } : {}) }
+    if (plan && plan.prompts.count === 0) return finish(`the curriculum left no prompt to sample in round ${round} (dropped: ${plan.dropped.solved} solved, ${plan.dropped.capped} capped)`)
+    phase("sampling")
+    const roundSpec = specForRound(spec, loop?.generator, plan?.threshold)
+    const ran = await runRoundShards(
+      { campaignId, round, spec: roundSpec, prompts, shards, generatorHash: loop?.generator.model_hash ?? prepared.lineage.generator.model_hash },
+      acceptUntil === undefined ? undefined : acceptUntil - counted(),
+      (done) => {
+        progress = done.addedShards > 0
+          ? { ...progress, shardsTotal: progress.shardsTotal + done.addedShards }
+          : { ...progress, shardsDone: progress.shardsDone + 1, generated: progress.generated + done.generated, accepted: progress.accepted + done.accepted }
       }
-      await runWindowedWithQuota(prepared.shards, spec.sharding.max_concurrent_shards, acceptUntil - counted(), split, runShard)
-    }
+    )
     if (patched(ROUND_STATS_PATCH)) {
-      const stats = await store.roundStats({ campaignId, round, shards: ran, spec })
+      const stats = await store.roundStats({ campaignId, round, shards: ran, spec: roundSpec })
       progress = { ...progress, stats: [...(progress.stats ?? []), stats].slice(-STATS_ROUNDS_KEPT) }
     }
     const { workflowId, runId } = workflowInfo()
-    const committed = await store.commit({ campaignId, workflowId, runId, round, dataset: spec.output.dataset, lineage: prepared.lineage })
+    const committed = await store.commit({
+      campaignId, workflowId, runId, round, dataset: spec.output.dataset, lineage: prepared.lineage,
+      ...(loop ? { generator: loop.generator } : {}),
+      ...(loop?.evals.length ? { eval: loop.evals.at(-1)! } : {})
+    })
     progress = { ...progress, versions: [...progress.versions, { round, version: committed.version, records: committed.records, added: committed.added }] }
+    if (spec.curriculum && loop) loop = { ...loop, curriculum: await store.updateCurriculum({ campaignId, round, shards: ran, spec: roundSpec, ...(loop.curriculum ? { curriculum: loop.curriculum } : {}) }) }
     if (!spec.output.keep_work && patched(CLEAN_WORK_PATCH)) await store.cleanWork({ campaignId, round })
+    if (spec.improve && loop) {
+      phase("training")
+      const trainer = proxyActivities<Activities>(trainingProfile(spec.improve))
+      const trained = await trainer.improve({ campaignId, round, spec, dataset: spec.output.dataset, version: committed.version, base: trainBaseOf(fresh), previous: loop.generator })
+      loop = { ...loop, generator: trained.generator, models: [...loop.models, { round, model_id: trained.generator.model_id ?? "", model_hash: trained.generator.model_hash, reused: trained.reused }] }
+      if (spec.eval) {
+        phase("evaluating")
+        loop = withEval(loop, await evaluateGenerator(campaignId, spec, fresh, loop, loop.generator, round))
+        progress = { ...progress, evals: loop.evals }
+      }
+    }
   } catch (error) {
     if (isCancellation(error)) await CancellationScope.nonCancellable(async () => setStatus("cancelled"))
     else setStatus("failed")
@@ -102,19 +113,32 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
 
   const quotaReached = acceptUntil !== undefined && counted() >= acceptUntil
   if (round < spec.rounds && !quotaReached) {
-    return continueAsNew<typeof campaignWorkflow>({ ...input, prepared, startRound: round + 1, carried: { ...progress, round: round + 1 } })
+    return continueAsNew<typeof campaignWorkflow>({
+      ...input, prepared, startRound: round + 1, carried: { ...progress, round: round + 1 }, ...(loop ? { loop } : {})
+    })
   }
-  setStatus("completed")
-  return {
-    campaignId,
-    dataset: progress.dataset,
-    version: progress.versions.at(-1)?.version ?? null,
-    generated: progress.generated,
-    accepted: progress.accepted,
-    kept: keptOf(progress),
-    rounds: progress.versions.length
+  return finish()
+
+  function finish(stopReason?: string): CampaignResult {
+    setStatus("completed")
+    progress = { ...progress, ...(stopReason ? { stopReason } : {}) }
+    return {
+      campaignId,
+      dataset: progress.dataset,
+      version: progress.versions.at(-1)?.version ?? null,
+      generated: progress.generated,
+      accepted: progress.accepted,
+      kept: keptOf(progress),
+      rounds: progress.versions.length,
+      ...(loop?.evals.length ? { evals: loop.evals.map((e) => ({ round: e.round, pass_at_1: e.pass_at_1 })) } : {}),
+      ...(loop && spec.improve ? { generator: loop.generator } : {}),
+      ...(stopReason ? { stopReason } : {})
+    }
   }
 }
 
 /** Records the campaign's committed rounds added to the dataset after dedup. */
 const keptOf = (progress: CampaignProgress): number => progress.versions.reduce((sum, v) => sum + (v.added ?? 0), 0)
+
+/** The loop state with one more evaluation. */
+const withEval = (loop: LoopState, stats: LoopState["evals"][number]): LoopState => ({ ...loop, evals: [...loop.evals, stats] })

@@ -26,3 +26,15 @@ export const httpGenerationProfile = (maxRetries: number): ActivityOptions => ({
   ...inferenceProfile,
   retry: { ...inferenceProfile.retry, maximumAttempts: maxRetries + 1 }
 })
+
+/**
+ * Training (the improve step): as long as the spec allows, a heartbeat timeout after which a
+ * silent trainer worker is presumed dead and the step runs again elsewhere (resuming from its
+ * checkpoints), on the spec's trainer queue.
+ */
+export const trainingProfile = (improve: { readonly timeout_hours: number; readonly heartbeat_seconds: number; readonly task_queue?: string }): ActivityOptions => ({
+  startToCloseTimeout: `${improve.timeout_hours} hours`,
+  heartbeatTimeout: `${improve.heartbeat_seconds} seconds`,
+  retry: { initialInterval: "5s", backoffCoefficient: 2, maximumInterval: "5 minutes", maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  ...(improve.task_queue !== undefined ? { taskQueue: improve.task_queue } : {})
+})

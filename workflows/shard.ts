@@ -7,14 +7,16 @@ const inference = proxyActivities<Activities>(inferenceProfile)
 const store = proxyActivities<Activities>(storeProfile)
 
 /**
- * One shard of one round: generate → score → select → stage. Only references cross the history.
- * (Shards recorded before generator backends existed carry no `backend`: they ran locally.)
+ * One shard of one round: generate → score → select → stage; an evaluation shard only generates
+ * and scores. Only references cross the history. (Shards recorded before generator backends
+ * existed carry no `backend`: they ran locally.)
  */
 export async function shardWorkflow(input: ShardInput): Promise<ShardResult> {
   const { backend } = input.spec.generator
   const generation = backend?.type === "openai" ? proxyActivities<Activities>(httpGenerationProfile(backend.max_retries)) : inference
   const samples = await generation.generate(input)
   const scored = await inference.score({ ...input, samples })
+  if (input.purpose === "eval") return { shard: input.shard.index, generated: samples.rows, accepted: 0, segment: null }
   const selected = await store.select({ ...input, scored })
   const segment = await store.stage({ ...input, selected })
   return { shard: input.shard.index, generated: samples.rows, accepted: selected.rows, segment }

@@ -2,7 +2,7 @@ import { type ChildProcessByStdio, spawn } from "node:child_process"
 import type { Readable, Writable } from "node:stream"
 import { createInterface, type Interface } from "node:readline"
 import { fileURLToPath } from "node:url"
-import { ensurePythonEnv } from "../pythonEnv.js"
+import { ensurePythonEnv } from "../../trainers/pythonEnv.js"
 import type { Timed } from "./ours.js"
 
 /** Pinned packages of peer (a): the same ONNX Runtime release as onnxruntime-node here. */

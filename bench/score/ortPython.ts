@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
-import { ensurePythonEnv } from "../pythonEnv.js"
+import { ensurePythonEnv } from "../../trainers/pythonEnv.js"
 
 /** Pinned packages of the peer: the same ONNX Runtime release as onnxruntime-node here. */
 export const ORT_PYTHON_PACKAGES = ["onnxruntime==1.30.0", "numpy==2.2.6"] as const

@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "trainers", "bundled"))
 
-from problems import parse_mix, problem_set  # noqa: E402
+from problems import EVAL_SEED, held_out, parse_mix, problem_set  # noqa: E402
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 CHATML = (
@@ -39,20 +39,19 @@ SPLIT_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| 
 
 DEFAULTS = dict(
     mix="1:1,2:2,3:2,4:1",   # difficulty:weight of the pretraining set
-    eval_mix="1:1,2:1,3:1,4:1",
-    steps=600,
-    batch_size=48,
-    lr=2e-3,
+    steps=700,
+    batch_size=32,
+    lr=3e-3,
     warmup=40,
-    hidden=192,
+    hidden=128,
     layers=4,
     heads=4,
     kv_heads=2,
-    intermediate=512,
+    intermediate=384,
     context=512,
     vocab_size=400,
     seed=1,
-    eval_seed=1001,
+    eval_seed=EVAL_SEED,
     eval_count=200,
 )
 
@@ -125,6 +124,14 @@ def load_rows(path):
     return rows
 
 
+def _expression(prompt):
+    if prompt.startswith("What is "):
+        return prompt[len("What is "):].rstrip("?")
+    if prompt.startswith("计算 "):
+        return prompt[len("计算 "):].split(" 等于")[0]
+    return prompt
+
+
 def encode(tok, rows):
     """(input_ids, labels) per row: loss on the assistant turn (its text and <|im_end|>) only."""
     out = []
@@ -195,7 +202,6 @@ def main():
     ap.add_argument("--tiny", action="store_true", help="random weights, same layout, seconds")
     ap.add_argument("--count", type=int, help="generated pretraining problems (default steps × batch)")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--no-onnx", action="store_true", help="skip the ONNX export (experiments only)")
     ap.add_argument("--eval-every", type=int, default=0, help="greedy held-out check every K steps (tuning)")
     for key, value in DEFAULTS.items():
         ap.add_argument("--" + key.replace("_", "-"), type=type(value), default=value)
@@ -217,14 +223,16 @@ def main():
     model = build_model(tok, args)
     summary["parameters"] = sum(p.numel() for p in model.parameters())
     log(f"tokenizer: {len(tok)} tokens; model: {summary['parameters']:,} parameters")
-    eval_problems = problem_set(args.eval_seed, args.eval_count, parse_mix(args.eval_mix))
+    eval_problems, held_out_expressions = held_out(args.eval_count, args.eval_seed)
     if args.steps > 0:
         if args.data:
             rows = load_rows(args.data)
         else:
-            held_out = frozenset(p["expression"] for p in eval_problems)
             rows = problem_set(args.seed, args.count or args.steps * args.batch_size, parse_mix(args.mix),
-                               exclude=held_out, distinct=False)
+                               exclude=held_out_expressions, distinct=False)
+        leaked = sum(1 for r in rows if r.get("expression", _expression(r["prompt"])) in held_out_expressions)
+        if leaked:
+            log(f"warning: {leaked} pretraining rows use held-out expressions")
         summary["train_rows"] = len(rows)
         def probe(step):
             from sampling import generate, mean, score
@@ -240,11 +248,10 @@ def main():
         summary["eval_seconds"] = round(time.time() - t, 1)
         log(f"held-out greedy pass@1 {result['greedy']:.3f}, sampled {result['sampled']:.3f}, "
             f"pass@8 {result['pass_at_n']:.3f}; {json.dumps(result['by_difficulty'])}")
-    if not args.no_onnx:
-        t = time.time()
-        with tempfile.TemporaryDirectory() as scratch:
-            write_model_dir(model, tok, args.out, scratch_dir=scratch)
-        summary["export_seconds"] = round(time.time() - t, 1)
+    t = time.time()
+    with tempfile.TemporaryDirectory() as scratch:
+        write_model_dir(model, tok, args.out, scratch_dir=scratch)
+    summary["export_seconds"] = round(time.time() - t, 1)
     summary["seconds"] = round(time.time() - started, 1)
     print(json.dumps(summary), flush=True)
 

@@ -24,6 +24,16 @@ import re
 
 MIN_OPERAND = 1
 MAX_OPERAND = 20
+# The held-out set: problem_set(EVAL_SEED, HELD_OUT_SPACE, EVAL_MIX). Evaluations use its first
+# problems; no expression of it may appear in pretraining or self-play train prompts.
+EVAL_SEED = 1001
+HELD_OUT_SPACE = 1000
+EVAL_MIX = {1: 1, 2: 1, 3: 1, 4: 1}
+
+
+def held_out(count=HELD_OUT_SPACE, seed=EVAL_SEED):
+    space = problem_set(seed, max(count, HELD_OUT_SPACE), EVAL_MIX)
+    return space[:count], frozenset(p["expression"] for p in space)
 
 
 def mulberry32(seed):

@@ -1,12 +1,15 @@
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import type { Logger } from "pino"
+import { defaultPayloadConverter } from "@temporalio/common"
+import type { temporal } from "@temporalio/proto"
 import type { RoundStats } from "../../campaign/contracts.js"
+import type { EvalStats } from "../../campaign/evaluation.js"
 import { type Command, type ParsedArgs, twoColumns, UsageError } from "../args.js"
 import { CAMPAIGN_WORKFLOW, queryProgress, startCampaign, waitForCampaign } from "../campaignClient.js"
 import { readCliConfig } from "../config.js"
 import { printAnswer, printFields, printTable, ProgressBar } from "../output.js"
-import { printRoundStats } from "../roundStatsView.js"
+import { printEvals, printRoundStats } from "../roundStatsView.js"
 import { withSession } from "../session.js"
 import { loadSpecFile } from "../specFile.js"
 
@@ -90,16 +93,36 @@ const campaignStatus = (log: Logger): Command => ({
       const progress = status === "RUNNING" || status === "COMPLETED" ? await queryProgress(handle) : undefined
       const result = status === "COMPLETED" ? await handle.result() : undefined
       const { status: _lifecycle, ...live } = progress ?? {}
-      const view = { campaignId: handle.workflowId, status, ...live, ...(result ? { result } : {}), startTime: description.startTime.toISOString() }
+      const pending = pendingActivities(description.raw.pendingActivities ?? [])
+      const view = {
+        campaignId: handle.workflowId, status, ...live, ...(result ? { result } : {}), startTime: description.startTime.toISOString(),
+        ...(pending.length > 0 ? { pending } : {})
+      }
       await printAnswer(args.values.json, view, () => {
-        const { stats, ...fields } = view as typeof view & { stats?: readonly RoundStats[] }
+        const { stats, evals, ...fields } = view as typeof view & { stats?: readonly RoundStats[]; evals?: readonly EvalStats[] }
         printFields(fields)
         for (const round of stats ?? []) printRoundStats(round)
+        if (evals && evals.length > 0) printEvals(evals)
       })
       return 0
     })
   }
 })
+
+/**
+ * The activities a campaign's own run is waiting on: type, attempt, and the last heartbeat's
+ * details (the improve step's training step and loss).
+ */
+const pendingActivities = (pending: readonly temporal.api.workflow.v1.IPendingActivityInfo[]) =>
+  pending.map((p) => {
+    const details = p.heartbeatDetails?.payloads?.[0]
+    return {
+      activity: p.activityType?.name ?? "",
+      attempt: p.attempt ?? 1,
+      ...(details ? { progress: defaultPayloadConverter.fromPayload(details) } : {}),
+      ...(p.lastFailure?.message ? { lastFailure: p.lastFailure.message } : {})
+    }
+  })
 
 const campaignList = (log: Logger): Command => ({
   name: "list",

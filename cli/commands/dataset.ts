@@ -66,7 +66,7 @@ const printVersion = async (s: ReturnType<typeof store>, version: Version): Prom
 
 const log: Command = {
   name: "log",
-  summary: "Show a dataset's lineage chain, newest first: each version with its campaign, run, generator and what it added.",
+  summary: "Show a dataset's lineage chain, newest first: each version with its campaign, run, generator, what it added, and the generator's held-out pass@1 (with eval).",
   usage: "dataset log <name> [--json]",
   options: JSON_OPTION,
   positionals: { min: 1, max: 1 },
@@ -86,10 +86,12 @@ const printChain = (chain: readonly Version[]): void => {
       dropped: counts.duplicates_dropped + counts.near_duplicates_dropped + counts.contaminated_dropped,
       campaign: lineage.campaign_id, round: lineage.round, run: lineage.run_id,
       generator: `${lineage.generator.model.split("/").pop()} ${short(lineage.generator.model_hash)}`,
+      "pass@1": lineage.eval ? fixed(lineage.eval.pass_at_1) : "-",
       created: v.manifest.created_at
     }
   })
-  printTable(rows, ["version", "sequence", "records", "added", "dropped", "campaign", "round", "run", "generator", "created"])
+  const columns = ["version", "sequence", "records", "added", "dropped", "campaign", "round", "run", "generator", "pass@1", "created"]
+  printTable(rows, rows.some((r) => r["pass@1"] !== "-") ? columns : columns.filter((c) => c !== "pass@1"))
 }
 
 const diff: Command = {

@@ -2,7 +2,7 @@ import type { DuckDBConnection } from "@duckdb/node-api"
 import { queryObjects, sqlString, toNumber } from "../duck.js"
 import type { Version } from "../manifest.js"
 import { ANSWER_TEXT_SQL } from "../segmentFormat.js"
-import { barsSvg, histogramSvg, type Series } from "./charts.js"
+import { barsSvg, histogramSvg, rateCurveSvg, type Series } from "./charts.js"
 import type { ExportSchema } from "./schemas.js"
 
 /** A file of the card: path relative to the repo folder and its text. */
@@ -100,6 +100,16 @@ export const datasetCard = async (db: DuckDBConnection, input: CardInput): Promi
       { label: "added", values: rounds.map((r) => r.added) }
     ])
   })
+  const evaluated = oldestFirst.filter((v) => v.manifest.lineage.eval !== undefined)
+  if (evaluated.length > 0) {
+    files.push({
+      name: "charts/eval.svg",
+      text: rateCurveSvg("held-out pass@1 of the generator that sampled each round", evaluated.map((v) => `r${v.manifest.lineage.round}`), [
+        { label: "pass@1", values: evaluated.map((v) => v.manifest.lineage.eval!.pass_at_1) }
+      ])
+    })
+    charts.unshift("![held-out pass@1 by round](charts/eval.svg)")
+  }
   const languages = await languagesOf(db, input.relation)
   const front = [
     "---",

@@ -1,0 +1,85 @@
+import { executeChild, proxyActivities } from "@temporalio/workflow"
+import type { Activities } from "../activities/index.js"
+import type { GeneratorRef, LoopState, PreparedCampaign, PromptSet, ShardPlan } from "../campaign/contracts.js"
+import type { EvalStats } from "../campaign/evaluation.js"
+import { knownEval, specForEval } from "../campaign/loop.js"
+import { maxRecordsPerPrompt, resolveSelection } from "../campaign/selection.js"
+import type { CampaignSpec } from "../campaign/spec.js"
+import { storeProfile } from "./profiles.js"
+import { shardWorkflow } from "./shard.js"
+import { type QuotaSplit, runWindowed, runWindowedWithQuota } from "./window.js"
+
+const store = proxyActivities<Activities>(storeProfile)
+
+/** What one round's shards need: where they read prompts, the spec they run, who samples. */
+export interface RoundShards {
+  readonly campaignId: string
+  readonly round: number
+  readonly spec: CampaignSpec
+  readonly prompts: PromptSet
+  readonly shards: readonly ShardPlan[]
+  readonly generatorHash: string
+}
+
+/** What a finished shard adds to the campaign's progress. */
+export interface ShardDone {
+  readonly generated: number
+  readonly accepted: number
+  /** Shards that one split under a quota added to the round's plan. */
+  readonly addedShards: number
+}
+
+/**
+ * Runs a round's shards as child workflows through a sliding window. With an accept-until-K
+ * quota it launches shards only while the records kept plus those reserved stay below K, and
+ * shrinks the last ones. Reports each finished shard; returns the indexes of the shards that ran.
+ */
+export const runRoundShards = async (round: RoundShards, quota: number | undefined, onDone: (done: ShardDone) => void): Promise<number[]> => {
+  const ran: number[] = []
+  const { spec } = round
+  const runShard = async (shard: ShardPlan, acceptLimit?: number): Promise<number> => {
+    const result = await executeChild(shardWorkflow, {
+      workflowId: `${round.campaignId}-r${round.round}-s${shard.index}`,
+      args: [{ campaignId: round.campaignId, round: round.round, shard, prompts: round.prompts, spec, generatorHash: round.generatorHash, ...(acceptLimit !== undefined ? { acceptLimit } : {}) }]
+    })
+    ran.push(shard.index)
+    onDone({ generated: result.generated, accepted: result.accepted, addedShards: 0 })
+    return result.accepted
+  }
+  if (quota === undefined) {
+    await runWindowed(round.shards, spec.sharding.max_concurrent_shards, async (shard) => { await runShard(shard) })
+    return ran
+  }
+  let nextIndex = round.shards.length
+  const perPrompt = maxRecordsPerPrompt(resolveSelection(spec.selection, spec.generator.n), spec.generator.n)
+  const split = (shard: ShardPlan, free: number): QuotaSplit<ShardPlan> => {
+    const size = shard.end - shard.start
+    if (perPrompt === 0 || size * perPrompt <= free) return { run: shard, limit: size * perPrompt }
+    const take = Math.ceil(free / perPrompt)
+    onDone({ generated: 0, accepted: 0, addedShards: 1 })
+    return { run: { ...shard, end: shard.start + take }, limit: free, rest: { index: nextIndex++, start: shard.start + take, end: shard.end } }
+  }
+  await runWindowedWithQuota(round.shards, spec.sharding.max_concurrent_shards, quota, split, runShard)
+  return ran
+}
+
+/**
+ * Evaluates a generator on the held-out prompts: evaluation shards (generate and score, seeded
+ * alike for every generator), then pass@1, pass@k and mean scores. Weights already evaluated are
+ * not sampled again: their numbers are carried over under the new round.
+ */
+export const evaluateGenerator = async (campaignId: string, spec: CampaignSpec, prepared: PreparedCampaign, loop: LoopState, generator: GeneratorRef, round: number): Promise<EvalStats> => {
+  const known = knownEval(loop, generator)
+  if (known) return { ...known, round }
+  const evalSpec = specForEval(spec, generator)
+  const shards = prepared.evalShards ?? []
+  await runWindowed(shards, spec.sharding.max_concurrent_shards, async (shard) => {
+    await executeChild(shardWorkflow, {
+      workflowId: `${campaignId}-e${round}-s${shard.index}`,
+      args: [{ campaignId, round, shard, prompts: prepared.evalPrompts!, spec: evalSpec, purpose: "eval", generatorHash: generator.model_hash }]
+    })
+  })
+  const stats = await store.evalStats({ campaignId, round, shards: shards.map((s) => s.index), spec: evalSpec, generator })
+  if (!spec.output.keep_work) await store.cleanWork({ campaignId, round, purpose: "eval" })
+  return stats
+}
