@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process"
+import { existsSync } from "node:fs"
 import { TrainerFailed } from "../core/errors.js"
 
 /** A trainer's progress as its `progress` lines report it. */
@@ -44,7 +45,8 @@ export const runTrainer = (run: TrainerInvocation, onProgress: (progress: Traine
     }
     let metrics: Record<string, unknown> = {}
     let resumedFrom: number | undefined
-    const child = spawn(run.program, [...run.args], {
+    const [program, args] = tiedToWorker(run.program, run.args)
+    const child = spawn(program, args, {
       cwd: run.cwd,
       env: { ...process.env, ...run.env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -79,6 +81,16 @@ export const runTrainer = (run: TrainerInvocation, onProgress: (progress: Traine
       reject(new TrainerFailed({ trainer: run.name, reason, output: tail.join("\n") }))
     })
   })
+
+const SETPRIV = "/usr/bin/setpriv"
+
+/**
+ * The trainer dies with the worker that started it (`setpriv --pdeathsig`, where util-linux has
+ * it): when a worker is killed, the retried activity must not find an orphan still writing into
+ * the same checkpoint folder.
+ */
+const tiedToWorker = (program: string, args: readonly string[]): [string, string[]] =>
+  existsSync(SETPRIV) ? [SETPRIV, ["--pdeathsig", "SIGKILL", "--", program, ...args]] : [program, [...args]]
 
 const parseEvent = (line: string): Record<string, unknown> | undefined => {
   if (!line.startsWith("{")) return undefined
