@@ -10,10 +10,11 @@ export interface TrainerProgress {
   readonly epoch?: number
 }
 
-/** What a finished trainer reported: its metrics (`done` line) and the step it resumed from, if any. */
+/** What a finished trainer reported: its metrics (`done` line), the step it resumed from, its last lines of output. */
 export interface TrainerOutcome {
   readonly metrics: Record<string, unknown>
   readonly resumedFrom?: number
+  readonly output: string
 }
 
 /** One trainer run: the program and arguments, and where its name comes from in messages. */
@@ -76,8 +77,8 @@ export const runTrainer = (run: TrainerInvocation, onProgress: (progress: Traine
     })
     child.on("close", (code, killedBy) => {
       signal?.removeEventListener("abort", stopGroup)
-      if (code === 0) return resolve({ metrics, ...(resumedFrom !== undefined ? { resumedFrom } : {}) })
-      const reason = signal?.aborted ? "it was cancelled" : killedBy ? `it was killed by ${killedBy}` : `it exited with code ${code}`
+      if (code === 0) return resolve({ metrics, output: tail.join("\n"), ...(resumedFrom !== undefined ? { resumedFrom } : {}) })
+      const reason = signal?.aborted ? "it was cancelled" : killedBy ? `it was killed by ${killedBy}` : code === 127 ? `the program ${run.program} was not found (exit code 127)` : `it exited with code ${code}`
       reject(new TrainerFailed({ trainer: run.name, reason, output: tail.join("\n") }))
     })
   })

@@ -12,7 +12,7 @@ def chat_prompts(tokenizer, problems):
 
 
 @torch.no_grad()
-def generate(model, tokenizer, problems, n=1, temperature=0.0, seed=0, max_new_tokens=96, batch_rows=512):
+def generate(model, tokenizer, problems, n=1, temperature=0.0, seed=0, max_new_tokens=80, batch_rows=1024):
     """Returns, per problem, `n` completions (strings, special tokens dropped). temperature 0 = greedy."""
     model.eval()
     tokenizer.padding_side = "left"

@@ -253,16 +253,26 @@ def prepare_work(work, fingerprint):
 
 
 def latest_checkpoint(work):
-    from transformers.trainer_utils import get_last_checkpoint
+    """The newest complete checkpoint in WORK_DIR and its step. The Trainer writes
+    trainer_state.json last, so a checkpoint without a readable one was cut short by a crash: it
+    is removed and the one before it used."""
+    import re
+    import shutil
 
-    path = get_last_checkpoint(work) if os.path.isdir(work) else None
-    if path is None:
+    if not os.path.isdir(work):
         return None, 0
-    state = os.path.join(path, "trainer_state.json")
-    if not os.path.exists(state):
-        return None, 0
-    with open(state) as f:
-        return path, int(json.load(f).get("global_step", 0))
+    found = sorted(((int(m.group(1)), e) for e in os.listdir(work)
+                    if (m := re.fullmatch(r"checkpoint-(\d+)", e)) and os.path.isdir(os.path.join(work, e))),
+                   reverse=True)
+    for _, entry in found:
+        path = os.path.join(work, entry)
+        try:
+            with open(os.path.join(path, "trainer_state.json")) as f:
+                return path, int(json.load(f).get("global_step", 0))
+        except (OSError, ValueError):
+            log(f"removing incomplete checkpoint {path}")
+            shutil.rmtree(path, ignore_errors=True)
+    return None, 0
 
 
 # --- training -----------------------------------------------------------------------------------
@@ -306,7 +316,6 @@ def common_args(s, work):
         gradient_checkpointing=False,  # TRL's default is on; pointless for small CPU runs
         dataloader_num_workers=0,
         dataloader_pin_memory=False,
-        full_determinism=True,
         save_only_model=False,
     )
     return args
