@@ -3,8 +3,8 @@ import { ApplicationFailure } from "@temporalio/common"
 import { Cause, Context, Effect, Exit } from "effect"
 import { errorCode, errorToPlain, isRetryable, isWinnowError, retryDelayOf, type WinnowError } from "../core/errors.js"
 
-/** How often a long activity heartbeats while its effect runs. */
-const HEARTBEAT_MS = 5_000
+/** How often a long activity heartbeats while its effect runs: every 5 s, or thrice per heartbeat timeout if that is shorter. */
+const heartbeatEvery = (timeoutMs: number | undefined): number => Math.max(200, Math.min(5_000, (timeoutMs ?? 15_000) / 3))
 
 /**
  * What a long activity reports as it goes (a trainer's step and loss): sent as the activity's
@@ -26,7 +26,7 @@ export const runActivity = async <A>(effect: Effect.Effect<A, WinnowError, Activ
   const context = ActivityContext.current()
   let latest: Record<string, unknown> | undefined
   const beat = () => (latest === undefined ? context.heartbeat() : context.heartbeat(latest))
-  const timer = setInterval(beat, HEARTBEAT_MS)
+  const timer = setInterval(beat, heartbeatEvery(context.info.heartbeatTimeoutMs))
   const progress = ActivityProgress.of({ report: (details) => { latest = details; beat() } })
   try {
     const signal = context.cancellationSignal

@@ -92,7 +92,7 @@ export const improve = (deps: ActivityDeps) => (input: ImproveInput): Effect.Eff
       Effect.onInterrupt(() => deps.models.discard(out))
     )
     const model = yield* attempt(() => readModelDir(out, "improve", `trainer ${run.name}`)).pipe(
-      Effect.mapError((e) => new TrainerFailed({ trainer: run.name, reason: `it wrote no model winnow can load into its output folder: ${e.message}`, output: "" })),
+      Effect.mapError((e) => new TrainerFailed({ trainer: run.name, reason: `it wrote no model winnow can load into its output folder: ${e.message}`, output: outcome.output })),
       Effect.tapError(() => deps.models.discard(out))
     )
     const modelHash = yield* storeIo(model.onnxPath, () => modelWeightsHash(model.onnxPath, model.tokenizerPath))
