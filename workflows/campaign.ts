@@ -87,7 +87,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     }
     const { workflowId, runId } = workflowInfo()
     const committed = await store.commit({
-      campaignId, workflowId, runId, round, dataset: spec.output.dataset, lineage: prepared.lineage,
+      campaignId, workflowId, runId, round, dataset: spec.output.dataset,
+      lineage: plan?.threshold === undefined ? prepared.lineage : { ...prepared.lineage, selection: { ...prepared.lineage.selection, min_score: plan.threshold } },
       ...(loop ? { generator: loop.generator } : {}),
       ...(loop?.evals.length ? { eval: loop.evals.at(-1)! } : {})
     })
