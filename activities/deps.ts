@@ -1,4 +1,5 @@
 import type { Logger } from "pino"
+import type { PromptSets } from "../datasets/promptSets.js"
 import type { DatasetStore } from "../datasets/store.js"
 import type { WorkArea } from "../datasets/workArea.js"
 import type { InferencePool } from "../models/inferencePool.js"
@@ -12,6 +13,7 @@ export interface ActivityDeps {
   readonly store: DatasetStore["Service"]
   readonly work: WorkArea
   readonly models: ModelStore
+  readonly prompts: PromptSets
   readonly logger: Logger
   readonly winnowVersion: string
 }

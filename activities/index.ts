@@ -11,6 +11,7 @@ import { improve } from "./improve.js"
 import { planRound } from "./planRound.js"
 import { select } from "./select.js"
 import { updateCurriculum } from "./updateCurriculum.js"
+import { writePrompts } from "./writePrompts.js"
 import { stage } from "./stage.js"
 
 /**
@@ -35,7 +36,8 @@ export const createActivities = (deps: ActivityDeps) => {
     planRound: boundary(planRound),
     updateCurriculum: boundary(updateCurriculum),
     evalStats: boundary(evalStats),
-    improve: boundary(improve)
+    improve: boundary(improve),
+    writePrompts: boundary(writePrompts)
   }
 }
 

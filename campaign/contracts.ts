@@ -61,6 +61,8 @@ export interface LoopState {
   readonly generator: GeneratorRef
   /** Content hash of the curriculum state file (per-prompt pass rates), once a round has updated it. */
   readonly curriculum?: string
+  /** The campaign's prompt set grown by the prompt stage (the prepared set until it has run). */
+  readonly prompts?: PromptSet
   /** One evaluation per generator the campaign has had: round 0 is the starting one. */
   readonly evals: readonly EvalStats[]
   /** The models the improve step trained, by the round whose records trained them. */
@@ -112,6 +114,27 @@ export interface ImproveResult {
   readonly reused: boolean
   readonly records: number
   readonly metrics: Record<string, unknown>
+}
+
+/** Input of `writePrompts`: the campaign's prompt set so far, the held-out prompts, the round's generator. */
+export interface WritePromptsInput {
+  readonly campaignId: string
+  readonly round: number
+  readonly spec: CampaignSpec
+  readonly prompts: PromptSet
+  readonly evalPrompts?: PromptSet
+  readonly generator: GeneratorRef
+  readonly curriculum?: string
+}
+
+/** What the prompt stage wrote: the grown prompt set (committed as version `version` of the prompt dataset), and per operator what it kept. */
+export interface WritePromptsResult {
+  readonly prompts: PromptSet
+  readonly shards: readonly ShardPlan[]
+  readonly version: number
+  readonly added: number
+  /** Per operator: generations asked for (model-backed ones), candidate prompts parsed from them, prompts kept, why the rest went. */
+  readonly operators: Readonly<Record<string, { readonly requests?: number; readonly candidates: number; readonly kept: number; readonly difficulty?: number; readonly dropped?: Readonly<Record<string, number>> }>>
 }
 
 /** Input of `evalStats`: the eval shards that ran for one generator. */
@@ -171,8 +194,8 @@ export interface CampaignProgress {
   readonly evals?: readonly EvalStats[]
   /** What the loop is doing now, when it is not sampling: evaluating, training. */
   readonly phase?: "sampling" | "evaluating" | "training"
-  /** The improve step's last reported training progress. */
-  readonly training?: { readonly round: number; readonly step?: number; readonly total_steps?: number; readonly loss?: number }
+  /** What the prompt stage wrote in the latest round, with `prompt_stage`. */
+  readonly promptStage?: { readonly round: number; readonly version: number; readonly added: number; readonly operators: WritePromptsResult["operators"] }
   /** Why the campaign stopped before its last round, when it did. */
   readonly stopReason?: string
 }

@@ -73,11 +73,51 @@ export const CurriculumSpec = Schema.Struct({
 /** `curriculum` as written. */
 export type CurriculumSpec = typeof CurriculumSpec.Type
 
+const Langs = Schema.Array(Schema.Literals(["zh", "en"])).pipe(Schema.check(Schema.isMinLength(1)))
+const Difficulty = Schema.Union([int(1, 64), Schema.Struct({ min: int(1, 64), max: int(1, 64) })])
+
+/** One prompt-writing operator of the prompt stage. */
+export const PromptOperatorSpec = Schema.Union([
+  Schema.Struct({ type: Schema.Literal("arithmetic"), count: Schema.optionalKey(int(1, 100_000)), difficulty: Schema.optionalKey(Difficulty), langs: Schema.optionalKey(Langs) }),
+  Schema.Struct({ type: Schema.Literal("self_instruct"), count: Schema.optionalKey(int(1, 100_000)), examples: Schema.optionalKey(int(1, 64)), new_per_request: Schema.optionalKey(int(1, 64)), langs: Schema.optionalKey(Langs) }),
+  Schema.Struct({
+    type: Schema.Literal("evol_instruct"),
+    count: Schema.optionalKey(int(1, 100_000)),
+    operations: Schema.optionalKey(Schema.Array(Schema.Literals(["add_constraints", "deepen", "concretize", "increase_reasoning", "breadth"])).pipe(Schema.check(Schema.isMinLength(1)))),
+    langs: Schema.optionalKey(Langs)
+  }),
+  Schema.Struct({ type: Schema.Literal("magpie"), count: Schema.optionalKey(int(1, 100_000)), system: Schema.optionalKey(Schema.String) })
+])
+/** One prompt-writing operator as written. */
+export type PromptOperatorSpec = typeof PromptOperatorSpec.Type
+
+/**
+ * `prompt_stage`: before each round, operators write new prompts: `arithmetic` verifiable
+ * problems at a difficulty (which `curriculum.raise_difficulty` moves), `self_instruct` and
+ * `evol_instruct` requests to the generator with Chinese and English templates, `magpie` queries
+ * sampled from the generator's own pre-query template. Model-written prompts are screened (length,
+ * dedup against every earlier prompt, decontamination against `eval.prompts`); the new prompt set
+ * is committed as a version of the prompt dataset `dataset` (default `<output.dataset>-prompts`),
+ * and the round samples from it.
+ */
+export const PromptStageSpec = Schema.Struct({
+  operators: Schema.Array(PromptOperatorSpec).pipe(Schema.check(Schema.isMinLength(1))),
+  dataset: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isPattern(/^[a-z0-9][a-z0-9._-]{0,63}$/)))),
+  max_new_tokens: int(8, 4096).pipe(withDefault(DEFAULTS.promptStage.max_new_tokens))
+})
+/** `prompt_stage` with defaults filled in. */
+export type PromptStageSpec = typeof PromptStageSpec.Type
+
+/** The name of a campaign's prompt dataset. */
+export const promptDatasetOf = (spec: { readonly prompt_stage?: PromptStageSpec; readonly output: { readonly dataset: string } }): string =>
+  spec.prompt_stage?.dataset ?? `${spec.output.dataset}-prompts`.slice(0, 64)
+
 /** Checks across the loop's sections and the rest of the spec. */
 export const loopIssues = (spec: {
   readonly improve?: ImproveSpec
   readonly eval?: EvalSpec
   readonly curriculum?: CurriculumSpec
+  readonly prompt_stage?: PromptStageSpec
   readonly scorers: ReadonlyArray<{ readonly type: string }>
   readonly selection: { readonly policy: string; readonly min_score?: number }
   readonly generator: { readonly backend: { readonly type: string } }
@@ -101,6 +141,11 @@ export const loopIssues = (spec: {
       issues.push({ path: "improve", value: "(set)", expected: "no improve step with an OpenAI-compatible backend (winnow trains local models; the next round must load the result)" })
     }
   }
+  spec.prompt_stage?.operators.forEach((operator, i) => {
+    if (operator.type === "magpie" && spec.generator.backend.type !== "local") {
+      issues.push({ path: `prompt_stage.operators[${i}].type`, value: "magpie", expected: "a local generator (Magpie continues the raw pre-query template, which a chat-completions server cannot)" })
+    }
+  })
   if (spec.eval && !spec.scorers.some((s) => s.type === "verifier")) {
     issues.push({ path: "eval", value: "(set)", expected: "at least one verifier scorer in scorers (eval counts a sample as passing when every verifier accepts it)" })
   }
@@ -111,6 +156,9 @@ export const loopIssues = (spec: {
   const raise = curriculum?.raise_difficulty
   if (raise && !(raise.floor < raise.target)) {
     issues.push({ path: "curriculum.raise_difficulty.floor", value: raise.floor, expected: `below target (${raise.target})` })
+  }
+  if (raise && !spec.prompt_stage?.operators.some((o) => o.type === "arithmetic")) {
+    issues.push({ path: "curriculum.raise_difficulty", value: "(set)", expected: "a prompt_stage operator of type \"arithmetic\" (the problems whose difficulty it moves)" })
   }
   if (curriculum && (curriculum.drop_solved || curriculum.hint_unsolved) && !spec.scorers.some((s) => s.type === "verifier")) {
     issues.push({ path: "curriculum", value: "drop_solved / hint_unsolved", expected: "a verifier scorer (a prompt counts as solved when every verifier accepts a sample)" })

@@ -3,7 +3,7 @@ import { InputInvalid, type InputIssue } from "../core/errors.js"
 import { inputIssuesOf } from "../core/schemaIssues.js"
 import { DEFAULTS, LIMITS } from "../core/defaults.js"
 import { SCORER_TYPES, ScorerSpec, scorerIssues } from "./scorerSpec.js"
-import { CurriculumSpec, EvalSpec, ImproveSpec, loopIssues } from "./loopSpec.js"
+import { CurriculumSpec, EvalSpec, ImproveSpec, loopIssues, PromptStageSpec } from "./loopSpec.js"
 import { SelectionSpec, selectionIssues } from "./selectionSpec.js"
 import { int, NonEmpty, OnnxVariant, Unit, withDefault } from "./specFields.js"
 
@@ -62,7 +62,7 @@ export {
   NORMALIZATIONS, SCORER_TYPES, ScorerSpec, VERIFIER_CHECKS, VerifierScorerSpec
 } from "./scorerSpec.js"
 export { SELECTION_POLICIES, SelectionSpec } from "./selectionSpec.js"
-export { CurriculumSpec, EvalSpec, ImproveSpec } from "./loopSpec.js"
+export { CurriculumSpec, EvalSpec, ImproveSpec, PromptStageSpec } from "./loopSpec.js"
 
 /** How the prompt set is split into child workflows. */
 export const ShardingSpec = Schema.Struct({
@@ -108,7 +108,8 @@ export const CampaignSpec = Schema.Struct({
   }),
   improve: Schema.optionalKey(ImproveSpec),
   eval: Schema.optionalKey(EvalSpec),
-  curriculum: Schema.optionalKey(CurriculumSpec)
+  curriculum: Schema.optionalKey(CurriculumSpec),
+  prompt_stage: Schema.optionalKey(PromptStageSpec)
 })
 /** A validated campaign spec with every default filled in. */
 export type CampaignSpec = typeof CampaignSpec.Type

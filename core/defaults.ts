@@ -88,6 +88,10 @@ export const DEFAULTS = {
     timeout_hours: 24,
     heartbeat_seconds: 60
   },
+  /** `prompt_stage`: new prompts before each round. */
+  promptStage: {
+    max_new_tokens: 256
+  },
   /** `eval`: held-out prompts scored every round. */
   eval: {
     n: 4

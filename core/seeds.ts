@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto"
+import { Rng } from "./rng.js"
 
 /**
  * Every seed winnow derives, in one place. Each is a pure function of its coordinates, so the
@@ -45,3 +46,12 @@ export const selectionDraw = (seed: number, round: number, promptId: string, dra
  */
 export const choiceSeeds = (seed: number, n: number): Seed128[] =>
   Array.from({ length: n }, (_, i) => seed128(`winnow/serve/v1\0${seed}\0${i}`))
+
+/**
+ * A stream of uniform draws in [0, 1) for a named purpose (e.g. the prompt stage) and its
+ * coordinates: the same purpose and coordinates always draw the same numbers.
+ */
+export const seededUniform = (purpose: string, ...parts: ReadonlyArray<string | number>): (() => number) => {
+  const rng = new Rng(seed128(`winnow/${purpose}/v1\0${parts.join("\0")}`))
+  return () => rng.next()
+}

@@ -1,7 +1,7 @@
 import { InferenceFailed } from "../core/errors.js"
 import { type DecoderSession, type KvCache, selectRows } from "./decoderSession.js"
 import { prefillPrompts } from "./prefill.js"
-import { Rng } from "./rng.js"
+import { Rng } from "../core/rng.js"
 import { type SamplingParams, sampleToken, type TokenAlternative } from "./sampling.js"
 import { StepCollector } from "./stepCollector.js"
 

@@ -11,6 +11,8 @@ import { type ChatMessage, TextTokenizer } from "./tokenizer.js"
 /** One prompt to sample: its conversation, the seed of each sample to draw, and optionally its own parameters. */
 export interface GenerationPrompt {
   readonly messages: readonly ChatMessage[]
+  /** Raw text to continue instead of `messages` rendered with the chat template (Magpie's pre-query template). */
+  readonly text?: string
   readonly seeds: ReadonlyArray<readonly [number, number, number, number]>
   /** This prompt's sampling parameters and limits, instead of the call's (prompts of different requests share a batch). */
   readonly params?: GenerationParams
@@ -109,7 +111,7 @@ export class LocalGenerator {
 
   /** Samples every prompt's responses (with `params`, or a prompt's own), batching prompts together up to the token budget. */
   async generate(prompts: readonly GenerationPrompt[], params: GenerationParams, hooks: GenerationHooks = {}): Promise<SampleText[]> {
-    const encoded = await Promise.all(prompts.map((p) => this.encodeChat(p.messages)))
+    const encoded = await Promise.all(prompts.map((p) => (p.text !== undefined ? this.tokenizer.encode(p.text) : this.encodeChat(p.messages))))
     return this.generateIds(encoded, prompts.map((p) => p.seeds), params, hooks, prompts.map((p) => p.params ?? params))
   }
 

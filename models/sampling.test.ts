@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { sampleSeed } from "../core/seeds.js"
-import { Rng } from "./rng.js"
+import { Rng } from "../core/rng.js"
 import { distributionStats, sampleToken, topK } from "./sampling.js"
 
 const randomLogits = (n: number, seed: number) => {

@@ -1,4 +1,4 @@
-import type { Rng } from "./rng.js"
+import type { Rng } from "../core/rng.js"
 
 /** The sampling knobs of one request; `temperature` 0 means greedy. */
 export interface SamplingParams {

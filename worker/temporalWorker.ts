@@ -7,6 +7,7 @@ import type { Logger } from "pino"
 import { createActivities } from "../activities/index.js"
 import { workArea } from "../datasets/workArea.js"
 import { storeRoot } from "../core/home.js"
+import { promptSets } from "../datasets/promptSets.js"
 import { DatasetStore } from "../datasets/store.js"
 import { InferencePool, type PoolOptions } from "../models/inferencePool.js"
 import { logPlacement } from "../models/modelPlacement.js"
@@ -69,6 +70,7 @@ export const startWorker = async (config: WorkerConfig): Promise<RunningWorker> 
       ...deps,
       work: workArea(storeRoot(config.home)),
       models: modelStore(config.home),
+      prompts: promptSets(storeRoot(config.home)),
       logger: config.logger,
       winnowVersion: winnowVersion()
     }),

@@ -7,7 +7,7 @@ import {
   type PreparedCampaign, preparedPrompts, type RoundPlanResult, STATS_ROUNDS_KEPT
 } from "../campaign/contracts.js"
 import { specForRound, startLoop, trainBaseOf } from "../campaign/loop.js"
-import { storeProfile, trainingProfile } from "./profiles.js"
+import { inferenceProfile, storeProfile, trainingProfile } from "./profiles.js"
 import { evaluateGenerator, runRoundShards } from "./roundSteps.js"
 import { STATUS_KEY } from "./searchAttributes.js"
 
@@ -21,14 +21,15 @@ export const CLEAN_WORK_PATCH = "winnow-clean-work"
 export const KEPT_QUOTA_PATCH = "winnow-quota-after-dedup"
 
 const store = proxyActivities<Activities>(storeProfile)
+const inference = proxyActivities<Activities>(inferenceProfile)
 
 /** Query answered by a running (or finished) campaign with its live progress. */
 export const progressQuery = defineQuery<CampaignProgress>("progress")
 
 /**
  * A self-play campaign. Each run of this workflow is one round:
- *   evaluate the starting generator (round 1, with `eval`) → plan the round's prompts (with
- *   `curriculum`) → shards through a bounded window → round statistics → commit one dataset
+ *   evaluate the starting generator (round 1, with `eval`) → write new prompts (with
+ *   `prompt_stage`) → plan the round's prompts (with `curriculum`) → shards through a bounded window → round statistics → commit one dataset
  *   version → update the per-prompt pass rates → delete the round's work files → train the next
  *   generator on what was committed (with `improve`) → evaluate it → continue as new.
  * With `selection.accept_until` = K it launches shards only while the records kept so far (after
@@ -39,7 +40,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
   const { spec, campaignId } = input
   const round = input.startRound ?? 1
   const acceptUntil = spec.selection.accept_until
-  const looping = spec.improve !== undefined || spec.eval !== undefined || spec.curriculum !== undefined
+  const looping = spec.improve !== undefined || spec.eval !== undefined || spec.curriculum !== undefined || spec.prompt_stage !== undefined
   let progress: CampaignProgress = input.carried ?? {
     campaignId, dataset: spec.output.dataset, status: "running", round, rounds: spec.rounds,
     shardsDone: 0, shardsTotal: 0, prompts: 0, generated: 0, accepted: 0, versions: []
@@ -65,9 +66,20 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       loop = withEval(loop, await evaluateGenerator(campaignId, spec, fresh, loop, loop.generator, 0))
       progress = { ...progress, evals: loop.evals }
     }
-    plan = spec.curriculum ? await store.planRound({ campaignId, round, spec, prompts: preparedPrompts(prepared), ...(loop?.curriculum ? { curriculum: loop.curriculum } : {}) }) : undefined
-    const prompts = plan?.prompts ?? preparedPrompts(prepared)
-    const shards = plan?.shards ?? prepared.shards
+    const written = spec.prompt_stage && loop
+      ? await inference.writePrompts({
+          campaignId, round, spec, prompts: loop.prompts ?? preparedPrompts(prepared), generator: loop.generator,
+          ...(fresh.evalPrompts ? { evalPrompts: fresh.evalPrompts } : {}), ...(loop.curriculum ? { curriculum: loop.curriculum } : {})
+        })
+      : undefined
+    if (written && loop) {
+      loop = { ...loop, prompts: written.prompts }
+      progress = { ...progress, promptStage: { round, version: written.version, added: written.added, operators: written.operators } }
+    }
+    const campaignPrompts = loop?.prompts ?? preparedPrompts(prepared)
+    plan = spec.curriculum ? await store.planRound({ campaignId, round, spec, prompts: campaignPrompts, ...(loop?.curriculum ? { curriculum: loop.curriculum } : {}) }) : undefined
+    const prompts = plan?.prompts ?? campaignPrompts
+    const shards = plan?.shards ?? written?.shards ?? prepared.shards
     progress = { ...progress, round, prompts: prompts.count, shardsTotal: shards.length, shardsDone: 0, ...(acceptUntil !== undefined ? { acceptUntil } : {}) }
     if (plan && plan.prompts.count === 0) return finish(`the curriculum left no prompt to sample in round ${round} (dropped: ${plan.dropped.solved} solved, ${plan.dropped.capped} capped)`)
     phase("sampling")
