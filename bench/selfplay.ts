@@ -1,0 +1,170 @@
+import { spawn, spawnSync } from "node:child_process"
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { stringify } from "yaml"
+import { arithmeticKey, type ArithmeticProblem, generateArithmetic } from "../campaign/promptStage/arithmetic.js"
+import { rateCurveSvg } from "../datasets/export/charts.js"
+import { TRAINER_PACKAGES } from "../trainers/packages.js"
+import { ensurePythonEnv } from "../trainers/pythonEnv.js"
+import { cachedBenchModel } from "./modelCache.js"
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url))
+const log = (line: string) => process.stderr.write(`${line}\n`)
+
+/** What the benchmark runs; every number can be set with `--name value`. */
+const SETTINGS = {
+  rounds: 3,
+  prompts: 384,
+  n: 8,
+  temperature: 0.8,
+  keep: 2,
+  steps: 120,
+  batch_size: 32,
+  learning_rate: 5e-4,
+  eval_count: 400,
+  eval_n: 4,
+  pretrain_steps: 700,
+  max_new_tokens: 64,
+  from: "previous",
+  seed: 7
+}
+type Settings = { -readonly [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K] }
+
+const settingsOf = (args: readonly string[]): Settings => {
+  const settings: Settings = { ...SETTINGS }
+  for (const key of Object.keys(SETTINGS) as Array<keyof Settings>) {
+    const at = args.indexOf(`--${key.replaceAll("_", "-")}`)
+    if (at === -1) continue
+    const raw = args[at + 1]!
+    ;(settings as Record<string, unknown>)[key] = typeof SETTINGS[key] === "number" ? Number(raw) : raw
+  }
+  return settings
+}
+
+const MIX = { weights: { 1: 1, 2: 1, 3: 1, 4: 1 } }
+const promptRow = (p: ArithmeticProblem) => JSON.stringify({ id: p.id, prompt: p.prompt, reference: p.reference, lang: p.lang, difficulty: p.difficulty })
+
+/**
+ * The task's three disjoint sets: held-out eval problems, pretraining problems with worked
+ * solutions (for the weak base model), and the self-play train prompts.
+ */
+const problemSets = (s: Settings) => {
+  const held = generateArithmetic({ seed: "selfplay/eval", count: s.eval_count, difficulty: MIX, langs: ["en", "zh"] })
+  const exclude = new Set(held.map((p) => arithmeticKey(p.prompt)!))
+  const pretrain = generateArithmetic({ seed: "selfplay/pretrain", count: s.pretrain_steps * 32, difficulty: MIX, langs: ["zh", "en"], exclude })
+  for (const p of pretrain) exclude.add(arithmeticKey(p.prompt)!)
+  const train = generateArithmetic({ seed: "selfplay/train", count: s.prompts, difficulty: MIX, langs: ["zh", "en"], exclude })
+  return { held, pretrain, train }
+}
+
+/** The weak base model: a tiny decoder trained briefly from scratch by the bench's own script, cached by its inputs. */
+const baseModel = (python: string, dir: string, pretrain: readonly ArithmeticProblem[], s: Settings): string => {
+  const data = join(dir, "pretrain.jsonl")
+  writeFileSync(data, pretrain.map((p) => JSON.stringify({ prompt: p.prompt, solution: p.solution, lang: p.lang, difficulty: p.difficulty })).join("\n") + "\n")
+  return cachedBenchModel("selfplay-base", { steps: s.pretrain_steps, problems: pretrain.length, first: pretrain[0]?.id, script: "make_base/1" }, (out) => {
+    log(`training the base model from scratch (${s.pretrain_steps} steps; cached afterwards)`)
+    const result = spawnSyncChecked(python, [join(ROOT, "bench/selfplay/make_base.py"), "--out", out, "--data", data, "--steps", String(s.pretrain_steps), "--threads", "2"])
+    log(result.split("\n").filter(Boolean).at(-1) ?? "")
+  })
+}
+
+const spawnSyncChecked = (program: string, args: readonly string[]): string => {
+  const run = spawnSync(program, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, PYTHONHASHSEED: "0", CUDA_VISIBLE_DEVICES: "" }, maxBuffer: 64 * 1024 * 1024 })
+  if (run.status !== 0) throw new Error(`${program} ${args.join(" ")} exited with ${run.status}`)
+  return run.stdout
+}
+
+/** The three arms: the full loop, the loop trained on every sample (no discriminator), no improve step. */
+type Arm = "full" | "unfiltered" | "none"
+
+const armSpec = (arm: Arm, base: string, trainFile: string, evalFile: string, s: Settings) => ({
+  name: `selfplay-${arm}`,
+  prompts: trainFile,
+  generator: { model: base, n: s.n, temperature: s.temperature, top_k: 0, top_p: 1, max_new_tokens: s.max_new_tokens, seed: s.seed },
+  scorers: [{ name: "correct", type: "verifier", check: "answer_match", ...(arm === "full" ? { filter: { min: 1 } } : { weight: 0 }) }],
+  selection: arm === "full" ? { policy: "best_of_n", k: s.keep } : { policy: "threshold", min_score: -1 },
+  rounds: s.rounds,
+  sharding: { prompts_per_shard: 64, max_concurrent_shards: 2 },
+  ...(arm === "none" ? {} : {
+    improve: {
+      trainer: "bundled", method: "sft", from: s.from, data: "round",
+      settings: { max_steps: s.steps, batch_size: s.batch_size, learning_rate: s.learning_rate, lr_scheduler: "cosine", warmup_ratio: 0.1, seed: s.seed, save_steps: s.steps, max_length: 256 }
+    }
+  }),
+  eval: { prompts: evalFile, n: s.eval_n },
+  output: { dataset: `selfplay-${arm}`, dedup: { near: false } }
+})
+
+/** Runs one arm's campaign with the winnow CLI (embedded Temporal dev server and worker) and returns its summary. */
+const runArm = async (arm: Arm, specPath: string, home: string): Promise<{ evals: Array<{ round: number; pass_at_1: number }>; seconds: number }> => {
+  log(`arm ${arm}: winnow run ${specPath}`)
+  const child = spawn(process.execPath, [join(ROOT, "bin/winnow.js"), "run", specPath, "--json"], {
+    env: { ...process.env, WINNOW_HOME: home, WINNOW_LOG_LEVEL: "info", WINNOW_LOG_FORMAT: "json" },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let stdout = ""
+  child.stdout.on("data", (d) => (stdout += d))
+  child.stderr.on("data", (d: Buffer) => {
+    for (const line of d.toString().split("\n")) if (/evaluated generator|trained the next generator|committed version/.test(line)) log(`  ${arm}: ${line.slice(0, 240)}`)
+  })
+  const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? 1)))
+  if (code !== 0) throw new Error(`arm ${arm} failed with exit code ${code}`)
+  return JSON.parse(stdout.trim().split("\n").at(-1)!)
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`
+
+/**
+ * `npm run bench -- selfplay`: does the self-play loop make the data, and the generator, better?
+ * A tiny decoder trained briefly from scratch on bilingual arithmetic starts weak; three arms run
+ * through winnow with the same sampling and training budget — the full loop (sample N, keep what
+ * the verifier accepts, SFT, ONNX export, next round), the loop trained on every sample (arm a,
+ * no discriminator), and no improve step (arm b) — and the held-out pass@1 of each round's
+ * generator is compared. Prints a table, writes the curve as SVG, and ends with the JSON line.
+ */
+export const main = async (args: string[]): Promise<void> => {
+  const s = settingsOf(args)
+  const started = Date.now()
+  log(`settings: ${JSON.stringify(s)}`)
+  const python = await ensurePythonEnv(TRAINER_PACKAGES, log)
+  const dir = mkdtempSync(join(tmpdir(), "winnow-selfplay-"))
+  const { held, pretrain, train } = problemSets(s)
+  const trainFile = join(dir, "train.jsonl")
+  const evalFile = join(dir, "eval.jsonl")
+  writeFileSync(trainFile, train.map(promptRow).join("\n") + "\n")
+  writeFileSync(evalFile, held.map(promptRow).join("\n") + "\n")
+  const base = baseModel(python, dir, pretrain, s)
+  log(`base model: ${base} (${Math.round((Date.now() - started) / 1000)} s so far)`)
+  const curves: Record<Arm, number[]> = { full: [], unfiltered: [], none: [] }
+  const times: Record<Arm, number> = { full: 0, unfiltered: 0, none: 0 }
+  for (const arm of ["none", "full", "unfiltered"] as const) {
+    const specPath = join(dir, `${arm}.yaml`)
+    writeFileSync(specPath, stringify(armSpec(arm, base, trainFile, evalFile, s)))
+    const home = join(dir, `home-${arm}`)
+    mkdirSync(home, { recursive: true })
+    const summary = await runArm(arm, specPath, home)
+    const byRound = new Map(summary.evals.map((e) => [e.round, e.pass_at_1]))
+    curves[arm] = Array.from({ length: s.rounds + 1 }, (_, r) => byRound.get(r) ?? byRound.get(0)!)
+    times[arm] = summary.seconds
+    log(`arm ${arm}: pass@1 ${curves[arm].map(pct).join(" → ")} (${summary.seconds} s)`)
+  }
+  const header = `| round | full loop | (a) trained on all samples | (b) no improve step |\n| --- | --- | --- | --- |`
+  const rows = curves.full.map((_, r) => `| ${r} | ${pct(curves.full[r]!)} | ${pct(curves.unfiltered[r]!)} | ${pct(curves.none[r]!)} |`)
+  process.stderr.write(`\nheld-out pass@1 (${s.eval_count} problems × ${s.eval_n} samples at T=${s.temperature}):\n${header}\n${rows.join("\n")}\n`)
+  log(`seconds: full ${times.full}, unfiltered ${times.unfiltered}, none ${times.none}; whole bench ${Math.round((Date.now() - started) / 1000)} s`)
+  const svg = rateCurveSvg("held-out pass@1 by round (selfplay bench)", curves.full.map((_, r) => (r === 0 ? "start" : `round ${r}`)), [
+    { label: "full loop", values: curves.full },
+    { label: "(a) all samples", values: curves.unfiltered },
+    { label: "(b) no improve", values: curves.none }
+  ])
+  const picture = join(ROOT, "bench/selfplay/curve.svg")
+  writeFileSync(picture, svg)
+  log(`curve: ${picture}`)
+  const ours = curves.full.at(-1)!
+  const peer = curves.unfiltered.at(-1)!
+  process.stdout.write(`${JSON.stringify({ name: "selfplay", ours: round3(ours), peer: round3(peer), ratio: round3(peer > 0 ? ours / peer : Number.POSITIVE_INFINITY), unit: "pass@1", start: round3(curves.full[0]!) })}\n`)
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000
