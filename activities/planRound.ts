@@ -29,7 +29,7 @@ export const planRound = (deps: ActivityDeps) => (input: PlanRoundInput): Effect
       if (!chosen.has(prompt.id)) return []
       if (!hinted.has(prompt.id) || prompt.reference === undefined) return [prompt]
       const copy = hintedPrompt({ id: prompt.id, messages: prompt.messages, reference: prompt.reference })
-      return [prompt, { id: copy.id, messages: copy.messages, reference: copy.reference, hint: { of: prompt.id, messages: prompt.messages } }]
+      return [prompt, { id: copy.id, messages: copy.messages, reference: copy.reference, hint: { of: prompt.id, messages: prompt.messages }, ...(prompt.fields ? { fields: prompt.fields } : {}) }]
     })
     const pageSize = input.spec.sharding.prompts_per_shard
     const prompts = { ref: sha256(rows.map((p) => canonicalJson(p)).join("\n") + "\n"), count: rows.length, pageSize }

@@ -9,13 +9,15 @@ import { readPromptSlice, readRows } from "../datasets/workArea.js"
 import type { ActivityDeps } from "./deps.js"
 
 /**
- * Where a record came from, in its `meta`: the campaign, and the generator that sampled it (its
- * weights hash); a hinted copy's records say `rationalized` (found with the reference as a hint).
+ * Where a record came from, in its `meta`: the campaign, the generator that sampled it (its
+ * weights hash), the prompt line's own fields (`prompt`); a hinted copy's records say
+ * `rationalized` (found with the reference as a hint).
  */
 const provenanceOf = (input: ShardInput, prompt: PromptRecord): Record<string, unknown> => ({
   campaign: input.campaignId,
   generator: input.generatorHash ?? null,
-  ...(prompt.hint ? { rationalized: true } : {})
+  ...(prompt.hint ? { rationalized: true } : {}),
+  ...(prompt.fields ? { prompt: prompt.fields } : {})
 })
 
 /** The record a selected row becomes: SFT from a kept sample, DPO from a pair (score = the chosen one's). */

@@ -65,7 +65,7 @@ const baseModel = (python: string, dir: string, pretrain: readonly ArithmeticPro
   writeFileSync(data, pretrain.map((p) => JSON.stringify({ prompt: p.prompt, solution: p.solution, lang: p.lang, difficulty: p.difficulty })).join("\n") + "\n")
   return cachedBenchModel("selfplay-base", { steps: s.pretrain_steps, problems: pretrain.length, first: pretrain[0]?.id, script: "make_base/1" }, (out) => {
     log(`training the base model from scratch (${s.pretrain_steps} steps; cached afterwards)`)
-    const result = spawnSyncChecked(python, [join(ROOT, "bench/selfplay/make_base.py"), "--out", out, "--data", data, "--steps", String(s.pretrain_steps), "--threads", "2"])
+    const result = spawnSyncChecked(python, [join(ROOT, "bench/selfplay/make_base.py"), "--out", out, "--data", data, "--steps", String(s.pretrain_steps), "--threads", "2", "--eval-count", "0"])
     log(result.split("\n").filter(Boolean).at(-1) ?? "")
   })
 }
@@ -107,7 +107,7 @@ const runArm = async (arm: Arm, specPath: string, home: string): Promise<{ evals
   let stdout = ""
   child.stdout.on("data", (d) => (stdout += d))
   child.stderr.on("data", (d: Buffer) => {
-    for (const line of d.toString().split("\n")) if (/evaluated generator|trained the next generator|committed version/.test(line)) log(`  ${arm}: ${line.slice(0, 240)}`)
+    for (const line of d.toString().split("\n")) if (/evaluated generator|trained the next generator|committed version|"level":50|error/.test(line)) log(`  ${arm}: ${line.slice(0, 400)}`)
   })
   const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? 1)))
   if (code !== 0) throw new Error(`arm ${arm} failed with exit code ${code}`)

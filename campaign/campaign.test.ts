@@ -90,6 +90,14 @@ describe("prompt files", () => {
     expect(prompts[1]).toEqual({ id: "7", messages: [{ role: "user", content: "hi" }], reference: "5" })
   })
 
+  it("keeps a line's own fields and reads numeric references as their decimal text", () => {
+    const text = '{"id":"q1","prompt":"计算 2 + 3 等于多少？","reference":5,"lang":"zh","difficulty":1,"source":{"set":"demo"}}'
+    expect(Result.getOrThrow(parsePrompts(text, "p"))[0]).toEqual({
+      id: "q1", messages: [{ role: "user", content: "计算 2 + 3 等于多少？" }], reference: "5",
+      fields: { lang: "zh", difficulty: 1, source: { set: "demo" } }
+    })
+  })
+
   it("reports bad lines by number and field", () => {
     const text = ['{"prompt":"a"}', "not json", '{"prompt":"b","messages":[{"role":"user","content":"b"}]}', '{"messages":[{"role":"bot","content":"x"}]}', '{"id":"x","prompt":"c"}', '{"id":"x","prompt":"d"}'].join("\n")
     const result = parsePrompts(text, "prompts.jsonl")

@@ -12,8 +12,10 @@ const PromptLine = Schema.Struct({
   id: Schema.optionalKey(Schema.Union([Schema.String.pipe(Schema.check(Schema.isNonEmpty())), Schema.Number])),
   prompt: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isNonEmpty()))),
   messages: Schema.optionalKey(Schema.Array(Message).pipe(Schema.check(Schema.isMinLength(1)))),
-  reference: Schema.optionalKey(Schema.String)
+  reference: Schema.optionalKey(Schema.Union([Schema.String, Schema.Finite]))
 })
+
+const KNOWN_KEYS = new Set(["id", "prompt", "messages", "reference"])
 
 /** One prompt of a campaign, normalised: a stable id, the conversation, an optional reference answer. */
 export interface PromptRecord {
@@ -25,15 +27,18 @@ export interface PromptRecord {
    * prompt's conversation, which its records keep instead of the hinted one.
    */
   readonly hint?: { readonly of: string; readonly messages: PromptRecord["messages"] }
+  /** The prompt line's own fields (`lang`, `source`, `difficulty`, any metadata), passed through into its records' `meta.prompt`. */
+  readonly fields?: Readonly<Record<string, unknown>>
 }
 
-const decodeLine = Schema.decodeUnknownResult(PromptLine, { onExcessProperty: "error", errors: "all" })
+const decodeLine = Schema.decodeUnknownResult(PromptLine, { onExcessProperty: "ignore", errors: "all" })
 const MAX_ISSUES = 20
 
 /**
- * Parses a prompts JSONL text (`{"id"?, "prompt" | "messages", "reference"?}` per line) into
- * normalised prompt records. Every bad line is reported with its line number and field.
- * Ids default to a hash of the conversation, so re-running a file gives the same ids.
+ * Parses a prompts JSONL text (`{"id"?, "prompt" | "messages", "reference"?}` per line, plus any
+ * fields of the line's own, kept as `fields`) into normalised prompt records. A numeric reference
+ * becomes its decimal text. Every bad line is reported with its line number and field. Ids
+ * default to a hash of the conversation, so re-running a file gives the same ids.
  */
 export const parsePrompts = (text: string, source: string): Result.Result<PromptRecord[], InputInvalid> => {
   const issues: InputIssue[] = []
@@ -73,7 +78,13 @@ export const parsePrompts = (text: string, source: string): Result.Result<Prompt
       continue
     }
     seen.set(id, i + 1)
-    prompts.push(line.reference === undefined ? { id, messages } : { id, messages, reference: line.reference })
+    const fields = Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([key]) => !KNOWN_KEYS.has(key)))
+    prompts.push({
+      id,
+      messages,
+      ...(line.reference !== undefined ? { reference: String(line.reference) } : {}),
+      ...(Object.keys(fields).length > 0 ? { fields } : {})
+    })
   }
   if (issues.length > 0) return Result.fail(new InputInvalid({ source, issues }))
   if (prompts.length === 0) return Result.fail(new InputInvalid({ source, issues: [{ path: "(file)", value: "", expected: "at least one prompt line" }] }))
