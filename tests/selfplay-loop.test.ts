@@ -124,6 +124,8 @@ describe("the self-play loop", () => {
 
   it("fails the campaign with the trainer's own last lines when the trainer fails or writes no model, and stores nothing", async () => {
     const dir = tempDir("loop-fail")
+    const storedModels = () => (existsSync(join(home, "models")) ? readdirSync(join(home, "models")).filter((name) => name !== "tmp") : [])
+    const before = storedModels()
     const failing = loopSpec(dir, "loop-fail", trainQueue, (spec) => {
       spec.improve = { trainer: "command", task_queue: trainQueue, command: "echo training on {data} into {out}; echo 'loss exploded at step 3' >&2; exit 3" }
     })
@@ -133,6 +135,14 @@ describe("the self-play loop", () => {
     expect(failed.stderr).toContain("loss exploded at step 3")
     expect(failed.stderr).toContain("exited with code 3")
 
+    const missing = loopSpec(dir, "loop-missing", trainQueue, (spec) => {
+      spec.improve = { trainer: "command", task_queue: trainQueue, command: "no-such-trainer --data {data} --out {out}" }
+    })
+    const notFound = await runCli(["run", missing], env, 600_000)
+    expect(notFound.code).toBe(1)
+    expect(notFound.stderr).toContain("was not found (exit code 127)")
+    expect(notFound.stderr).toContain("no-such-trainer")
+
     const silent = loopSpec(dir, "loop-silent", trainQueue, (spec) => {
       spec.improve = { trainer: "command", task_queue: trainQueue, command: "echo pretending to train into {out}" }
     })
@@ -140,8 +150,7 @@ describe("the self-play loop", () => {
     expect(empty.code).toBe(1)
     expect(empty.stderr).toContain("wrote no model winnow can load")
     expect(empty.stderr).toContain("pretending to train into")
-    const stored = readdirSync(join(home, "models"))
-    expect(stored.filter((name) => name !== "tmp")).toHaveLength(2)
+    expect(storedModels()).toEqual(before)
     expect(existsSync(join(home, "models", "tmp")) ? readdirSync(join(home, "models", "tmp")) : []).toEqual([])
   })
 

@@ -11,10 +11,13 @@ import { loadSpecFile } from "../cli/specFile.js"
 import type { RunningWorker } from "../worker/temporalWorker.js"
 import { clusterEnv, lastJson, repoRoot, runCli, startTestWorker, tempDir, uniqueQueue } from "./support/harness.js"
 
-/** A one-round spec whose improve step trains long enough (30 steps, a checkpoint each) to be interrupted. */
-const longTrainingSpec = (dir: string, name: string, trainQueue: string): string => {
+/**
+ * A one-round spec whose improve step trains long enough (30 steps, a checkpoint each) to be
+ * interrupted; its own prompt seed, since the same data would find the model already trained.
+ */
+const longTrainingSpec = (dir: string, name: string, trainQueue: string, seed: number): string => {
   const prompts = join(dir, "prompts.jsonl")
-  writeFileSync(prompts, generateArithmetic({ seed: 5, count: 4, difficulty: 1, langs: ["zh", "en"] }).map((p) => JSON.stringify({ prompt: p.prompt, reference: p.reference })).join("\n") + "\n")
+  writeFileSync(prompts, generateArithmetic({ seed, count: 4, difficulty: 1, langs: ["zh", "en"] }).map((p) => JSON.stringify({ prompt: p.prompt, reference: p.reference })).join("\n") + "\n")
   const path = join(dir, `${name}.yaml`)
   writeFileSync(path, stringify({
     name,
@@ -38,7 +41,7 @@ const startWorkerProcess = (queue: string, home: string): ChildProcess =>
 const trainingReaches = async (handle: WorkflowHandle, step: number): Promise<number> => {
   for (let i = 0; i < 600; i++) {
     const description = await handle.describe()
-    if (description.status.name !== "RUNNING") throw new Error(`the campaign ended (${description.status.name}) before training reached step ${step}: ${await handle.result().catch((e) => e.cause?.cause?.message ?? e.message)}`)
+    if (description.status.name !== "RUNNING") throw new Error(`the campaign ended (${description.status.name}) before training reached step ${step}: ${JSON.stringify(await handle.result().catch((e) => e.cause?.cause?.message ?? e.message))}`)
     const pending = description.raw.pendingActivities ?? []
     for (const activity of pending) {
       const details = activity.heartbeatDetails?.payloads?.[0]
@@ -83,7 +86,7 @@ describe("the improve step on a trainer worker of its own", () => {
   it("resumes from the last checkpoint on another worker after the first is killed mid-training", async () => {
     const first = startWorkerProcess(trainQueue, home)
     processes.push(first)
-    const handle = await startCampaign(client, queue, loadSpecFile(longTrainingSpec(tempDir("resume-spec"), "resume", trainQueue)))
+    const handle = await startCampaign(client, queue, loadSpecFile(longTrainingSpec(tempDir("resume-spec"), "resume", trainQueue, 5)))
     const reached = await trainingReaches(handle, 4)
     first.kill("SIGKILL")
     expect(await gone(handle.workflowId)).toEqual([])
@@ -97,7 +100,7 @@ describe("the improve step on a trainer worker of its own", () => {
 
   it("stops the trainer when the campaign is cancelled mid-training", async () => {
     processes.push(startWorkerProcess(trainQueue, home))
-    const handle = await startCampaign(client, queue, loadSpecFile(longTrainingSpec(tempDir("cancel-spec"), "cancelled", trainQueue)))
+    const handle = await startCampaign(client, queue, loadSpecFile(longTrainingSpec(tempDir("cancel-spec"), "cancelled", trainQueue, 6)))
     await trainingReaches(handle, 2)
     expect(trainersOf(handle.workflowId).length).toBeGreaterThan(0)
     await handle.cancel()

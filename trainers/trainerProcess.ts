@@ -78,7 +78,7 @@ export const runTrainer = (run: TrainerInvocation, onProgress: (progress: Traine
     child.on("close", (code, killedBy) => {
       signal?.removeEventListener("abort", stopGroup)
       if (code === 0) return resolve({ metrics, output: tail.join("\n"), ...(resumedFrom !== undefined ? { resumedFrom } : {}) })
-      const reason = signal?.aborted ? "it was cancelled" : killedBy ? `it was killed by ${killedBy}` : code === 127 ? `the program ${run.program} was not found (exit code 127)` : `it exited with code ${code}`
+      const reason = signal?.aborted ? "it was cancelled" : killedBy ? `it was killed by ${killedBy}` : code === 127 ? "a program it runs was not found (exit code 127)" : `it exited with code ${code}`
       reject(new TrainerFailed({ trainer: run.name, reason, output: tail.join("\n") }))
     })
   })

@@ -60,7 +60,7 @@ export const startTestWorker = (taskQueue: string, home: string): Promise<Runnin
     taskQueue,
     home,
     pool: defaultPoolOptions(),
-    logger: pino({ level: "warn" }, pino.destination(2))
+    logger: pino({ level: "error" }, pino.destination(2))
   })
 
 /** A winnow worker on a task queue of its own with its own WINNOW_HOME, and the CLI environment that reaches it. */
