@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises"
 import { Effect, Result } from "effect"
 import type { CampaignLineage, GeneratorRef, PreparedCampaign } from "../campaign/contracts.js"
 import { buildEvalIndex, isContaminated } from "../campaign/promptStage/decontamination.js"
-import { lastUserTurn, parsePrompts, planShards, type PromptRecord } from "../campaign/prompts.js"
+import { decodePromptBytes, lastUserTurn, parsePrompts, planShards, type PromptRecord } from "../campaign/prompts.js"
 import type { CampaignSpec } from "../campaign/spec.js"
 import { attempt, inputInvalid, type WinnowError } from "../core/errors.js"
 import { canonicalJson, configHash, sha256 } from "../core/hash.js"
@@ -80,8 +80,8 @@ const modelRef = (path: string, owner: string): Effect.Effect<GeneratorRef, Winn
   )
 
 const readPromptFile = (path: string): Effect.Effect<PromptRecord[], WinnowError> =>
-  storeIo(path, () => readFile(path, "utf8")).pipe(Effect.flatMap((text) => {
-    const parsed = parsePrompts(text, path)
+  storeIo(path, () => readFile(path)).pipe(Effect.flatMap((bytes) => {
+    const parsed = Result.flatMap(decodePromptBytes(bytes, path), (text) => parsePrompts(text, path))
     return Result.isSuccess(parsed) ? Effect.succeed(parsed.success) : Effect.fail(parsed.failure)
   }))
 

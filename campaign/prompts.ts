@@ -40,7 +40,51 @@ const MAX_ISSUES = 20
  * becomes its decimal text. Every bad line is reported with its line number and field. Ids
  * default to a hash of the conversation, so re-running a file gives the same ids.
  */
-export const parsePrompts = (text: string, source: string): Result.Result<PromptRecord[], InputInvalid> => {
+export const parsePrompts = (text: string, source: string): Result.Result<PromptRecord[], InputInvalid> =>
+  Result.map(parsePromptFile(text, source), (file) => file.prompts)
+
+/** A parsed prompt file: its prompts, and the line each prompt id came from (for messages that name it). */
+export interface PromptFile {
+  readonly prompts: PromptRecord[]
+  readonly lineOf: ReadonlyMap<string, number>
+}
+
+const LONE_SURROGATE = /\p{Cs}/u
+
+/** The first string inside a JSON value that holds a lone UTF-16 surrogate (what JSON "\ud800" escapes make), as a path. */
+const illFormedString = (value: unknown, path: string): string | undefined => {
+  if (typeof value === "string") return LONE_SURROGATE.test(value) ? path : undefined
+  if (Array.isArray(value)) return value.map((v, i) => illFormedString(v, `${path}[${i}]`)).find((p) => p !== undefined)
+  if (value !== null && typeof value === "object") return Object.entries(value).map(([k, v]) => illFormedString(v, `${path}.${k}`)).find((p) => p !== undefined)
+  return undefined
+}
+
+/**
+ * Decodes a prompt file's bytes as UTF-8, refusing (instead of replacing) invalid bytes and
+ * naming the line they are on: a prompt changed by lossy decoding would be sampled silently.
+ */
+export const decodePromptBytes = (bytes: Uint8Array, source: string): Result.Result<string, InputInvalid> => {
+  try {
+    return Result.succeed(new TextDecoder("utf-8", { fatal: true }).decode(bytes))
+  } catch {
+    let line = 1
+    for (let start = 0; start < bytes.length;) {
+      let end = bytes.indexOf(0x0a, start)
+      if (end === -1) end = bytes.length
+      try {
+        new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(start, end))
+      } catch {
+        return Result.fail(new InputInvalid({ source, issues: [{ path: `line ${line}`, value: "bytes that are not UTF-8", expected: "UTF-8 text (re-encode the file, e.g. with iconv -f GB18030 -t UTF-8)" }] }))
+      }
+      start = end + 1
+      line++
+    }
+    return Result.fail(new InputInvalid({ source, issues: [{ path: "(file)", value: "bytes that are not UTF-8", expected: "UTF-8 text" }] }))
+  }
+}
+
+/** Like `parsePrompts`, also giving the line of each prompt. */
+export const parsePromptFile = (text: string, source: string): Result.Result<PromptFile, InputInvalid> => {
   const issues: InputIssue[] = []
   const prompts: PromptRecord[] = []
   const seen = new Map<string, number>()
@@ -62,11 +106,20 @@ export const parsePrompts = (text: string, source: string): Result.Result<Prompt
       continue
     }
     const line = decoded.success
+    const illFormed = illFormedString(value, at)
+    if (illFormed !== undefined) {
+      issues.push({ path: illFormed, value: "a lone UTF-16 surrogate (\\ud800–\\udfff escaped alone)", expected: "well-formed Unicode text" })
+      continue
+    }
     if ((line.prompt === undefined) === (line.messages === undefined)) {
       issues.push({ path: at, value, expected: 'exactly one of "prompt" (a string) or "messages" (a conversation)' })
       continue
     }
     const messages = line.messages ?? [{ role: "user" as const, content: line.prompt! }]
+    if (messages.at(-1)!.content.trim() === "") {
+      issues.push({ path: line.prompt !== undefined ? `${at}.prompt` : `${at}.messages[${messages.length - 1}].content`, value: messages.at(-1)!.content, expected: "text to answer (not only whitespace)" })
+      continue
+    }
     if (messages.at(-1)!.role !== "user") {
       issues.push({ path: `${at}.messages[${messages.length - 1}].role`, value: messages.at(-1)!.role, expected: '"user" (the conversation must end with the user turn to answer)' })
       continue
@@ -88,7 +141,7 @@ export const parsePrompts = (text: string, source: string): Result.Result<Prompt
   }
   if (issues.length > 0) return Result.fail(new InputInvalid({ source, issues }))
   if (prompts.length === 0) return Result.fail(new InputInvalid({ source, issues: [{ path: "(file)", value: "", expected: "at least one prompt line" }] }))
-  return Result.succeed(prompts)
+  return Result.succeed({ prompts, lineOf: seen })
 }
 
 /** Splits `count` prompts into shards of at most `perShard`. */

@@ -2,11 +2,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { dirname, isAbsolute, resolve } from "node:path"
 import { Result } from "effect"
 import { parse as parseYaml } from "yaml"
-import { parsePrompts } from "../campaign/prompts.js"
+import { conversationOf, decodePromptBytes, parsePromptFile, type PromptFile } from "../campaign/prompts.js"
 import { type CampaignSpec, decodeSpec } from "../campaign/spec.js"
 import { inputInvalid, InputInvalid } from "../core/errors.js"
 import { canonicalJson, sha256 } from "../core/hash.js"
 import { readOwnedModelDir } from "../models/modelDir.js"
+import { TextTokenizer } from "../models/tokenizer.js"
 
 /** A validated spec with every path made absolute, plus its content hash. */
 export interface LoadedSpec {
@@ -54,14 +55,25 @@ const resolvePaths = (spec: CampaignSpec, base: string): CampaignSpec => ({
 /** Model weights a trainer can start from: what `from_pretrained` loads. */
 const TRAINABLE_WEIGHTS = /^(model(-\d+-of-\d+)?\.safetensors|pytorch_model(-\d+-of-\d+)?\.bin|model\.safetensors\.index\.json)$/
 
+/**
+ * Reads a prompt file strictly: UTF-8 or refused (naming the line), then parsed line by line.
+ * Use wherever a prompt file enters winnow, so every check names the file and the line.
+ */
+export const readPromptFile = (file: string): PromptFile => {
+  const text = decodePromptBytes(readFileSync(file), file)
+  if (Result.isFailure(text)) throw text.failure
+  const parsed = parsePromptFile(text.success, file)
+  if (Result.isFailure(parsed)) throw parsed.failure
+  return parsed.success
+}
+
 const checkLoopFiles = (spec: CampaignSpec, source: string): void => {
   if (spec.eval) {
     const file = spec.eval.prompts
     if (!existsSync(file) || !statSync(file).isFile()) throw inputInvalid(source, "eval.prompts", file, "an existing JSONL file of evaluation prompts with references")
-    const parsed = parsePrompts(readFileSync(file, "utf8"), file)
-    if (Result.isFailure(parsed)) throw parsed.failure
-    const missing = parsed.success.findIndex((p) => p.reference === undefined)
-    if (missing >= 0) throw inputInvalid(file, `prompt ${parsed.success[missing]!.id}`, "no reference", "a \"reference\" answer on every evaluation prompt (the verifiers check against it)")
+    const parsed = readPromptFile(file)
+    const missing = parsed.prompts.find((p) => p.reference === undefined)
+    if (missing) throw inputInvalid(file, `line ${parsed.lineOf.get(missing.id)} (prompt ${missing.id})`, "no reference", "a \"reference\" answer on every evaluation prompt (the verifiers check against it)")
   }
   if (spec.improve?.trainer === "bundled") {
     const field = spec.improve.base !== undefined ? "improve.base" : "generator.model"
@@ -77,8 +89,7 @@ const checkFiles = (spec: CampaignSpec, source: string): void => {
   if (!existsSync(spec.prompts) || !statSync(spec.prompts).isFile()) {
     throw inputInvalid(source, "prompts", spec.prompts, "an existing JSONL file of prompts")
   }
-  const prompts = parsePrompts(readFileSync(spec.prompts, "utf8"), spec.prompts)
-  if (Result.isFailure(prompts)) throw prompts.failure
+  readPromptFile(spec.prompts)
   const evalPrompts = spec.output.dedup.decontaminate
   if (evalPrompts !== undefined && (!existsSync(evalPrompts) || !statSync(evalPrompts).isFile())) {
     throw inputInvalid(source, "output.dedup.decontaminate", evalPrompts, "an existing file of evaluation prompts (JSONL or one per line)")
@@ -93,4 +104,27 @@ const checkFiles = (spec: CampaignSpec, source: string): void => {
     if (names.has(s.name)) throw new InputInvalid({ source, issues: [{ path: `scorers[${i}].name`, value: s.name, expected: "a name no other scorer uses" }] })
     names.add(s.name)
   })
+}
+
+/**
+ * Refuses prompts the local generator cannot answer: rendered with its chat template (and the
+ * spec's system prompt), as long as its position limit or longer. Names the file, the line and the
+ * prompt id. Run after `loadSpecFile`, before anything starts (it tokenizes every prompt).
+ */
+export const checkPromptsFit = async (spec: CampaignSpec, source: string): Promise<void> => {
+  const model = spec.generator.model
+  if (spec.generator.backend.type !== "local" || model === undefined) return
+  const dir = readOwnedModelDir(model, "generator", spec.generator.variant, source)
+  const limit = dir.config.max_position_embeddings ?? dir.config.n_positions
+  if (typeof limit !== "number" || limit <= 0) return
+  const tokenizer = TextTokenizer.load(dir)
+  for (const file of [spec.prompts, ...(spec.eval ? [spec.eval.prompts] : [])]) {
+    const { prompts, lineOf } = readPromptFile(file)
+    const issues = []
+    for (const prompt of prompts) {
+      const tokens = (await tokenizer.encode(tokenizer.renderChat(conversationOf(spec.generator.system_prompt, prompt), true))).length
+      if (tokens >= limit) issues.push({ path: `line ${lineOf.get(prompt.id)} (prompt ${prompt.id})`, value: `${tokens} tokens`, expected: `a prompt shorter than the generator's ${limit} positions (max_position_embeddings of ${model})` })
+    }
+    if (issues.length > 0) throw new InputInvalid({ source: file, issues: issues.slice(0, 20) })
+  }
 }

@@ -11,7 +11,7 @@ import { readCliConfig } from "../config.js"
 import { printAnswer, printFields, printTable, ProgressBar } from "../output.js"
 import { printEvals, printRoundStats } from "../roundStatsView.js"
 import { withSession } from "../session.js"
-import { loadSpecFile } from "../specFile.js"
+import { checkPromptsFit, loadSpecFile } from "../specFile.js"
 
 const RUN_OPTIONS = {
   json: { type: "boolean" },
@@ -21,6 +21,7 @@ const RUN_OPTIONS = {
 
 const runSpec = async (specPath: string, args: ParsedArgs, log: Logger, embed: boolean): Promise<number> => {
   const loaded = loadSpecFile(specPath)
+  await checkPromptsFit(loaded.spec, loaded.path)
   const config = readCliConfig(process.env, args.values["task-queue"] as string | undefined)
   const started = Date.now()
   return withSession(config, log, embed, async (session) => {
@@ -69,6 +70,7 @@ const campaignStart = (log: Logger): Command => ({
   run: async (args) => {
     if (args.values.wait) return runSpec(args.positionals[0]!, args, log, true)
     const loaded = loadSpecFile(args.positionals[0]!)
+    await checkPromptsFit(loaded.spec, loaded.path)
     const config = readCliConfig(process.env, args.values["task-queue"] as string | undefined)
     return withSession(config, log, false, async (session) => {
       const handle = await startCampaign(session.client, session.taskQueue, loaded)

@@ -2,16 +2,17 @@ import type { Logger } from "pino"
 import { specJsonSchema } from "../../campaign/jsonSchema.js"
 import type { Command } from "../args.js"
 import { printAnswer, printJson } from "../output.js"
-import { loadSpecFile } from "../specFile.js"
+import { checkPromptsFit, loadSpecFile } from "../specFile.js"
 
 const validate: Command = {
   name: "validate",
-  summary: "Check a campaign spec (fields, prompt file, model directories) without starting anything.",
+  summary: "Check a campaign spec (fields, prompt files line by line, model directories, prompts that fit the generator) without starting anything.",
   usage: "spec validate <spec.yaml> [--json]",
   options: { json: { type: "boolean" } },
   positionals: { min: 1, max: 1 },
   run: async (args) => {
     const loaded = loadSpecFile(args.positionals[0]!)
+    await checkPromptsFit(loaded.spec, loaded.path)
     await printAnswer(args.values.json, { ok: true, hash: loaded.hash, spec: loaded.spec }, () => void process.stdout.write(`ok: ${loaded.path} (spec hash ${loaded.hash})\n`))
     return 0
   }
