@@ -21,7 +21,10 @@ export const roundStats = (deps: ActivityDeps) => (input: RoundStatsInput): Effe
       const selectedPath = deps.work.shardFile(input.campaignId, input.round, shard, "selected")
       if (!existsSync(scoredPath)) continue
       for (const row of yield* readRows<ScoredRow>(scoredPath)) {
-        samples.push({ group: row.prompt_index, scores: liveScores(row.scores), score: row.score, passed: row.passed, ...(row.truncated ? { truncated: row.truncated } : {}) })
+        samples.push({
+          group: row.prompt_index, scores: liveScores(row.scores), score: row.score, passed: row.passed,
+          ...(row.truncated ? { truncated: row.truncated } : {}), ...(row.failed ? { failed: row.failed } : {})
+        })
       }
       if (!existsSync(selectedPath)) continue
       for (const row of yield* readRows<SelectedRow>(selectedPath)) {

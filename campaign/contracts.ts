@@ -240,6 +240,8 @@ export interface RoundStats {
   readonly distinct_2: number
   /** Samples whose input a scorer truncated, by scorer name. */
   readonly truncated: Readonly<Record<string, number>>
+  /** Samples that failed a scorer's filter (or could not be ranked by it), by scorer name. */
+  readonly failed?: Readonly<Record<string, number>>
 }
 
 /** Input of the `cleanWork` activity: the committed round (or evaluation) whose work files go. */
@@ -257,6 +259,12 @@ export interface RoundStatsInput {
   readonly spec: CampaignSpec
 }
 
+/**
+ * How a finished campaign fared: `ok`; `empty`, it added no record; `short`, it added fewer than
+ * `selection.accept_until` asked for. The CLI exits 3 unless `ok`.
+ */
+export type CampaignOutcome = "ok" | "empty" | "short"
+
 /** What a finished campaign returns. */
 export interface CampaignResult {
   readonly campaignId: string
@@ -267,6 +275,9 @@ export interface CampaignResult {
   /** Records the campaign's rounds added to the dataset: accepted, less what commit-time dedup dropped. */
   readonly kept: number
   readonly rounds: number
+  readonly outcome?: CampaignOutcome
+  /** Why the outcome is not `ok`: which filter removed what, or what dedup dropped. */
+  readonly reason?: string
   /** The held-out pass@1 curve (round 0 first), with `eval`. */
   readonly evals?: ReadonlyArray<{ readonly round: number; readonly pass_at_1: number }>
   /** The generator the campaign ended with (a trained one, with `improve`). */

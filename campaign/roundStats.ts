@@ -8,6 +8,8 @@ export interface StatsSample {
   readonly score: number
   readonly passed: boolean
   readonly truncated?: readonly string[]
+  /** Scorers whose filter this sample failed, or whose value could not be ranked. */
+  readonly failed?: readonly string[]
 }
 
 /** One accepted record: the per-scorer and combined scores of the kept (chosen) response, and its text. */
@@ -85,6 +87,8 @@ export const roundStats = (round: number, scorers: readonly string[], samples: r
   })
   const truncated: Record<string, number> = {}
   for (const sample of samples) for (const name of sample.truncated ?? []) truncated[name] = (truncated[name] ?? 0) + 1
+  const failed: Record<string, number> = {}
+  for (const sample of samples) for (const name of sample.failed ?? []) failed[name] = (failed[name] ?? 0) + 1
   const texts = accepted.map((r) => r.text)
   return {
     round,
@@ -97,6 +101,7 @@ export const roundStats = (round: number, scorers: readonly string[], samples: r
     scores: Object.fromEntries(scorers.map((name) => [name, column(name)])),
     distinct_1: corpusDistinctN(texts, 1),
     distinct_2: corpusDistinctN(texts, 2),
-    truncated
+    truncated,
+    failed
   }
 }

@@ -21,7 +21,7 @@ const TOP_HELP = (groups: Record<string, Command[]>, singles: Command[]) =>
     "",
     "Environment: TEMPORAL_ADDRESS (cluster; unset = embedded dev server), TEMPORAL_NAMESPACE, WINNOW_HOME (default ~/.winnow),",
     "             WINNOW_TASK_QUEUE, WINNOW_LOG_LEVEL, WINNOW_MODEL_MEMORY_GIB, TEMPORAL_CLI_PATH.",
-    "Exit codes:  0 ok, 1 failure, 2 bad usage or input."
+    "Exit codes:  0 ok, 1 failure, 2 bad usage or input, 3 a campaign completed without the data asked for."
   ].join("\n")
 
 /** Long-running commands log at info by default; one-shot commands only warn, so output stays readable. */

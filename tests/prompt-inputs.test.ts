@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { runCli, tempDir, writeDemoSpec } from "./support/harness.js"
+import { runCli, startTestCluster, tempDir, writeDemoSpec } from "./support/harness.js"
 
 /** The demo spec over a prompt file written with `bytes`; returns the spec path. */
 const specWithPrompts = (name: string, bytes: Buffer | string): string => {
@@ -29,4 +29,30 @@ describe("prompt files are checked before anything starts", () => {
       }
     })
   }
+})
+
+describe("a campaign says when it produced nothing", () => {
+  it("exits 3 naming the filter that removed every sample, and again when a rerun adds nothing new", async () => {
+    const { env, worker } = await startTestCluster("outcome")
+    try {
+      const dir = tempDir("outcome")
+      const strict = writeDemoSpec(dir, "strict", (s) => {
+        s.rounds = 1
+        s.output.dataset = "strict"
+        s.scorers.push({ name: "essay", type: "heuristic", metric: "length_chars", filter: { min: 100000 } })
+      })
+      const empty = await runCli(["run", strict, "--json"], env)
+      expect(empty.code).toBe(3)
+      expect(JSON.parse(empty.stdout.trim().split("\n").at(-1)!)).toMatchObject({ outcome: "empty", kept: 0 })
+      expect(empty.stderr).toContain("essay removed 40 of 40")
+
+      const plain = writeDemoSpec(dir, "plain", (s) => { s.rounds = 1; s.output.dataset = "plain" })
+      expect((await runCli(["run", plain], env)).code).toBe(0)
+      const again = await runCli(["run", plain, "--json"], env)
+      expect(again.code).toBe(3)
+      expect(again.stderr).toContain("already in dataset plain")
+    } finally {
+      await worker.shutdown()
+    }
+  })
 })

@@ -7,6 +7,7 @@ import {
   type PreparedCampaign, preparedPrompts, type RoundPlanResult, STATS_ROUNDS_KEPT
 } from "../campaign/contracts.js"
 import { specForRound, startLoop, trainBaseOf } from "../campaign/loop.js"
+import { outcomeOf } from "../campaign/outcome.js"
 import { inferenceProfile, storeProfile, trainingProfile } from "./profiles.js"
 import { evaluateGenerator, runRoundShards } from "./roundSteps.js"
 import { STATUS_KEY } from "./searchAttributes.js"
@@ -135,7 +136,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
   function finish(stopReason?: string): CampaignResult {
     setStatus("completed")
     progress = { ...progress, ...(stopReason ? { stopReason } : {}) }
+    const { outcome, reason } = outcomeOf(progress, acceptUntil)
     return {
+      outcome,
+      ...(reason ? { reason } : {}),
       campaignId,
       dataset: progress.dataset,
       version: progress.versions.at(-1)?.version ?? null,

@@ -31,7 +31,9 @@ const runSpec = async (specPath: string, args: ParsedArgs, log: Logger, embed: b
     const result = await waitForCampaign(handle, bar)
     const summary = { ...result, seconds: Math.round((Date.now() - started) / 100) / 10 }
     await printAnswer(args.values.json, summary, () => printFields(summary))
-    return 0
+    if (result.outcome === undefined || result.outcome === "ok") return 0
+    process.stderr.write(`winnow: campaign ${result.campaignId} completed ${result.outcome === "empty" ? "without adding a record" : "short of its goal"}: ${result.reason}\n`)
+    return 3
   })
 }
 
