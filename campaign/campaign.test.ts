@@ -71,10 +71,14 @@ describe("campaign spec", () => {
     expect(issuesOf({ ...minimal, scorers: [{ name: "r", type: "classifier", model: "r", variant: "quantized" }] })).toEqual([])
   })
 
-  it("exports a JSON Schema for editors that matches the committed file", () => {
+  it("exports a JSON Schema for editors, with the validator's patterns and bounds, that matches the committed file", () => {
     const schema = specJsonSchema()
     expect(schema.required).toEqual(expect.arrayContaining(["name", "prompts", "generator", "scorers", "output"]))
     expect(schema.additionalProperties).toBe(false)
+    const properties = schema.properties as Record<string, any>
+    expect(properties.name.pattern).toBe("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    expect(properties.output.properties.dataset.pattern).toBe("^[a-z0-9][a-z0-9._-]{0,63}$")
+    expect(properties.generator.properties.n).toMatchObject({ minimum: 1, maximum: 256 })
     const committed = JSON.parse(readFileSync(new URL("./spec.schema.json", import.meta.url), "utf8"))
     expect(committed).toEqual(schema)
   })

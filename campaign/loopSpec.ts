@@ -102,7 +102,7 @@ export type PromptOperatorSpec = typeof PromptOperatorSpec.Type
  */
 export const PromptStageSpec = Schema.Struct({
   operators: Schema.Array(PromptOperatorSpec).pipe(Schema.check(Schema.isMinLength(1))),
-  dataset: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isPattern(/^[a-z0-9][a-z0-9._-]{0,63}$/)))),
+  dataset: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isPattern(/^[a-z0-9][a-z0-9._-]{0,63}$/u)))),
   max_new_tokens: int(8, 4096).pipe(withDefault(DEFAULTS.promptStage.max_new_tokens))
 })
 /** `prompt_stage` with defaults filled in. */

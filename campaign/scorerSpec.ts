@@ -15,7 +15,7 @@ export const FilterSpec = Schema.Struct({
 })
 
 const scorerCommon = {
-  name: NonEmpty.pipe(Schema.check(Schema.isPattern(/^[A-Za-z0-9_.-]+$/))),
+  name: NonEmpty.pipe(Schema.check(Schema.isPattern(/^[A-Za-z0-9_.-]+$/u))),
   weight: Schema.Finite.pipe(withDefault(DEFAULTS.scorer.weight)),
   normalize: Schema.Literals(NORMALIZATIONS).pipe(withDefault(DEFAULTS.scorer.normalize)),
   filter: Schema.optionalKey(FilterSpec)
@@ -53,7 +53,7 @@ export const HeuristicScorerSpec = Schema.Struct({
   target_chars: Schema.optionalKey(int(1, 1_000_000)),
   n: Schema.optionalKey(int(1, 16)),
   pattern: Schema.optionalKey(NonEmpty),
-  flags: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isPattern(/^[imsu]*$/))))
+  flags: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isPattern(/^[imsu]*$/u))))
 })
 
 /** Language-model statistics of a response. */

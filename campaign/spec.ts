@@ -18,9 +18,9 @@ export const LocalBackendSpec = Schema.Struct({ type: Schema.Literal("local") })
  */
 export const OpenAIBackendSpec = Schema.Struct({
   type: Schema.Literal("openai"),
-  base_url: NonEmpty.pipe(Schema.check(Schema.isPattern(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, { expected: "an http:// or https:// URL of an OpenAI-compatible API root, e.g. http://gpu-box:8000/v1" }))),
+  base_url: NonEmpty.pipe(Schema.check(Schema.isPattern(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/u, { expected: "an http:// or https:// URL of an OpenAI-compatible API root, e.g. http://gpu-box:8000/v1" }))),
   model: NonEmpty,
-  api_key_env: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_]*$/, { expected: "the name of an environment variable (letters, digits, _)" })))),
+  api_key_env: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_]*$/u, { expected: "the name of an environment variable (letters, digits, _)" })))),
   concurrency: int(1, LIMITS.maxHttpConcurrency).pipe(withDefault(DEFAULTS.openaiBackend.concurrency)),
   timeout_ms: int(100, 3_600_000).pipe(withDefault(DEFAULTS.openaiBackend.timeout_ms)),
   max_retries: int(0, 100).pipe(withDefault(DEFAULTS.openaiBackend.max_retries)),
@@ -70,7 +70,7 @@ export const ShardingSpec = Schema.Struct({
   max_concurrent_shards: int(1, LIMITS.maxConcurrentShards).pipe(withDefault(DEFAULTS.sharding.max_concurrent_shards))
 })
 
-const DatasetName = Schema.String.pipe(Schema.check(Schema.isPattern(/^[a-z0-9][a-z0-9._-]{0,63}$/)))
+const DatasetName = Schema.String.pipe(Schema.check(Schema.isPattern(/^[a-z0-9][a-z0-9._-]{0,63}$/u)))
 
 /**
  * `output.dedup`: how a round's records are deduplicated when committed. Exact duplicates
@@ -93,7 +93,7 @@ export type DedupSpec = typeof DedupSpec.Type
 
 /** A campaign spec as written in YAML or JSON. The source of truth for validation and the editor JSON Schema. */
 export const CampaignSpec = Schema.Struct({
-  name: NonEmpty.pipe(Schema.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/))),
+  name: NonEmpty.pipe(Schema.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/u))),
   description: Schema.optionalKey(Schema.String),
   prompts: NonEmpty,
   generator: GeneratorSpec,

@@ -22,6 +22,6 @@ export const NonNegative = Schema.Finite.pipe(Schema.check(Schema.isGreaterThanO
  * `onnx/model_fp16.onnx` (also `q4`, `q4f16`, `quantized`, …, or any `onnx/<name>.onnx`).
  * Without it winnow loads the first of `onnx/model.onnx`, `model_quantized`, `model_q4`, ….
  */
-export const OnnxVariant = Schema.String.pipe(Schema.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
+export const OnnxVariant = Schema.String.pipe(Schema.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/u, {
   expected: "the name of an ONNX variant in the model's onnx/ folder, e.g. fp16, q4, q4f16, quantized"
 })))

@@ -7,6 +7,8 @@ export interface Reported {
   readonly message: string
   readonly code: string
   readonly exit: 1 | 2
+  /** For bad input: each field, the value seen, what was expected. */
+  readonly issues?: ReadonlyArray<{ readonly path: string; readonly value: unknown; readonly expected: string }>
 }
 
 /** The innermost `ApplicationFailure` of a Temporal failure chain (the activity's own error). */
@@ -28,7 +30,7 @@ export const reportFailure = (error: unknown): Reported => {
   if (app && policy) {
     const detail = app.details?.[0] as { issues?: Array<{ path: string; value: unknown; expected: string }> } | undefined
     const message = detail?.issues ? detail.issues.map(formatIssue).join("\n") : app.message
-    return { message, code: policy.code, exit: policy.exit }
+    return { message, code: policy.code, exit: policy.exit, ...(detail?.issues ? { issues: detail.issues } : {}) }
   }
   return { message: (error as Error)?.message ?? String(error), code: "WINNOW_FAILED", exit: 1 }
 }
@@ -37,5 +39,5 @@ const describeWinnow = (error: WinnowError): Reported => {
   const message = error._tag === "InputInvalid"
     ? `${error.source}:\n${error.issues.map((i) => `  ${formatIssue(i)}`).join("\n")}`
     : error.message
-  return { message, code: errorCode(error), exit: exitCodeOf(error) }
+  return { message, code: errorCode(error), exit: exitCodeOf(error), ...(error._tag === "InputInvalid" ? { issues: error.issues } : {}) }
 }

@@ -68,7 +68,8 @@ export const main = async (argv: string[]): Promise<number> => {
     }
     const reported = reportFailure(error)
     log.debug({ err: error }, "command failed")
-    process.stderr.write(`winnow: error [${reported.code}]: ${reported.message}\n`)
+    if (argv.includes("--json")) process.stderr.write(`${JSON.stringify({ error: { code: reported.code, message: reported.message, exit: reported.exit, ...(reported.issues ? { issues: reported.issues } : {}) } })}\n`)
+    else process.stderr.write(`winnow: error [${reported.code}]: ${reported.message}\n`)
     return reported.exit
   } finally {
     log.flush?.()

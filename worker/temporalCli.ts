@@ -59,7 +59,7 @@ const buildCli = async (target: string, log: Logger, env: NodeJS.ProcessEnv): Pr
   const dir = join(target, "..")
   mkdirSync(dir, { recursive: true })
   const bin = mkdtempSync(join(dir, ".build-"))
-  log.info({ module: `${MODULE}@${DEFAULTS.temporalCliVersion}`, target }, "building the Temporal CLI (first run only; a few minutes)")
+  log.warn({ module: `${MODULE}@${DEFAULTS.temporalCliVersion}`, target }, "building the Temporal CLI with go install (first run only; about 2 minutes on 2 cores, cached afterwards)")
   try {
     await run(go, ["install", `${MODULE}@${DEFAULTS.temporalCliVersion}`], {
       env: { ...env, CGO_ENABLED: "0", GOTOOLCHAIN: "local", GOBIN: bin},
