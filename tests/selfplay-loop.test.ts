@@ -126,30 +126,17 @@ describe("the self-play loop", () => {
     const dir = tempDir("loop-fail")
     const storedModels = () => (existsSync(join(home, "models")) ? readdirSync(join(home, "models")).filter((name) => name !== "tmp") : [])
     const before = storedModels()
-    const failing = loopSpec(dir, "loop-fail", trainQueue, (spec) => {
-      spec.improve = { trainer: "command", task_queue: trainQueue, command: "echo training on {data} into {out}; echo 'loss exploded at step 3' >&2; exit 3" }
-    })
-    const failed = await runCli(["run", failing], env, 600_000)
-    expect(failed.code).toBe(1)
-    expect(failed.stderr).toContain("WINNOW_TRAINER_FAILED")
-    expect(failed.stderr).toContain("loss exploded at step 3")
-    expect(failed.stderr).toContain("exited with code 3")
-
-    const missing = loopSpec(dir, "loop-missing", trainQueue, (spec) => {
-      spec.improve = { trainer: "command", task_queue: trainQueue, command: "no-such-trainer --data {data} --out {out}" }
-    })
-    const notFound = await runCli(["run", missing], env, 600_000)
-    expect(notFound.code).toBe(1)
-    expect(notFound.stderr).toContain("was not found (exit code 127)")
-    expect(notFound.stderr).toContain("no-such-trainer")
-
-    const silent = loopSpec(dir, "loop-silent", trainQueue, (spec) => {
-      spec.improve = { trainer: "command", task_queue: trainQueue, command: "echo pretending to train into {out}" }
-    })
-    const empty = await runCli(["run", silent], env, 600_000)
-    expect(empty.code).toBe(1)
-    expect(empty.stderr).toContain("wrote no model winnow can load")
-    expect(empty.stderr).toContain("pretending to train into")
+    const trainers: Array<[string, string, string[]]> = [
+      ["loop-fail", "echo training on {data} into {out}; echo 'loss exploded at step 3' >&2; exit 3", ["loss exploded at step 3", "exited with code 3"]],
+      ["loop-missing", "no-such-trainer --data {data} --out {out}", ["no-such-trainer", "was not found (exit code 127)"]],
+      ["loop-silent", "echo pretending to train into {out}", ["wrote no model winnow can load", "pretending to train into"]]
+    ]
+    for (const [name, command, expected] of trainers) {
+      const spec = loopSpec(dir, name, trainQueue, (s) => { s.improve = { trainer: "command", task_queue: trainQueue, command } })
+      const run = await runCli(["run", spec], env, 600_000)
+      expect(run.code, name).toBe(1)
+      for (const text of ["WINNOW_TRAINER_FAILED", ...expected]) expect(run.stderr, name).toContain(text)
+    }
     expect(storedModels()).toEqual(before)
     expect(existsSync(join(home, "models", "tmp")) ? readdirSync(join(home, "models", "tmp")) : []).toEqual([])
   })
