@@ -38,7 +38,7 @@ SPLIT_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| 
                  r"|\s*[\r\n]+|\s+(?!\S)|\s+")
 
 DEFAULTS = dict(
-    mix="1:1,2:2,3:2,4:1",   # difficulty:weight of the pretraining set
+    mix="1:2,2:3,3:1,4:0.2",  # difficulty:weight of the pretraining set (held-out: 1..4 uniform)
     steps=700,
     batch_size=32,
     lr=3e-3,

@@ -129,3 +129,19 @@ def parse_mix(text):
         d, w = part.split(":")
         mix[int(d)] = float(w)
     return mix
+
+
+_STEP = re.compile(r"(-?\d+) ([+-]) (\d+) = (-?\d+)")
+
+
+def steps_correct(text, problem):
+    """A process check: the worked steps are exactly the problem's chain (each `a op b = c` right,
+    each step starting from the previous result) and the stated answer is the last result."""
+    parts = problem["expression"].split(" ")
+    value, expected = int(parts[0]), []
+    for op, x in zip(parts[1::2], parts[2::2]):
+        new = value + int(x) if op == "+" else value - int(x)
+        expected.append((value, op, int(x), new))
+        value = new
+    found = [(int(a), op, int(b), int(c)) for a, op, b, c in _STEP.findall(text)]
+    return found == expected and is_correct(text, problem["answer"])

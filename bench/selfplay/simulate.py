@@ -6,7 +6,10 @@ trainer (trainers/bundled/train.py: TRL SFT + ONNX export, exactly what winnow w
 evaluate the new model on held-out problems (greedy pass@1 and mean correctness of sampled answers).
 
 Arms (same prompts, sampling and optimizer steps):
-  full        keep up to --keep distinct correct samples per prompt
+  full        keep up to --keep distinct correct samples per prompt (final answer checked, as
+              winnow's verifier does)
+  strict      as full, but a sample counts only when its worked steps are right too (a process
+              check: problems.steps_correct)
   unfiltered  every sample, correct or not (arm a)
   none        no training: the base model every round (arm b)
 
@@ -26,26 +29,26 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 TRAIN_PY = os.path.join(HERE, "..", "..", "trainers", "bundled", "train.py")
 
-from problems import EVAL_SEED, held_out, parse_mix, problem_set  # noqa: E402
+from problems import EVAL_SEED, held_out, parse_mix, problem_set, steps_correct  # noqa: E402
 
 DEFAULTS = dict(
     rounds=3,
-    prompts=384,          # train prompts per round (fresh each round)
+    prompts=512,          # train prompts per round (fresh each round)
     n=8,                  # samples per prompt
     temperature=0.8,
     keep=2,               # distinct correct samples kept per prompt (full arm)
-    steps=120,            # SFT optimizer steps per round, every trained arm
+    steps=150,            # SFT optimizer steps per round, every trained arm
     batch_size=32,
-    learning_rate=5e-4,
+    learning_rate=3e-4,
     lr_scheduler="cosine",
     warmup_ratio=0.1,
     mix="1:1,2:1,3:1,4:1",
     eval_count=400,
-    eval_samples=4,
+    eval_samples=2,
     eval_seed=EVAL_SEED,
     seed=7,
     sft_from="previous",  # previous: continue from last round's model; base: ReST-EM, restart from the base
-    data_scope="round",   # round: this round's kept data; union: everything kept so far
+    data_scope="union",   # round: this round's kept data; union: everything kept so far
     threads=2,
 )
 
@@ -68,6 +71,8 @@ def sft_rows(problems, completions, correct, arm, keep):
     for p, cs, ok in zip(problems, completions, correct):
         chosen = []
         for c, good in zip(cs, ok):
+            if arm == "strict":
+                good = good and steps_correct(c, p)
             if arm == "unfiltered":
                 chosen.append(c)
             elif good and c not in chosen and len(chosen) < keep:
@@ -143,7 +148,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--base", required=True)
     ap.add_argument("--work", required=True)
-    ap.add_argument("--arms", default="full,unfiltered,none")
+    ap.add_argument("--arms", default="full,strict,unfiltered,none")
     for key, value in DEFAULTS.items():
         ap.add_argument("--" + key.replace("_", "-"), type=type(value), default=value)
     args = ap.parse_args()
@@ -216,14 +221,16 @@ def main():
             with open(os.path.join(args.work, "results.json"), "w") as f:
                 json.dump(results, f, indent=1)
 
-    if "full" in arms:
-        model, tok = load(current["full"])
+    checked = next((a for a in arms if a != "none"), None)
+    if checked:
+        model, tok = load(current[checked])
         check = eval_set[:20]
         want = [c[0] for c in generate(model, tok, check)]
         t = time.time()
-        results["onnx_check"] = {"same_greedy": ort_check(current["full"], tok, check, want), "of": len(check),
+        results["onnx_check"] = {"model": current[checked], "same_greedy": ort_check(current[checked], tok, check, want),
+                                 "of": len(check),
                                  "seconds": round(time.time() - t, 1)}
-        log(f"ONNX check of {current['full']}: {results['onnx_check']}")
+        log(f"ONNX check: {results['onnx_check']}")
     with open(os.path.join(args.work, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
     print(table(results, arms))
