@@ -42,9 +42,23 @@ const normalizeBaseUrl = (url: string): string => url.replace(/\/+$/, "")
 type Exchange = { readonly ok: true; readonly body: ChatCompletionBody } | { readonly ok: false; readonly reply: HttpReply }
 
 /**
+ * The sampling fields beyond OpenAI's (vLLM's `top_k`, `min_p`, `repetition_penalty`), sent with
+ * `extended_sampling` and dropped for a server that refuses them.
+ */
+const EXTENDED_FIELDS = ["top_k", "min_p", "repetition_penalty"] as const
+
+/**
+ * Most likely tokens asked for per step with `logprobs`: llama.cpp's server returns no
+ * log-probabilities unless `top_logprobs` is above 0; OpenAI and vLLM accept 1 as well.
+ */
+const TOP_LOGPROBS = 1
+
+/**
  * Samples responses from an OpenAI-compatible chat-completions server (vLLM, SGLang, llama.cpp,
  * Ollama, `winnow serve`): one request with `n` per prompt, or N requests with n = 1 and distinct
- * seeds for servers that reject or ignore `n > 1` (remembered once seen). Bounded concurrency and
+ * seeds for servers that reject or ignore `n > 1` (remembered once seen). A server that refuses
+ * the extended sampling fields (a 400 or 422 naming one) is asked again without them, and from
+ * then on never sent them (remembered and reported once). Bounded concurrency and
  * a time limit per request. It does not retry: a 5xx, 408, 429, dropped connection or garbled
  * body fails with a retryable `InferenceFailed` (carrying the server's `Retry-After`), and the
  * activity's retry policy is the one retry layer. Use one instance per configured server.
@@ -54,6 +68,7 @@ export class OpenAIGenerator {
   private readonly permits: Semaphore.Semaphore
   private readonly endpoint: URL
   private nUnsupported = false
+  private extendedRefused = false
 
   constructor(
     readonly config: OpenAIServerConfig,
@@ -80,6 +95,11 @@ export class OpenAIGenerator {
     return this.nUnsupported
   }
 
+  /** True once the server has refused the extended sampling fields (they are no longer sent). */
+  get dropsExtendedSampling(): boolean {
+    return this.extendedRefused
+  }
+
   /** Samples every prompt's responses; results are ordered by prompt, then sample. */
   generate(prompts: readonly OpenAIPrompt[], params: GenerationParams): Effect.Effect<SampleText[], WinnowError> {
     return Effect.forEach(prompts, (prompt, index) => this.samplesOf(prompt, index, params), { concurrency: "unbounded" }).pipe(
@@ -101,7 +121,7 @@ export class OpenAIGenerator {
       const exchange = yield* self.complete(prompt.messages, n, prompt.seeds[0]!, params)
       if (!exchange.ok) {
         const error = parseServerError(exchange.reply.body)
-        if (exchange.reply.status === 400 && mentionsN(error.message, error.param)) {
+        if (isRefusal(exchange.reply) && mentionsField("n", error.message, error.param)) {
           self.rememberSplit(`the server rejected n=${n}: ${error.message}`)
           return yield* self.oneByOne(prompt, index, params, 0)
         }
@@ -137,8 +157,14 @@ export class OpenAIGenerator {
     this.hooks.onFallback?.(`${reason}; sending one request per sample from now on`)
   }
 
+  private rememberExtendedRefused(reason: string): void {
+    if (this.extendedRefused) return
+    this.extendedRefused = true
+    this.hooks.onFallback?.(`${reason}; sending requests without ${EXTENDED_FIELDS.slice(0, -1).join(", ")} and ${EXTENDED_FIELDS.at(-1)} from now on`)
+  }
+
   private requestBody(messages: readonly ChatMessage[], n: number, seed: number, params: GenerationParams): Record<string, unknown> {
-    const extended = this.config.extended_sampling
+    const extended = this.config.extended_sampling && !this.extendedRefused
     return {
       model: this.config.model,
       messages: messages.map((m) => ({ role: m.role, content: m.content })),
@@ -148,16 +174,30 @@ export class OpenAIGenerator {
       max_tokens: params.max_new_tokens,
       seed,
       ...(params.stop && params.stop.length > 0 ? { stop: [...params.stop] } : {}),
-      ...(this.config.logprobs ? { logprobs: true } : {}),
+      ...(this.config.logprobs ? { logprobs: true, top_logprobs: TOP_LOGPROBS } : {}),
       ...(extended && params.top_k > 0 ? { top_k: params.top_k } : {}),
       ...(extended && params.min_p > 0 ? { min_p: params.min_p } : {}),
       ...(extended && params.repetition_penalty !== 1 ? { repetition_penalty: params.repetition_penalty } : {})
     }
   }
 
-  /** One chat completion; a status retrying cannot fix comes back as `ok: false`, a transient one fails. */
+  /**
+   * One chat completion; a status retrying cannot fix comes back as `ok: false`, a transient one
+   * fails. A refusal naming an extended sampling field that was sent is asked again without them.
+   */
   private complete(messages: readonly ChatMessage[], n: number, seed: number, params: GenerationParams): Effect.Effect<Exchange, WinnowError> {
     const body = this.requestBody(messages, n, seed, params)
+    return this.send(body).pipe(Effect.flatMap((exchange) => {
+      if (exchange.ok || !isRefusal(exchange.reply)) return Effect.succeed(exchange)
+      const error = parseServerError(exchange.reply.body)
+      const named = EXTENDED_FIELDS.filter((field) => field in body && mentionsField(field, error.message, error.param))
+      if (named.length === 0) return Effect.succeed(exchange)
+      this.rememberExtendedRefused(`the server refused ${named.join(", ")} (HTTP ${exchange.reply.status}: ${error.message.slice(0, 200)})`)
+      return this.send(this.requestBody(messages, n, seed, params))
+    }))
+  }
+
+  private send(body: Record<string, unknown>): Effect.Effect<Exchange, WinnowError> {
     const headers: Record<string, string> = this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}
     return this.permits.withPermits(1)(
       Effect.tryPromise({
@@ -240,9 +280,19 @@ const classify = (sent: Result.Result<HttpReply, TransportError>): Outcome => {
   return { kind: "final", reply }
 }
 
-/** Whether a 400 is about the `n` parameter (OpenAI/vLLM name it in `param`; llama.cpp says "one completion choice"). */
-const mentionsN = (message: string, param: string | undefined): boolean =>
-  param === "n" || /(^|[^A-Za-z_])n([^A-Za-z_]|$)|completion choice|num_return_sequences/i.test(message)
+/** A request the server refuses as such: 400 (OpenAI, vLLM, llama.cpp) or 422 (FastAPI validation, `transformers serve`). */
+const isRefusal = (reply: HttpReply): boolean => reply.status === 400 || reply.status === 422
+
+/**
+ * Whether a refusal is about one request field: OpenAI and vLLM name it in `param`, others in the
+ * message (`Unrecognized request argument supplied: top_k`, `Unexpected keys in the request:
+ * {'top_k'}`, a FastAPI `loc`); llama.cpp says "one completion choice" about `n`.
+ */
+const mentionsField = (field: string, message: string, param: string | undefined): boolean => {
+  if (param === field) return true
+  const word = new RegExp(`(^|[^A-Za-z0-9_])${field}([^A-Za-z0-9_]|$)`, "i")
+  return word.test(message) || (field === "n" && /completion choice|num_return_sequences/i.test(message))
+}
 
 const orderChoices = (choices: readonly ChatChoice[]): ChatChoice[] =>
   choices.map((c, i) => ({ c, i: c.index ?? i })).sort((a, b) => a.i - b.i).map(({ c }) => c)

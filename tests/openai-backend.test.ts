@@ -181,6 +181,82 @@ describe("the OpenAI-compatible backend against misbehaving servers", () => {
     }
   })
 
+  it("asks for log-probabilities with top_logprobs, which llama.cpp's server needs before it returns any", async () => {
+    const peer = await startPeer((seen) => {
+      const answer = completion(seen.body) as { status: number; body: { choices: Array<{ logprobs: unknown }> } }
+      if (!(typeof seen.body.top_logprobs === "number" && seen.body.top_logprobs > 0)) answer.body.choices.forEach((c) => (c.logprobs = null))
+      return answer
+    })
+    const generator = new OpenAIGenerator(backend(peer.url))
+    const samples = await Effect.runPromise(generator.generate([prompts[0]!], params))
+    generator.close()
+    await peer.close()
+    expect(peer.seen[0]!.body).toMatchObject({ logprobs: true, top_logprobs: 1 })
+    expect(samples.map((s) => s.logprobs)).toEqual(Array(3).fill([-0.25, -1.5]))
+  })
+
+  it("drops the extended sampling fields once for a server that refuses them (400 or 422 naming one), remembers it and says so", async () => {
+    const extended = ["top_k", "min_p", "repetition_penalty"]
+    const refusals: Array<(sent: string[]) => Answer> = [
+      (sent) => ({ status: 400, body: { error: { message: `Unrecognized request argument supplied: ${sent[0]}`, type: "invalid_request_error", param: null, code: null } } }),
+      (sent) => ({ status: 400, body: { error: { message: "extra fields not permitted", type: "BadRequestError", param: sent.at(-1), code: 400 } } }),
+      (sent) => ({ status: 422, body: { detail: `Unexpected keys in the request: {${sent.map((k) => `'${k}'`).join(", ")}}` } })
+    ]
+    const sampling = { ...params, top_k: 40, min_p: 0.05, repetition_penalty: 1.1 }
+    for (const refusal of refusals) {
+      const peer = await startPeer((seen) => {
+        const sent = extended.filter((k) => k in seen.body)
+        return sent.length > 0 ? refusal(sent) : completion(seen.body)
+      })
+      const fallbacks: string[] = []
+      const generator = new OpenAIGenerator(backend(peer.url), undefined, { onFallback: (r) => fallbacks.push(r) })
+      const first = await Effect.runPromise(generator.generate(prompts, sampling))
+      const refused = peer.seen.filter((s) => extended.some((k) => k in s.body)).length
+      const second = await Effect.runPromise(generator.generate(prompts, sampling))
+      generator.close()
+      await peer.close()
+      const expected = prompts.flatMap((p) => p.seeds.map((_, i) => `seed ${p.seeds[0]} choice ${i}`))
+      expect(first.map((s) => s.text)).toEqual(expected)
+      expect(second.map((s) => s.text)).toEqual(expected)
+      expect(refused).toBeGreaterThanOrEqual(1)
+      expect(refused).toBeLessThanOrEqual(prompts.length)
+      expect(peer.seen).toHaveLength(refused + 2 * prompts.length)
+      expect(peer.seen.filter((s) => extended.some((k) => k in s.body))).toHaveLength(refused)
+      expect(generator.splitsRequests).toBe(false)
+      expect(fallbacks).toHaveLength(1)
+      expect(fallbacks[0]).toMatch(/top_k|min_p|repetition_penalty/)
+      expect(fallbacks[0]).toContain("without top_k, min_p and repetition_penalty from now on")
+    }
+  })
+
+  it("gets through a server that refuses both n > 1 and the extended fields in one 422, as transformers serve does", async () => {
+    const peer = await startPeer((seen) => {
+      const refused = ["n", "top_k"].filter((k) => k in seen.body)
+      return refused.length > 0 ? { status: 422, body: { detail: `Unsupported fields in the request: {${refused.map((k) => `'${k}'`).join(", ")}}` } } : completion(seen.body)
+    })
+    const fallbacks: string[] = []
+    const generator = new OpenAIGenerator(backend(peer.url, { logprobs: false }), undefined, { onFallback: (r) => fallbacks.push(r) })
+    const samples = await Effect.runPromise(generator.generate([prompts[0]!], { ...params, top_k: 40 }))
+    generator.close()
+    await peer.close()
+    expect(samples.map((s) => s.text)).toEqual(["seed 101 choice 0", "seed 102 choice 0", "seed 103 choice 0"])
+    expect([generator.splitsRequests, generator.dropsExtendedSampling]).toEqual([true, true])
+    expect(fallbacks).toHaveLength(2)
+  })
+
+  it("still refuses at once a 422 that names a field other than the extended ones", async () => {
+    const peer = await startPeer(() => ({ status: 422, body: { detail: "Unexpected keys in the request: {'seed'}" } }))
+    const fallbacks: string[] = []
+    const generator = new OpenAIGenerator(backend(peer.url), undefined, { onFallback: (r) => fallbacks.push(r) })
+    const error = await failureOf(generator.generate([prompts[0]!], { ...params, top_k: 40 }))
+    generator.close()
+    await peer.close()
+    expect(error._tag).toBe("InputInvalid")
+    expect(error.message).toContain("HTTP 422")
+    expect(peer.seen).toHaveLength(1)
+    expect(fallbacks).toEqual([])
+  })
+
   it("asks separately for the samples a server leaves out when it ignores n", async () => {
     const peer = await startPeer((seen) => completion(seen.body, 1))
     const generator = new OpenAIGenerator(backend(peer.url))
@@ -212,6 +288,7 @@ describe("the OpenAI-compatible backend against misbehaving servers", () => {
     expect(samples.map((s) => [s.text, s.finish, s.tokenCount])).toEqual([["a", "length", 2], ["b", "stop", 2], ["c", "eos", 2]])
     expect(peer.seen[0]!.body).toMatchObject({ model: "peer-model", n: 3, seed: 101, temperature: 1, top_p: 1, max_tokens: 12 })
     expect(peer.seen[0]!.body).not.toHaveProperty("logprobs")
+    expect(peer.seen[0]!.body).not.toHaveProperty("top_logprobs")
     expect(peer.seen[0]!.body).not.toHaveProperty("top_k")
   })
 
