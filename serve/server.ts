@@ -45,8 +45,19 @@ export interface RunningServe {
 /** Largest request body accepted. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024
 
+/** Most bytes of an over-large body read (and dropped) before its 413, so the client hears it. */
+const MAX_DRAINED_BYTES = 4 * MAX_BODY_BYTES
+
 class HttpProblem extends Error {
-  constructor(readonly status: number, readonly type: OpenAIErrorBody["error"]["type"], message: string, readonly param: string | null = null, readonly code: string | null = null) {
+  constructor(
+    readonly status: number,
+    readonly type: OpenAIErrorBody["error"]["type"],
+    message: string,
+    readonly param: string | null = null,
+    readonly code: string | null = null,
+    /** Close the connection once the answer is sent (the request was not read to its end). */
+    readonly close = false
+  ) {
     super(message)
   }
 }
@@ -186,21 +197,31 @@ const stopReasonOf = async (sample: SampleText, stops: readonly string[], tokeni
   return stops.find((s) => full.startsWith(s, sample.text.length)) ?? stops.find((s) => full.includes(s)) ?? stops[0]!
 }
 
+/**
+ * Reads a JSON request body. An over-large one is read to its end without being kept, so the
+ * client (still uploading) receives the 413 instead of a reset connection; past
+ * `MAX_DRAINED_BYTES` the 413 goes at once and the connection closes after it.
+ */
 const readJsonBody = (req: IncomingMessage): Promise<unknown> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
+    const tooLarge = (closing: boolean) =>
+      new HttpProblem(413, "invalid_request_error", `the request body is larger than ${MAX_BODY_BYTES} bytes`, null, null, closing)
     req.on("data", (chunk: Buffer) => {
       size += chunk.length
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpProblem(413, "invalid_request_error", `the request body is larger than ${MAX_BODY_BYTES} bytes`))
-        req.destroy()
-        return
+      if (size > MAX_DRAINED_BYTES) {
+        req.removeAllListeners("data")
+        reject(tooLarge(true))
+      } else if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk)
+      } else if (chunks.length > 0) {
+        chunks.length = 0
       }
-      chunks.push(chunk)
     })
     req.on("error", reject)
     req.on("end", () => {
+      if (size > MAX_BODY_BYTES) return reject(tooLarge(false))
       const text = Buffer.concat(chunks).toString("utf8")
       try {
         resolve(JSON.parse(text))
@@ -223,11 +244,12 @@ const toProblem = (error: unknown): HttpProblem => {
 const sendProblem = (res: ServerResponse, problem: HttpProblem): void => {
   if (res.headersSent) return void res.destroy()
   const body: OpenAIErrorBody = { error: { message: problem.message, type: problem.type, param: problem.param, code: problem.code } }
-  sendJson(res, problem.status, body)
+  sendJson(res, problem.status, body, problem.close ? { connection: "close" } : {})
+  if (problem.close) res.once("finish", () => res.req.destroy())
 }
 
-const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
+const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
   const payload = Buffer.from(JSON.stringify(body), "utf8")
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": String(payload.length) })
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": String(payload.length), ...headers })
   res.end(payload)
 }

@@ -269,6 +269,15 @@ describe("winnow serve, driven by the official openai client", () => {
     expect(((await raw.json()) as { error: unknown }).error).toMatchObject({ type: "invalid_request_error", param: null })
   })
 
+  it("answers an over-large body with 413 in OpenAI's error shape, received by the client, and goes on serving", async () => {
+    const huge = JSON.stringify({ model: "tiny-chat", messages: [{ role: "user", content: "x".repeat(17 * 1024 * 1024) }] })
+    const response = await fetch(`${server.url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: huge })
+    expect(response.status).toBe(413)
+    expect(((await response.json()) as { error: unknown }).error).toMatchObject({ type: "invalid_request_error", message: expect.stringContaining("larger than 16777216 bytes") })
+    const after = await client.chat.completions.create({ model: "tiny-chat", messages: [{ role: "user", content: "hi" }], max_tokens: 2, seed: 1 })
+    expect(after.choices).toHaveLength(1)
+  })
+
   it("rejects a --variant the model directory does not have with exit code 2, naming the option", async () => {
     const run = await runCli(["serve", join(repoRoot, "examples/models/tiny-chat"), "--variant", "q4", "--port", "0"], {})
     expect(run.code).toBe(2)
