@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs"
-import { mkdir, readdir, stat, utimes, writeFile } from "node:fs/promises"
+import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Stream } from "effect"
 import { describe, expect, it } from "vitest"
@@ -109,5 +109,58 @@ describe("dataset gc", () => {
     expect(existsSync(work)).toBe(true)
     expect((await run(store.gc({ work: true }))).workRounds).toBe(1)
     expect(existsSync(join(root, "work", "c", "r1"))).toBe(false)
+  })
+
+  it("removes manifests no chain reaches (a commit killed before it moved HEAD) once past the grace period, with the segments only they named", async () => {
+    const first = await run(store.commit({ dataset: "ds", segments: [await run(store.stageSegment({ campaignId: "c", round: 1, shard: 0, records: [sft("q1", "a", 0.5, 1)] }))], lineage: lineage("c", 1) }))
+    const headPath = join(root, "datasets", "ds", "refs", "HEAD")
+    const killed = async (round: number, prompt: string) => {
+      const staged = await run(store.stageSegment({ campaignId: "c", round, shard: 0, records: [sft(prompt, "b", 0.6, round)] }))
+      const version = await run(store.commit({ dataset: "ds", segments: [staged], lineage: lineage("c", round) }))
+      await writeFile(headPath, `${first.id}\n`)
+      return { version, own: version.manifest.segments.map((s) => s.hash).filter((h) => !first.manifest.segments.some((f) => f.hash === h)) }
+    }
+    const old = await killed(2, "q2")
+    const young = await killed(3, "q3")
+    const manifest = (id: string) => join(root, "datasets", "ds", "versions", `${id}.json`)
+    await age(manifest(old.version.id))
+    await ageAll()
+    await rm(join(root, "staging", "c"), { recursive: true, force: true })
+    const dry = await run(store.gc({ dryRun: true }))
+    expect(dry.unreachableVersions).toBe(1)
+    expect(existsSync(manifest(old.version.id))).toBe(true)
+    const report = await run(store.gc())
+    expect(report).toEqual({ ...dry, dryRun: false })
+    expect(existsSync(manifest(old.version.id))).toBe(false)
+    expect(existsSync(manifest(young.version.id))).toBe(true)
+    const files = await objectFiles()
+    expect(old.own.length).toBeGreaterThan(0)
+    for (const hash of old.own) expect(files.some((f) => f.startsWith(hash))).toBe(false)
+    for (const hash of young.own) expect(files.some((f) => f.startsWith(hash))).toBe(true)
+    expect((await readFile(headPath, "utf8")).trim()).toBe(first.id)
+    expect((await run(store.verify("ds"))).ok).toBe(true)
+    expect(await records("ds")).toBe(1)
+  })
+
+  it("removes campaign folders left empty under work/ and staging/, whatever their age, and no folder with anything in it", async () => {
+    const staged = await run(store.stageSegment({ campaignId: "c", round: 1, shard: 0, records: [sft("q1", "a", 0.5, 1)] }))
+    await run(store.commit({ dataset: "ds", segments: [staged], lineage: lineage("c", 1) }))
+    const pending = await run(store.stageSegment({ campaignId: "p", round: 1, shard: 0, records: [sft("q9", "z", 0.5, 1)] }))
+    await mkdir(join(root, "work", "empty"), { recursive: true })
+    await mkdir(join(root, "staging", "gone"), { recursive: true })
+    await mkdir(join(root, "work", "c", "r1", "s0"), { recursive: true })
+    await mkdir(join(root, "work", "c", "state"), { recursive: true })
+    await writeFile(join(root, "work", "c", "state", "curriculum-x.json"), "{}")
+    await mkdir(join(root, "work", "d", "r1"), { recursive: true })
+    const dry = await run(store.gc({ dryRun: true, work: true, abandon: ["d"] }))
+    expect(dry.emptyFolders).toBe(4)
+    expect(existsSync(join(root, "work", "empty"))).toBe(true)
+    const report = await run(store.gc({ work: true, abandon: ["d"] }))
+    expect(report).toEqual({ ...dry, dryRun: false })
+    for (const gone of ["work/empty", "staging/gone", "staging/c", "work/d"]) expect(existsSync(join(root, gone))).toBe(false)
+    expect(existsSync(join(root, "work", "c", "state", "curriculum-x.json"))).toBe(true)
+    expect(existsSync(join(root, "work", "c", "r1"))).toBe(false)
+    expect(await run(store.listStaged("p", 1))).toEqual([pending])
+    expect((await run(store.gc())).emptyFolders).toBe(0)
   })
 })

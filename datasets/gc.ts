@@ -1,14 +1,14 @@
-import { readdir, rm, stat } from "node:fs/promises"
+import { readdir, rm, rmdir, stat } from "node:fs/promises"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { StoreCorrupt } from "../core/errors.js"
 import { listDir, storeIo } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
 import type { Manifest } from "./manifest.js"
-import { readHead } from "./refs.js"
+import { listTags, readHead, readTag } from "./refs.js"
 import { listStaged } from "./staging.js"
 import { DATASET_NAME, validateCampaignId } from "./validate.js"
-import { listDatasetNames, readChain, readVersion } from "./versions.js"
+import { readChain, readVersion } from "./versions.js"
 
 /** What a garbage collection may remove. */
 export interface GcOptions {
@@ -35,18 +35,25 @@ export interface GcReport {
   readonly workRounds: number
   /** Pending staging folders of abandoned campaigns. */
   readonly abandonedRounds: number
+  /** Manifests no chain from HEAD or a tag reaches (a commit stopped before it moved HEAD), past the grace period. */
+  readonly unreachableVersions: number
+  /** Campaign folders under `work/` and `staging/` with nothing left in them. */
+  readonly emptyFolders: number
 }
 
 /** One hour: longer than any single stage or commit write. */
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000
 
 /**
- * Removes what nothing refers to: segment objects (and their `.ids`/`.lsh-*` sidecars) that no
- * manifest of any dataset and no pending staging pointer names, staging folders of rounds a
- * dataset has committed (their segments were merged into the commit's own), leftover partial
- * writes, and with `work` the work files of committed rounds. Pending staging (a round not yet
- * committed) is touched only for campaigns named in `abandon`, and nothing younger than `graceMs`
- * is removed. Any unreadable manifest stops it before it deletes anything.
+ * Removes what nothing refers to. Past the grace period only (a stage or commit may be writing
+ * them): segment objects (and their `.ids`/`.lsh-*` sidecars) that no reachable or young
+ * manifest and no pending staging pointer names, leftover partial writes, and manifests that no
+ * chain from HEAD or a tag reaches (a commit stopped after writing its manifest, before moving
+ * HEAD). At once: staging folders of rounds a dataset has committed (their segments were merged
+ * into the commit's own), with `work` the work files of committed rounds, the pending staging and
+ * work of campaigns named in `abandon`, and campaign folders left empty (removed only while
+ * empty, so a writer that has just created a round folder keeps it). Any unreadable manifest a
+ * chain reaches, or a young one, stops it before it deletes anything.
  */
 export const collectGarbage = Effect.fn("datasets.gc")(function*(layout: StoreLayout, options: GcOptions = {}) {
   const dryRun = options.dryRun ?? false
@@ -56,24 +63,35 @@ export const collectGarbage = Effect.fn("datasets.gc")(function*(layout: StoreLa
   const committed = new Set<string>()
   const read = new Set<string>()
   const refer = (manifest: Manifest) => manifest.segments.forEach((segment) => referenced.add(segment.hash))
-  for (const name of yield* listDatasetNames(layout)) {
-    for (const version of yield* readChain(layout, name, yield* readHead(layout, name))) {
-      committed.add(roundKey(version.manifest.lineage.campaign_id, version.manifest.lineage.round))
-      refer(version.manifest)
-      read.add(`${name}/${version.id}`)
+  const { names, manifests } = yield* allManifestFiles(layout)
+  for (const name of names) {
+    for (const root of yield* refsOf(layout, name)) {
+      if (read.has(`${name}/${root}`)) continue
+      for (const version of yield* readChain(layout, name, root)) {
+        if (read.has(`${name}/${version.id}`)) break
+        committed.add(roundKey(version.manifest.lineage.campaign_id, version.manifest.lineage.round))
+        refer(version.manifest)
+        read.add(`${name}/${version.id}`)
+      }
     }
   }
-  for (const [name, id] of yield* allManifestFiles(layout)) {
-    if (!read.has(`${name}/${id}`)) refer((yield* readVersion(layout, name, id)).manifest)
+  const unreachable: string[] = []
+  for (const [name, id] of manifests) {
+    if (read.has(`${name}/${id}`)) continue
+    const path = layout.versionPath(name, id)
+    if (yield* olderThan(path, cutoff)) unreachable.push(path)
+    else refer((yield* readVersion(layout, name, id)).manifest)
   }
   let stagingRounds = 0
   let workRounds = 0
   let abandonedRounds = 0
+  const removed = new Set<string>()
   for (const [campaign, round] of yield* roundDirs(layout.stagingDir)) {
     const done = committed.has(roundKey(campaign, round))
     if (done || abandoned.has(campaign)) {
       if (done) stagingRounds++
       else abandonedRounds++
+      removed.add(layout.stagingRoundDir(campaign, round))
       if (!dryRun) yield* remove(layout.stagingRoundDir(campaign, round))
       continue
     }
@@ -86,31 +104,64 @@ export const collectGarbage = Effect.fn("datasets.gc")(function*(layout: StoreLa
   for (const [campaign, round] of yield* roundDirs(layout.workDir)) {
     if (!abandoned.has(campaign) && !(options.work && committed.has(roundKey(campaign, round)))) continue
     workRounds++
+    removed.add(layout.workRoundDir(campaign, round))
     if (!dryRun) yield* remove(layout.workRoundDir(campaign, round))
   }
+  if (!dryRun) for (const path of unreachable) yield* remove(path)
+  const emptyFolders = (yield* emptyCampaignDirs(layout.stagingDir, removed, dryRun)) + (yield* emptyCampaignDirs(layout.workDir, removed, dryRun))
   const objects = yield* sweep(layout.objectsDir, (file) => {
     const hash = /^([0-9a-f]{64})\./.exec(file)?.[1]
     return hash !== undefined && !referenced.has(hash)
   }, cutoff, dryRun)
   const partialWrites = yield* sweep(layout.objectTempDir, () => true, cutoff, dryRun, false)
-  return { dryRun, objects, stagingRounds, partialWrites, workRounds, abandonedRounds } satisfies GcReport
+  return { dryRun, objects, stagingRounds, partialWrites, workRounds, abandonedRounds, unreachableVersions: unreachable.length, emptyFolders } satisfies GcReport
 })
 
 const roundKey = (campaign: string, round: number): string => `${campaign}\0${round}`
 
-/** Every (dataset, version id) with a manifest file, reachable from HEAD or not (a commit that lost a race may leave one). */
+/** Every dataset folder, and every (dataset, version id) with a manifest file, reachable from HEAD or not. */
 const allManifestFiles = (layout: StoreLayout) =>
   Effect.gen(function*() {
     const names = (yield* storeIo(layout.datasetsDir, () => listDir(layout.datasetsDir))).filter((n) => DATASET_NAME.test(n))
-    const files: Array<readonly [string, string]> = []
+    const manifests: Array<readonly [string, string]> = []
     for (const name of names) {
       const dir = layout.versionsDir(name)
       for (const file of yield* storeIo(dir, () => listDir(dir))) {
         const id = /^([0-9a-f]{16})\.json$/.exec(file)?.[1]
-        if (id) files.push([name, id])
+        if (id) manifests.push([name, id])
       }
     }
-    return files
+    return { names, manifests }
+  })
+
+/** The version ids a dataset's HEAD and tags point at: the roots its reachable chains start from. */
+const refsOf = (layout: StoreLayout, name: string) =>
+  Effect.gen(function*() {
+    const roots = [yield* readHead(layout, name)]
+    for (const tag of yield* listTags(layout, name)) roots.push(yield* readTag(layout, name, tag))
+    return [...new Set(roots.filter((id): id is string => id !== null))]
+  })
+
+/** Whether a file was last written before `cutoff` (a missing one counts as young: someone moved it). */
+const olderThan = (path: string, cutoff: number) =>
+  storeIo(path, async () => ((await stat(path).catch(() => undefined))?.mtimeMs ?? Number.POSITIVE_INFINITY) <= cutoff)
+
+/**
+ * Campaign folders under `root` with nothing in them once the `removed` round folders are gone;
+ * removes them (unless dry) with `rmdir`, which refuses a folder someone has just written into.
+ */
+const emptyCampaignDirs = (root: string, removed: ReadonlySet<string>, dryRun: boolean) =>
+  storeIo(root, async () => {
+    let count = 0
+    for (const campaign of await readdir(root).catch(() => [] as string[])) {
+      const dir = join(root, campaign)
+      if (!(await stat(dir).catch(() => undefined))?.isDirectory()) continue
+      const left = (await readdir(dir)).filter((entry) => !removed.has(join(dir, entry)))
+      if (left.length > 0) continue
+      if (!dryRun && !(await rmdir(dir).then(() => true, () => false))) continue
+      count++
+    }
+    return count
   })
 
 /** (campaign, round) of every `<root>/<campaign>/r<round>` folder. */
