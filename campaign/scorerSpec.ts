@@ -75,12 +75,14 @@ export const LmStatsScorerSpec = Schema.Struct({
 })
 
 /** What a verifier checks. */
-export const VERIFIER_CHECKS = ["answer_match", "json_schema"] as const
+export const VERIFIER_CHECKS = ["answer_match", "json_schema", "arithmetic_chain"] as const
 
 /**
  * A verifier: 1 when the response is right, 0 otherwise. `answer_match` extracts the final
  * answer (`\boxed{}`, "答案是", "The answer is", "####", last number) and compares it with the
- * prompt's `reference`; `json_schema` checks the response's JSON against `schema`.
+ * prompt's `reference`; `json_schema` checks the response's JSON against `schema`;
+ * `arithmetic_chain` also checks the worked steps of a left-to-right `+`/`−` problem (every
+ * `a ± b = c` right and chained as the prompt's expression calls for) besides the final answer.
  */
 export const VerifierScorerSpec = Schema.Struct({
   ...scorerCommon,

@@ -100,3 +100,23 @@ describe("verifier scorer", () => {
     expect(compileJsonSchema({ $schema: "http://json-schema.org/draft-07/schema#", type: "array", items: { type: "number" } }).validate([1, 2])).toBe(true)
   })
 })
+
+describe("the arithmetic chain check", () => {
+  const verifier = verifierFamily.build({ name: "steps", type: "verifier", check: "arithmetic_chain", ...common }, ctx)
+  const scored = (prompt: string, response: string, reference: string) =>
+    Effect.runPromise(verifier.score([{ prompt, messages: [{ role: "user", content: prompt }], response, reference }])).then((c) => c.values[0])
+
+  it("accepts only the prompt's own chain of right steps with the right answer, in Chinese and English", async () => {
+    expect(await scored("What is 12 + 7 - 5?", "12 + 7 = 19, 19 - 5 = 14. The answer is 14.", "14")).toBe(1)
+    expect(await scored("计算 12 + 7 - 5 等于多少？", "12 + 7 = 19，19 - 5 = 14。答案是 14。", "14")).toBe(1)
+    expect(await scored("计算 3 - 9 + 1 等于多少？", "3 - 9 = -6，-6 + 1 = -5。答案是 -5。", "-5")).toBe(1)
+  })
+
+  it("refuses a right answer reached through wrong or missing steps", async () => {
+    expect(await scored("What is 12 + 7 - 5?", "12 + 7 = 18, 18 - 5 = 14. The answer is 14.", "14")).toBe(0)
+    expect(await scored("What is 12 + 7 - 5?", "The answer is 14.", "14")).toBe(0)
+    expect(await scored("What is 12 + 7 - 5?", "12 + 7 = 19, 19 - 4 = 15, 15 - 1 = 14. The answer is 14.", "14")).toBe(0)
+    expect(await scored("What is 12 + 7 - 5?", "12 + 7 = 19, 19 - 5 = 14. The answer is 15.", "14")).toBe(0)
+    expect(await scored("Describe a quiet morning.", "1 + 1 = 2. The answer is 2.", "2")).toBe(0)
+  })
+})

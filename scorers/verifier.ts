@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import { VerifierScorerSpec } from "../campaign/spec.js"
 import { inputInvalid } from "../core/errors.js"
 import { answersMatch, extractAnswer } from "./answer.js"
+import { chainIsRight } from "./arithmeticChain.js"
 import { commonConfig, type ScoreInput, type ScorerFamily } from "./contract.js"
 import { compileJsonSchema, type CompiledSchema, extractJson } from "../core/jsonSchema.js"
 
@@ -35,11 +36,14 @@ export const verifierFamily: ScorerFamily<VerifierScorerSpec> = {
     type: "verifier",
     version: VERIFIER_VERSION,
     weight: spec.weight,
-    config: spec.check === "answer_match"
+    config: spec.check !== "json_schema"
       ? { check: spec.check, match: spec.match, tolerance: spec.tolerance, missing_reference: spec.missing_reference, ...commonConfig(spec) }
       : { check: spec.check, schema: spec.schema, ...commonConfig(spec) },
     score: (batch) => {
       if (spec.check === "answer_match") return Effect.sync(() => ({ values: batch.map((s) => answerMatchScore(s, spec)) }))
+      if (spec.check === "arithmetic_chain") {
+        return Effect.sync(() => ({ values: batch.map((s) => (answerMatchScore(s, spec) === 1 && chainIsRight(s.prompt, s.response) ? 1 : 0)) }))
+      }
       return Effect.try({
         try: () => compileJsonSchema(spec.schema ?? {}),
         catch: (e) => inputInvalid("spec", `${context.field}.schema`, spec.schema, `a valid JSON Schema (${(e as Error).message})`)
