@@ -18,7 +18,7 @@ export const evalStats = (deps: ActivityDeps) => (input: EvalStatsInput): Effect
       const path = deps.work.shardFile(input.campaignId, input.round, shard, "scored", "eval")
       if (existsSync(path)) rows.push(...(yield* readRows<ScoredRow>(path)))
     }
-    const verifiers = input.spec.scorers.filter((s) => s.type === "verifier").map((s) => s.name)
+    const verifiers = input.spec.eval?.verifiers ?? input.spec.scorers.filter((s) => s.type === "verifier").map((s) => s.name)
     const stats = evalStatsOf(input.round, input.generator.model_hash, input.spec.eval?.n ?? 1, rows, verifiers, input.spec.scorers.map((s) => s.name))
     deps.logger.info({ campaignId: input.campaignId, round: input.round, pass_at_1: stats.pass_at_1, model: input.generator.model_hash.slice(0, 12) }, "evaluated generator")
     return stats

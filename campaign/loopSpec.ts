@@ -33,10 +33,13 @@ export type ImproveSpec = typeof ImproveSpec.Type
  * `eval`: a held-out prompt file with references, kept apart from the training prompts (any
  * training prompt that overlaps one is dropped), sampled `n` times per prompt by each round's
  * generator (with the generator's sampling unless `temperature` is set) and checked by the
- * campaign's verifier scorers: pass@1, pass@k and the mean of every score, each round.
+ * campaign's verifier scorers (or those `verifiers` names): pass@1, pass@k and the mean of every
+ * score, each round.
  */
 export const EvalSpec = Schema.Struct({
   prompts: NonEmpty,
+  /** The verifier scorers whose acceptance makes a sample pass (default: every verifier of the campaign). */
+  verifiers: Schema.optionalKey(Schema.Array(NonEmpty).pipe(Schema.check(Schema.isMinLength(1)))),
   n: int(1, 256).pipe(withDefault(DEFAULTS.eval.n)),
   temperature: Schema.optionalKey(Schema.Finite.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 10 })))),
   max_new_tokens: Schema.optionalKey(int(1, 32768))
@@ -118,7 +121,7 @@ export const loopIssues = (spec: {
   readonly eval?: EvalSpec
   readonly curriculum?: CurriculumSpec
   readonly prompt_stage?: PromptStageSpec
-  readonly scorers: ReadonlyArray<{ readonly type: string }>
+  readonly scorers: ReadonlyArray<{ readonly type: string; readonly name: string }>
   readonly selection: { readonly policy: string; readonly min_score?: number }
   readonly generator: { readonly backend: { readonly type: string } }
 }): InputIssue[] => {
@@ -144,6 +147,11 @@ export const loopIssues = (spec: {
   spec.prompt_stage?.operators.forEach((operator, i) => {
     if (operator.type === "magpie" && spec.generator.backend.type !== "local") {
       issues.push({ path: `prompt_stage.operators[${i}].type`, value: "magpie", expected: "a local generator (Magpie continues the raw pre-query template, which a chat-completions server cannot)" })
+    }
+  })
+  spec.eval?.verifiers?.forEach((name, i) => {
+    if (!spec.scorers.some((s) => s.type === "verifier" && s.name === name)) {
+      issues.push({ path: `eval.verifiers[${i}]`, value: name, expected: `the name of a verifier scorer (${spec.scorers.filter((s) => s.type === "verifier").map((s) => JSON.stringify(s.name)).join(", ") || "none in scorers"})` })
     }
   })
   if (spec.eval && !spec.scorers.some((s) => s.type === "verifier")) {
