@@ -8,6 +8,7 @@ import { inputInvalid, InputInvalid } from "../core/errors.js"
 import { canonicalJson, sha256 } from "../core/hash.js"
 import { readOwnedModelDir } from "../models/modelDir.js"
 import { TextTokenizer } from "../models/tokenizer.js"
+import { checkSpecRuns } from "./specChecks.js"
 
 /** A validated spec with every path made absolute, plus its content hash. */
 export interface LoadedSpec {
@@ -18,7 +19,8 @@ export interface LoadedSpec {
 
 /**
  * Reads a campaign spec (YAML or JSON), validates it, resolves paths against the spec's folder
- * and checks that the prompt file and every model directory exist and make sense — so a bad
+ * and checks that the prompt file and every model directory exist and make sense (each model's
+ * graph is what its role needs; an API key variable is set; see `checkSpecRuns`) — so a bad
  * spec fails before anything starts, naming the field, the value and what was expected.
  */
 export const loadSpecFile = (file: string): LoadedSpec => {
@@ -104,6 +106,7 @@ const checkFiles = (spec: CampaignSpec, source: string): void => {
     if (names.has(s.name)) throw new InputInvalid({ source, issues: [{ path: `scorers[${i}].name`, value: s.name, expected: "a name no other scorer uses" }] })
     names.add(s.name)
   })
+  checkSpecRuns(spec, source, process.env)
 }
 
 /**
