@@ -2,6 +2,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import type { DatasetStoreApi } from "./store.js"
+import { makeRecord } from "./record.js"
 import { dpo, failure, lineage, run, sft } from "../tests/support/storeFixtures.js"
 import { useTempStore } from "../tests/support/tempStore.js"
 
@@ -103,5 +104,44 @@ describe("pull", () => {
     expect(await readFile(out, "utf8")).toBe(before)
     expect(await readdir(join(root, "out"))).toEqual(["train.jsonl"])
     expect(await readdir(root)).not.toContain("repo")
+  })
+
+  it("refuses a schema for a kind the version does not hold, naming its kinds, and writes nothing", async () => {
+    await commitTwoRounds()
+    const pairsOnly = await run(store.stageSegment({ campaignId: "p", round: 1, shard: 0, records: [dpo("q", "yes", "no", 1)] }))
+    const pairs = await run(store.commit({ dataset: "pairs", segments: [pairsOnly], lineage: lineage("p", 1) }))
+    const v1 = await run(store.resolve("ds@1"))
+    const cases = [
+      ["ds@1", "dpo", `ds@${v1.id} holds 2 sft records and no dpo pairs`],
+      ["ds@1", "sharegpt-dpo", "holds 2 sft records and no dpo pairs"],
+      ["pairs", "sft", `pairs@${pairs.id} holds 1 dpo pair and no sft records`],
+      ["pairs", "alpaca", "holds 1 dpo pair and no sft records"]
+    ] as const
+    for (const [ref, schema, kinds] of cases) {
+      for (const format of ["jsonl", "parquet", "hf"] as const) {
+        const out = join(root, "refused", `${schema}.${format}`)
+        const error = await failure(store.pull({ ref, format, schema, out }))
+        expect(error).toMatchObject({ _tag: "InputInvalid", issues: [{ path: "schema", value: schema }] })
+        expect((error as { issues: ReadonlyArray<{ expected: string }> }).issues[0]!.expected).toContain(kinds)
+      }
+    }
+    expect(await readdir(root)).not.toContain("refused")
+  })
+
+  it("refuses alpaca for conversations with earlier turns (its history column cannot be typed in JSON), pointing at sharegpt", async () => {
+    const turns = makeRecord({
+      kind: "sft", prompt_id: "p-multi", score: 0.5, scores: { reward: 0.5 }, round: 1, response: "a2",
+      messages: [{ role: "user", content: "q1" }, { role: "assistant", content: "a1" }, { role: "user", content: "q2" }]
+    })
+    const segment = await run(store.stageSegment({ campaignId: "m", round: 1, shard: 0, records: [turns, sft("q", "a", 0.5, 1)] }))
+    await run(store.commit({ dataset: "multi", segments: [segment], lineage: lineage("m", 1) }))
+    for (const schema of ["alpaca", "alpaca-dpo"] as const) {
+      const error = await failure(store.pull({ ref: "multi", format: "jsonl", schema, out: join(root, "multi.jsonl") }))
+      expect(error).toMatchObject({ _tag: "InputInvalid", issues: [{ path: "schema", value: schema }] })
+    }
+    const error = await failure(store.pull({ ref: "multi", format: "jsonl", schema: "alpaca", out: join(root, "multi.jsonl") }))
+    expect((error as { issues: ReadonlyArray<{ expected: string }> }).issues[0]!.expected).toMatch(/1 of 2 sft records .*earlier turns.*sharegpt/)
+    const ok = await run(store.pull({ ref: "multi", format: "jsonl", schema: "sharegpt", out: join(root, "multi.jsonl") }))
+    expect(ok.records).toBe(2)
   })
 })

@@ -53,8 +53,9 @@ export interface DatasetStoreApi {
   /** Points `tag` of dataset `name` at the version `versionRef` resolves to (creating or moving it). */
   readonly tag: (name: string, tag: string, versionRef: string) => Effect.Effect<Version, InputInvalid | NotFound | ReadError>
   /**
-   * Exports a version (schema `sft`, `dpo`, `raw`, `sharegpt`, `alpaca`) as JSONL, Parquet or a
-   * Hugging Face dataset-repo folder with its card, atomically; refuses corrupt segments.
+   * Exports a version (a schema of `EXPORT_SCHEMAS`) as JSONL, Parquet or a Hugging Face
+   * dataset-repo folder with its card, atomically; refuses corrupt segments and schemas for a
+   * kind of record the version does not hold.
    */
   readonly pull: (options: PullOptions) => Effect.Effect<PullResult, InputInvalid | NotFound | ReadError>
   /** Compares two versions: records added and removed, score shift overall and per scorer. */

@@ -134,20 +134,18 @@ describe("exports load in Hugging Face datasets and pyarrow", () => {
     expect(seen["raw-pyarrow"].columns).toContain("meta")
   })
 
-  it("LLaMA-Factory sharegpt and alpaca files with matching dataset_info.json entries", async () => {
+  it("LLaMA-Factory sharegpt files with matching dataset_info.json entries; alpaca refuses multi-turn conversations", async () => {
     const dir = join(out, "llamafactory")
     await run(store.pull({ ref: "zh-en", schema: "sharegpt", format: "jsonl", out: join(dir, "chat.jsonl"), name: "zh-en-chat" }))
-    const alpaca = await run(store.pull({ ref: "zh-en", schema: "alpaca", format: "jsonl", out: join(dir, "alpaca.jsonl") }))
-    expect(alpaca.files).toEqual([join(dir, "alpaca.jsonl"), join(dir, "dataset_info.json")])
+    const pairs = await run(store.pull({ ref: "zh-en", schema: "sharegpt-dpo", format: "jsonl", out: join(dir, "pairs.jsonl") }))
+    expect(pairs.files).toEqual([join(dir, "pairs.jsonl"), join(dir, "dataset_info.json")])
+    expect(await failure(store.pull({ ref: "zh-en", schema: "alpaca", format: "jsonl", out: join(dir, "alpaca.jsonl") })))
+      .toMatchObject({ _tag: "InputInvalid", issues: [{ path: "schema", value: "alpaca" }] })
     const info = JSON.parse(await readFile(join(dir, "dataset_info.json"), "utf8"))
-    expect(Object.keys(info).sort()).toEqual(["zh-en", "zh-en-chat"])
-    const seen = await consume({ loads: [], llama_factory: [{ dir, entry: "zh-en-chat" }, { dir, entry: "zh-en" }] })
-    expect(seen["llama_factory:zh-en-chat"]).toMatchObject({ missing_columns: [], rows: 4 })
-    expect(seen["llama_factory:zh-en"]).toMatchObject({ missing_columns: [], rows: 4 })
-    const rows = (await readFile(join(dir, "alpaca.jsonl"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l))
-    expect(rows.find((row) => row.instruction === "第二问")).toMatchObject({
-      input: "", output: "第二答", system: "你是一个乐于助人的助手。", history: [["第一问", "第一答"]]
-    })
+    expect(Object.keys(info).sort()).toEqual(["zh-en-chat", "zh-en-sharegpt-dpo"])
+    const seen = await consume({ loads: [], llama_factory: [{ dir, entry: "zh-en-chat" }, { dir, entry: "zh-en-sharegpt-dpo" }] })
+    expect(seen["llama_factory:zh-en-chat"]).toMatchObject({ missing_columns: [], rows: 4, broken: 0 })
+    expect(seen["llama_factory:zh-en-sharegpt-dpo"]).toMatchObject({ missing_columns: [], rows: 1, broken: 0 })
     const chat = (await readFile(join(dir, "chat.jsonl"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l))
     expect(chat.find((row) => row.system === "你是一个乐于助人的助手。").conversations).toEqual([
       { from: "human", value: "第一问" }, { from: "gpt", value: "第一答" }, { from: "human", value: "第二问" }, { from: "gpt", value: "第二答" }

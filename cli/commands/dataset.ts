@@ -127,8 +127,8 @@ const printDiff = (result: VersionDiff): void => {
 
 const pull: Command = {
   name: "pull",
-  summary: "Export a version: TRL SFT `messages` rows, DPO pairs (ultrafeedback_binarized layout), raw records, or LLaMA-Factory sharegpt/alpaca (plus a dataset_info.json entry), as JSONL, Parquet or a Hugging Face dataset-repo folder with its card.",
-  usage: "dataset pull <name[@version]> --out <path> [--format jsonl|parquet|hf] [--schema sft|dpo|raw|sharegpt|alpaca] [--name N] [--force] [--rows-per-shard N] [--json]",
+  summary: "Export a version: TRL SFT `messages` rows, DPO pairs (ultrafeedback_binarized layout), raw records, or LLaMA-Factory sharegpt/alpaca and their preference (ranking) forms sharegpt-dpo/alpaca-dpo (plus a dataset_info.json entry), as JSONL, Parquet or a Hugging Face dataset-repo folder with its card. A schema for a kind of record the version does not hold is refused (exit 2).",
+  usage: "dataset pull <name[@version]> --out <path> [--format jsonl|parquet|hf] [--schema sft|dpo|raw|sharegpt|alpaca|sharegpt-dpo|alpaca-dpo] [--name N] [--force] [--license ID] [--rows-per-shard N] [--json]",
   options: {
     ...JSON_OPTION,
     out: { type: "string", short: "o" },
@@ -136,14 +136,16 @@ const pull: Command = {
     schema: { type: "string" },
     name: { type: "string" },
     force: { type: "boolean" },
+    license: { type: "string" },
     "rows-per-shard": { type: "string" }
   },
   descriptions: {
     out: "output file, or folder with --format hf",
     format: `${EXPORT_FORMATS.join(" | ")} (default jsonl; hf = Hugging Face dataset-repo folder)`,
     schema: `${EXPORT_SCHEMAS.join(" | ")} (default sft)`,
-    name: "entry name in LLaMA-Factory's dataset_info.json (default: the dataset name)",
-    force: "replace a non-empty --out folder (format hf)",
+    name: "entry name in LLaMA-Factory's dataset_info.json (default: <dataset>-<schema>)",
+    force: "replace a non-empty --out folder (format hf), or a dataset_info.json entry of that name describing another file",
+    license: "the dataset card's license, a Hugging Face license id such as apache-2.0 (format hf; default other, explained in the card)",
     "rows-per-shard": "rows per data/train-*.parquet shard (format hf, default 500000)"
   },
   positionals: { min: 1, max: 1 },
@@ -158,6 +160,7 @@ const pull: Command = {
       schema: (args.values.schema as string | undefined) ?? "sft",
       ...(args.values.name !== undefined ? { name: args.values.name as string } : {}),
       force: args.values.force === true,
+      ...(args.values.license !== undefined ? { license: args.values.license as string } : {}),
       ...(rowsPerShard !== undefined ? { rowsPerShard: /^\d+$/.test(rowsPerShard) ? Number(rowsPerShard) : Number.NaN } : {})
     }))
     await printAnswer(args.values.json, result, () => printFields({ ...result, files: result.files.join(", ") }))

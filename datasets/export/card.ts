@@ -3,6 +3,8 @@ import { queryObjects, sqlString, toNumber } from "../duck.js"
 import type { Version } from "../manifest.js"
 import { ANSWER_TEXT_SQL } from "../segmentFormat.js"
 import { barsSvg, histogramSvg, rateCurveSvg, type Series } from "./charts.js"
+import { frontMatter, licenseSection } from "./frontMatter.js"
+import { generatorName } from "./publicNames.js"
 import type { ExportSchema } from "./schemas.js"
 
 /** A file of the card: path relative to the repo folder and its text. */
@@ -20,12 +22,13 @@ export interface CardInput {
   readonly records: number
   readonly scorers: ReadonlyArray<string>
   readonly shards: ReadonlyArray<string>
+  /** Bytes of the shards, summed. */
+  readonly shardBytes: number
+  /** The license identifier given at export, if any (see `frontMatter`). */
+  readonly license?: string | undefined
 }
 
 const BINS = 20
-
-const sizeCategory = (n: number): string =>
-  n < 1_000 ? "n<1K" : n < 10_000 ? "1K<n<10K" : n < 100_000 ? "10K<n<100K" : n < 1_000_000 ? "100K<n<1M" : n < 10_000_000 ? "1M<n<10M" : "10M<n<100M"
 
 const slug = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "scorer"
 
@@ -62,9 +65,29 @@ const languagesOf = async (db: DuckDBConnection, relation: string): Promise<Arra
 }
 
 /**
- * The dataset card: `README.md` with YAML front matter (languages, size, the `data/train-*`
- * config) and sections for counts, per-round acceptance, score distributions per round and
- * per scorer (SVG charts under `charts/`), and the lineage table of every version in the chain.
+ * The generators of a chain, oldest first, by name and weights hash: the trained model id, the
+ * rounds each sampled and its held-out pass@1 when evaluated. Never a local path.
+ */
+const modelsTable = (oldestFirst: ReadonlyArray<Version>): string => {
+  const models = new Map<string, { name: string; hash: string; id: string; rounds: Array<number>; pass: string }>()
+  for (const v of oldestFirst) {
+    const { generator, round, eval: evaluation } = v.manifest.lineage
+    const key = `${generator.model_hash}\u0000${generatorName(generator)}`
+    const model = models.get(key) ?? { name: generatorName(generator), hash: generator.model_hash, id: generator.model_id ?? "", rounds: [], pass: "–" }
+    if (!model.rounds.includes(round)) model.rounds.push(round)
+    if (evaluation !== undefined && evaluation.model_hash === generator.model_hash) model.pass = evaluation.pass_at_1.toFixed(3)
+    models.set(key, model)
+  }
+  return table(["generator", "weights hash", "trained model id", "rounds", "held-out pass@1"],
+    [...models.values()].map((m) => [m.name, `\`${m.hash}\``, m.id === "" ? "–" : `\`${m.id}\``, m.rounds.join(", "), m.pass]))
+}
+
+/**
+ * The dataset card: `README.md` with YAML front matter (see `frontMatter`: languages, license,
+ * size, the version's config over `data/train-*`) and sections for counts, per-round
+ * acceptance, score distributions per round and per scorer (SVG charts under `charts/`), the
+ * generators by name and weights hash, the lineage table of every version in the chain, and
+ * the license.
  */
 export const datasetCard = async (db: DuckDBConnection, input: CardInput): Promise<Array<CardFile>> => {
   const { manifest } = input.version
@@ -111,31 +134,15 @@ export const datasetCard = async (db: DuckDBConnection, input: CardInput): Promi
     charts.unshift("![held-out pass@1 by round](charts/eval.svg)")
   }
   const languages = await languagesOf(db, input.relation)
-  const front = [
-    "---",
-    `pretty_name: ${JSON.stringify(manifest.dataset)}`,
-    ...(languages.length > 0 ? ["language:", ...languages.map((l) => `- ${l}`)] : []),
-    "license: other",
-    "task_categories:",
-    "- text-generation",
-    "tags:",
-    "- synthetic",
-    "- winnow",
-    `- ${input.schema}`,
-    "size_categories:",
-    `- ${sizeCategory(input.records)}`,
-    "configs:",
-    "- config_name: default",
-    "  data_files:",
-    "  - split: train",
-    "    path: data/train-*",
-    "---"
-  ].join("\n")
+  const front = frontMatter({
+    dataset: manifest.dataset, versionId: input.version.id, schema: input.schema, languages,
+    records: input.records, shardBytes: input.shardBytes, license: input.license
+  })
   const lineage = oldestFirst.map((v) => {
     const l = v.manifest.lineage
     return [
       v.manifest.sequence, v.id, l.campaign_id, `${l.workflow_id} / ${l.run_id}`, l.round,
-      `${l.generator.model} (${l.generator.model_hash.slice(0, 12)})`, JSON.stringify(l.generator.sampling),
+      `${generatorName(l.generator)} (${l.generator.model_hash.slice(0, 12)})`, JSON.stringify(l.generator.sampling),
       l.scorers.map((s) => `${s.name}@${s.version}#${s.config_hash}`).join(", "), JSON.stringify(l.selection),
       l.dedup.near ? `near ≥${l.dedup.near.threshold} (${l.dedup.near.scope}, ${l.dedup.near.bands}×${l.dedup.near.rows}, ${l.dedup.near.ngram}-gram)` : "exact ids",
       l.dedup.decontamination ? `${l.dedup.decontamination.prompts} eval prompts (${l.dedup.decontamination.file_hash.slice(0, 12)})` : "–",
@@ -174,12 +181,19 @@ export const datasetCard = async (db: DuckDBConnection, input: CardInput): Promi
     "Share of each round's records per score bin, for the combined score and each scorer.",
     "",
     ...charts.flatMap((chart) => [chart, ""]),
+    "## Models",
+    "",
+    "The generators that sampled these records, by name and weights hash.",
+    "",
+    modelsTable(oldestFirst),
+    "",
     "## Lineage",
     "",
     table(["seq", "version", "campaign", "workflow / run", "round", "generator (weights hash)", "sampling", "scorers", "selection", "dedup", "decontamination", "winnow", "created"], lineage),
     "",
-    "The full manifests are in `winnow/lineage.json`.",
-    ""
+    "The full manifests are in `winnow/lineage.json` (local paths reduced to their last segment).",
+    "",
+    ...licenseSection(input.license)
   ].join("\n")
   files.push({ name: "README.md", text: `${front}\n\n${body}` })
   return files

@@ -1,4 +1,4 @@
-import { mkdir, open, rename, rm, writeFile } from "node:fs/promises"
+import { mkdir, open, rename, rm, stat, writeFile } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import type { DuckDBConnection } from "@duckdb/node-api"
 import { canonicalJson } from "../../core/hash.js"
@@ -7,6 +7,7 @@ import { fsyncDir } from "../fsio.js"
 import type { Version } from "../manifest.js"
 import { PARQUET_OPTIONS } from "../segments.js"
 import { datasetCard } from "./card.js"
+import { publicManifest } from "./publicNames.js"
 import type { ExportRows } from "./pull.js"
 import type { ExportSchema } from "./schemas.js"
 
@@ -20,6 +21,8 @@ export interface RepoInput {
   readonly version: Version
   readonly chain: ReadonlyArray<Version>
   readonly rowsPerShard: number
+  /** The card's license identifier (absent: `other`, explained in the card). */
+  readonly license?: string | undefined
 }
 
 const pad = (n: number): string => String(n).padStart(5, "0")
@@ -39,8 +42,10 @@ const fsyncFile = async (path: string): Promise<void> => {
 /**
  * Writes a Hugging Face dataset-repo folder ready to upload: `data/train-0000N-of-0000M.parquet`
  * (zstd, at most `rowsPerShard` rows each), `README.md` (dataset card with YAML front matter),
- * `charts/*.svg`, and `winnow/lineage.json` (the chain's manifests). Built in a hidden sibling
- * folder and renamed into place, so `dir` is either the old content or the complete new one.
+ * `charts/*.svg`, and `winnow/lineage.json` (the chain's manifests, local paths reduced to their
+ * last segment by `publicManifest`): nothing in it names a path of this machine. Built in a
+ * hidden sibling folder and renamed into place, so `dir` is either the old content or the
+ * complete new one.
  * Returns the paths written.
  */
 export const writeDatasetRepo = async (db: DuckDBConnection, input: RepoInput): Promise<Array<string>> => {
@@ -50,12 +55,14 @@ export const writeDatasetRepo = async (db: DuckDBConnection, input: RepoInput): 
   try {
     const count = Math.max(1, Math.ceil(input.rows.records / input.rowsPerShard))
     const shards: Array<string> = []
+    let shardBytes = 0
     for (let i = 0; i < count; i++) {
       const name = `data/${shardName(i, count)}`
       const path = join(staging, name)
       const select = count === 1 ? input.rows.select : `${input.rows.select} LIMIT ${input.rowsPerShard} OFFSET ${i * input.rowsPerShard}`
       await db.run(`COPY (${select}) TO ${sqlString(path)} (${PARQUET_OPTIONS})`)
       await fsyncFile(path)
+      shardBytes += (await stat(path)).size
       shards.push(name)
     }
     const card = await datasetCard(db, {
@@ -65,9 +72,11 @@ export const writeDatasetRepo = async (db: DuckDBConnection, input: RepoInput): 
       schema: input.schema,
       records: input.rows.records,
       scorers: input.rows.scorers,
-      shards
+      shards,
+      shardBytes,
+      license: input.license
     })
-    const lineage = input.chain.map((v) => ({ id: v.id, ...v.manifest }))
+    const lineage = input.chain.map(publicManifest)
     const files = [...card, { name: "winnow/lineage.json", text: `${JSON.stringify(JSON.parse(canonicalJson(lineage)), null, 2)}\n` }]
     for (const file of files) {
       const path = join(staging, file.name)

@@ -2,7 +2,7 @@ import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises"
 import { basename, dirname, resolve as resolvePath } from "node:path"
 import type { DuckDBConnection } from "@duckdb/node-api"
 import { Effect } from "effect"
-import { inputInvalid, type InputInvalid, type NotFound, type StoreCorrupt, type StoreIoFailed } from "../../core/errors.js"
+import { InputInvalid, inputInvalid, type NotFound, type StoreCorrupt, type StoreIoFailed } from "../../core/errors.js"
 import { queryObjects, sqlString, toNumber, withConnection } from "../duck.js"
 import { fsyncDir, isMissing, storeIo, storeIoOrCorrupt, tempPathFor } from "../fsio.js"
 import type { StoreLayout } from "../layout.js"
@@ -10,9 +10,10 @@ import { segmentsRelation } from "../segmentFormat.js"
 import { checkSegment, PARQUET_OPTIONS } from "../segments.js"
 import { validateDatasetName } from "../validate.js"
 import { datasetChainFrom, resolveRef } from "../versions.js"
+import { checkKinds, checkLicense, checkSingleTurn } from "./checks.js"
 import { writeDatasetRepo } from "./hfRepo.js"
-import { updateDatasetInfo } from "./llamaFactory.js"
-import { EXPORT_FORMATS, EXPORT_SCHEMAS, kindOf, projection, type ExportFormat, type ExportSchema } from "./schemas.js"
+import { defaultEntryName, planDatasetInfo } from "./llamaFactory.js"
+import { EXPORT_FORMATS, EXPORT_SCHEMAS, isLlamaFactory, kindOf, projection, type ExportFormat, type ExportSchema } from "./schemas.js"
 
 /** What to export, in which layout and form, to which path. */
 export interface PullOptions {
@@ -20,10 +21,15 @@ export interface PullOptions {
   readonly format: string
   readonly schema: string
   readonly out: string
-  /** Entry name in LLaMA-Factory's `dataset_info.json` (default: the dataset name). */
+  /** Entry name in LLaMA-Factory's `dataset_info.json` (default: `<dataset>-<schema>`). */
   readonly name?: string
-  /** Replace an existing non-empty folder (format `hf`). */
+  /**
+   * Replace what is there: an existing non-empty folder (format `hf`), or a `dataset_info.json`
+   * entry of the same name that describes another file.
+   */
   readonly force?: boolean
+  /** The dataset card's license, a Hugging Face license identifier (format `hf`; default `other`, explained). */
+  readonly license?: string
   /** Rows per Parquet shard in a dataset-repo folder (default 500,000). */
   readonly rowsPerShard?: number
 }
@@ -45,8 +51,10 @@ const oneOf = <T extends string>(values: ReadonlyArray<T>, field: string, value:
     : Effect.fail(inputInvalid(SOURCE, field, value, `one of ${values.join(", ")}`))
 
 /**
- * Exports one version. Every segment is re-hashed first and a corrupt one refuses the pull
- * (`StoreCorrupt`) before anything is written. Files appear only complete (temp, fsync,
+ * Exports one version. Refused before anything is written: a schema for a kind of record the
+ * version does not hold (`InputInvalid` naming its kinds), alpaca for multi-turn conversations,
+ * a LLaMA-Factory entry name taken by another file, a bad license, and a corrupt segment
+ * (every segment is re-hashed first, `StoreCorrupt`). Files appear only complete (temp, fsync,
  * rename); a dataset-repo folder is built beside its target and renamed into place, and an
  * existing non-empty folder is kept unless `force`.
  */
@@ -62,30 +70,40 @@ export const pull = Effect.fn("datasets.pull")(function*(
   if (!Number.isSafeInteger(rowsPerShard) || rowsPerShard < 1) {
     return yield* inputInvalid(SOURCE, "rowsPerShard", options.rowsPerShard, "a positive integer")
   }
+  const badLicense = checkLicense(SOURCE, options.license, format)
+  if (badLicense) return yield* badLicense
   const version = yield* resolveRef(layout, SOURCE, options.ref)
+  const badKind = checkKinds(SOURCE, version, schema)
+  if (badKind) return yield* badKind
   const path = resolvePath(options.out)
-  if (format === "hf") yield* checkFolderTarget(path, options.force === true)
+  const force = options.force === true
+  if (format === "hf") yield* checkFolderTarget(path, force)
+  const entry = format !== "hf" && isLlamaFactory(schema)
+    ? yield* refusing(storeIo(path, () => planDatasetInfo(SOURCE, dirname(path), options.name ?? defaultEntryName(version.manifest.dataset, schema), schema, basename(path), force)))
+    : null
   for (const segment of version.manifest.segments) {
     const problem = yield* storeIo(layout.objectsDir, () => checkSegment(layout, segment))
     if (problem) return yield* problem
   }
   const chain = format === "hf" ? yield* datasetChainFrom(layout, version) : [version]
-  const written = yield* storeIoOrCorrupt(path, () => withConnection(async (db) => {
+  const written = yield* refusing(storeIoOrCorrupt(path, () => withConnection(async (db) => {
     const relation = segmentsRelation(version.manifest.segments.map((s) => ({ path: layout.objectPath(s.hash, s.format), format: s.format })))
+    const multiTurn = await checkSingleTurn(db, relation, schema, SOURCE)
+    if (multiTurn) return multiTurn
     const rows = await exportRows(db, relation, schema)
     if (format === "hf") {
-      const files = await writeDatasetRepo(db, { dir: path, force: options.force === true, relation, rows, schema, version, chain, rowsPerShard })
+      const files = await writeDatasetRepo(db, { dir: path, force, relation, rows, schema, version, chain, rowsPerShard, license: options.license })
       return { ...rows, files }
     }
     await copyAtomic(db, rows.select, format, path)
-    const files = [path]
-    if (schema === "sharegpt" || schema === "alpaca") {
-      files.push(await updateDatasetInfo(dirname(path), options.name ?? version.manifest.dataset, schema, basename(path)))
-    }
-    return { ...rows, files }
-  }))
+    return { ...rows, files: entry === null ? [path] : [path, await entry.write()] }
+  })))
   return { versionId: version.id, records: written.records, skipped: written.skipped, path, files: written.files }
 })
+
+/** Fails with the `InputInvalid` an I/O step returned instead of its value. */
+const refusing = <A extends object, E>(effect: Effect.Effect<A | InputInvalid, E>): Effect.Effect<A, E | InputInvalid> =>
+  Effect.flatMap(effect, (value) => (value instanceof InputInvalid ? Effect.fail(value) : Effect.succeed(value)))
 
 /** The select for a schema over a relation, with how many rows it yields and leaves out. */
 export interface ExportRows {
@@ -98,7 +116,7 @@ export interface ExportRows {
 const exportRows = async (db: DuckDBConnection, relation: string, schema: ExportSchema): Promise<ExportRows> => {
   const kind = kindOf(schema)
   const where = kind === null ? "" : ` WHERE kind = ${sqlString(kind)}`
-  const scorerRows = await queryObjects(db, `SELECT DISTINCT unnest(map_keys(scores)) AS name FROM ${relation} ORDER BY name`)
+  const scorerRows = await queryObjects(db, `SELECT DISTINCT unnest(map_keys(scores)) AS name FROM ${relation}${where} ORDER BY name`)
   const scorers = scorerRows.map((row) => row.name as string)
   const [counts] = await queryObjects(db, `SELECT count(*) AS total, count(*) FILTER (WHERE ${kind === null ? "true" : `kind = ${sqlString(kind)}`}) AS kept FROM ${relation}`)
   const records = toNumber(counts.kept)
