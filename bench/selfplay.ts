@@ -28,6 +28,8 @@ const SETTINGS = {
   pretrain_steps: 700,
   max_new_tokens: 64,
   from: "previous",
+  data: "round",
+  discriminator: "steps",
   seed: 7
 }
 type Settings = { -readonly [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K] }
@@ -83,17 +85,20 @@ const armSpec = (arm: Arm, base: string, trainFile: string, evalFile: string, s:
   name: `selfplay-${arm}`,
   prompts: trainFile,
   generator: { model: base, n: s.n, temperature: s.temperature, top_k: 0, top_p: 1, max_new_tokens: s.max_new_tokens, seed: s.seed },
-  scorers: [{ name: "correct", type: "verifier", check: "answer_match", ...(arm === "full" ? { filter: { min: 1 } } : { weight: 0 }) }],
+  scorers: [
+    { name: "answer", type: "verifier", check: "answer_match", ...(arm === "full" && s.discriminator === "answer" ? { filter: { min: 1 } } : { weight: 0 }) },
+    { name: "steps", type: "verifier", check: "arithmetic_chain", ...(arm === "full" && s.discriminator === "steps" ? { filter: { min: 1 } } : { weight: 0 }) }
+  ],
   selection: arm === "full" ? { policy: "best_of_n", k: s.keep } : { policy: "threshold", min_score: -1 },
   rounds: s.rounds,
   sharding: { prompts_per_shard: 64, max_concurrent_shards: 2 },
   ...(arm === "none" ? {} : {
     improve: {
-      trainer: "bundled", method: "sft", from: s.from, data: "round",
+      trainer: "bundled", method: "sft", from: s.from, data: s.data,
       settings: { max_steps: s.steps, batch_size: s.batch_size, learning_rate: s.learning_rate, lr_scheduler: "cosine", warmup_ratio: 0.1, seed: s.seed, save_steps: s.steps, max_length: 256 }
     }
   }),
-  eval: { prompts: evalFile, n: s.eval_n },
+  eval: { prompts: evalFile, n: s.eval_n, verifiers: ["answer"] },
   output: { dataset: `selfplay-${arm}`, dedup: { near: false } }
 })
 
@@ -120,8 +125,9 @@ const pct = (x: number) => `${(100 * x).toFixed(1)} %`
  * `npm run bench -- selfplay`: does the self-play loop make the data, and the generator, better?
  * A tiny decoder trained briefly from scratch on bilingual arithmetic starts weak; three arms run
  * through winnow with the same sampling and training budget — the full loop (sample N, keep what
- * the verifier accepts, SFT, ONNX export, next round), the loop trained on every sample (arm a,
- * no discriminator), and no improve step (arm b) — and the held-out pass@1 of each round's
+ * the discriminator accepts — by default the `arithmetic_chain` verifier, right steps and answer
+ * — SFT, ONNX export, next round), the loop trained on every sample (arm a, no discriminator), and
+ * no improve step (arm b) — and the held-out pass@1 (final answer right) of each round's
  * generator is compared. Prints a table, writes the curve as SVG, and ends with the JSON line.
  */
 export const main = async (args: string[]): Promise<void> => {
