@@ -1,4 +1,4 @@
-import { cpSync, writeFileSync } from "node:fs"
+import { cpSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { GraphBuilder } from "./fixtures/onnx/graph.js"
@@ -53,6 +53,17 @@ describe("spec validate checks what a run will check", () => {
       expect(run.stderr).toContain("past_key_values")
       expect(run.stderr).toContain(said)
     }
+  })
+
+  it("refuses a model file that is not ONNX, naming the field", async () => {
+    const model = join(dir, "garbage")
+    cpSync(tinyReward, model, { recursive: true })
+    const onnx = join(model, "onnx", "model.onnx")
+    writeFileSync(onnx, readFileSync(onnx).subarray(0, 1000))
+    const run = await validate(writeDemoSpec(dir, "garbage", (s) => (s.scorers[0].model = model)))
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain("scorers[0].model")
+    expect(run.stderr).toContain("whose ONNX file can be read")
   })
 
   it("refuses a classifier scorer whose model is not a sequence classifier, and a decoder scorer that is not a decoder, naming the scorer", async () => {
