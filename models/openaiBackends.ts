@@ -36,7 +36,7 @@ export class OpenAIBackends extends Context.Service<OpenAIBackends, {
           if (known) return Effect.succeed(known)
           const server = { base_url: config.base_url, model: config.model }
           return OpenAIGenerator.fromSpec(config, env, {
-            onFallback: (reason) => log.warn({ ...server, reason }, "server does not sample n choices per request")
+            onFallback: (reason) => log.warn({ ...server, reason }, "generation server fallback")
           }).pipe(Effect.map((created) => {
             const raced = generators.get(key)
             if (raced) {
