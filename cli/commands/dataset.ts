@@ -198,7 +198,7 @@ const verify: Command = {
 
 const gc: Command = {
   name: "gc",
-  summary: "Remove what no dataset needs: segment objects no version or pending staging refers to (staged segments are merged into each commit's own), staging of committed rounds, partial writes; with --work also committed rounds' work files, with --abandon a dead campaign's pending rounds. Files younger than an hour stay.",
+  summary: "Remove what no dataset needs: segment objects no version or pending staging refers to (staged segments are merged into each commit's own), staging of committed rounds, partial writes; with --work also committed rounds' work files, with --abandon a dead campaign's pending rounds; manifests no chain reaches and empty campaign folders. What a writer may still be using (objects, manifests, partial writes younger than an hour) stays.",
   usage: "dataset gc [--dry-run] [--work] [--abandon <campaign-id>[,<campaign-id>…]] [--json]",
   options: { ...JSON_OPTION, "dry-run": { type: "boolean" }, work: { type: "boolean" }, abandon: { type: "string" } },
   descriptions: {
