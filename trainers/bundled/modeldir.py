@@ -82,6 +82,7 @@ def write_model_dir(model, tokenizer, out_dir, scratch_dir=None, source_dir=None
     model.config.eos_token_id = turn_end_id(tokenizer)
     model.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir, save_jinja_files=False)
+    _readable(out_dir)
     _template_into_config(out_dir, tokenizer.chat_template)
     for stale in ("pytorch_model.bin", "training_args.bin"):
         path = os.path.join(out_dir, stale)
@@ -103,6 +104,17 @@ def write_model_dir(model, tokenizer, out_dir, scratch_dir=None, source_dir=None
             shutil.copyfile(os.path.join(exported, entry), tmp)
             os.replace(tmp, os.path.join(staging, entry))
     return onnx_files
+
+
+def _readable(out_dir):
+    """safetensors writes model.safetensors with mode 0600; give it the umask's usual mode, so
+    another user's worker (or a container) can load the model."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for entry in os.listdir(out_dir):
+        path = os.path.join(out_dir, entry)
+        if os.path.isfile(path):
+            os.chmod(path, 0o666 & ~umask)
 
 
 def _template_into_config(out_dir, template):
