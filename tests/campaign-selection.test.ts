@@ -32,9 +32,10 @@ describe("selection policies and accept-until-K on the real Temporal server", ()
     await worker?.shutdown()
   })
 
-  const run = async (spec: string) => {
+  /** Runs a spec; exit 0, or 3 when the campaign says it fell short (`outcome`). */
+  const run = async (spec: string, exit = 0) => {
     const result = await runCli(["run", spec, "--json"], env)
-    expect(result.code, result.stderr).toBe(0)
+    expect(result.code, result.stderr).toBe(exit)
     return lastJson(result.stdout)
   }
 
@@ -70,7 +71,9 @@ describe("selection policies and accept-until-K on the real Temporal server", ()
       s.rounds = 3
       s.generator.temperature = 0
       s.selection = { policy: "threshold", min_score: -1000, accept_until: 10 }
-    }))
+    }), 3)
+    expect(summary.outcome).toBe("short")
+    expect(summary.reason).toContain("of the 10 records selection.accept_until asks for")
     const show = await runCli(["dataset", "show", "until-kept", "--json"], env)
     const records = JSON.parse(show.stdout).counts.records as number
     expect(records).toBeLessThan(10)
@@ -119,7 +122,8 @@ describe("selection policies and accept-until-K on the real Temporal server", ()
     expect(human.stdout).toContain("BEST-OF-N GAIN")
     expect(human.stdout).toMatch(/round 1: 40 samples over 10 prompts/)
 
-    const again = await run(spec)
+    const again = await run(spec, 3)
+    expect(again).toMatchObject({ outcome: "empty", kept: 0 })
     const out2 = join(dir, "pairs2.jsonl")
     expect((await runCli(["dataset", "pull", "pairs", "--schema", "dpo", "--out", out2], env)).code).toBe(0)
     expect(again.accepted).toBe(summary.accepted)
