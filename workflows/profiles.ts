@@ -3,17 +3,24 @@ import { NON_RETRYABLE_CODES } from "../core/errorPolicy.js"
 
 const NON_RETRYABLE = [...NON_RETRYABLE_CODES]
 
+/**
+ * How long a silent activity is waited for before it runs again on another worker. Activities
+ * heartbeat three times within it (`activities/boundary.ts`), inference runs in worker threads,
+ * so only a dead worker (or a frozen one) misses it: a killed worker's work resumes in seconds.
+ */
+const HEARTBEAT_TIMEOUT = "10 seconds"
+
 /** Long model work (generation, model-based scoring): heartbeats, a few retries. */
 export const inferenceProfile: ActivityOptions = {
   startToCloseTimeout: "2 hours",
-  heartbeatTimeout: "2 minutes",
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: "2s", backoffCoefficient: 2, maximumInterval: "1 minute", maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE }
 }
 
 /** Store reads and writes: short, retried generously (writes are idempotent). */
 export const storeProfile: ActivityOptions = {
   startToCloseTimeout: "10 minutes",
-  heartbeatTimeout: "1 minute",
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: "1s", backoffCoefficient: 2, maximumInterval: "30s", maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE }
 }
 
