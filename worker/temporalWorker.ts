@@ -1,7 +1,5 @@
-import { existsSync } from "node:fs"
-import { fileURLToPath } from "node:url"
 import { Connection } from "@temporalio/client"
-import { bundleWorkflowCode, NativeConnection, Worker } from "@temporalio/worker"
+import { NativeConnection, Worker } from "@temporalio/worker"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import type { Logger } from "pino"
 import { createActivities } from "../activities/index.js"
@@ -15,6 +13,7 @@ import { modelStore } from "../models/modelStore.js"
 import { OpenAIBackends } from "../models/openaiBackends.js"
 import { winnowVersion } from "../core/version.js"
 import { installTemporalRuntime } from "./runtime.js"
+import { workflowBundle } from "./workflowBundle.js"
 import { ensureSearchAttributes } from "./searchAttributes.js"
 
 /** Everything a worker process needs to know, read once at the composition root. */
@@ -33,16 +32,6 @@ export interface RunningWorker {
   shutdown(): Promise<void>
 }
 
-const workflowsPath = (): string => {
-  for (const name of ["../workflows/index.js", "../workflows/index.ts"]) {
-    const path = fileURLToPath(new URL(name, import.meta.url))
-    if (existsSync(path)) return path
-  }
-  throw new Error("workflow sources not found next to worker/")
-}
-
-let bundle: ReturnType<typeof bundleWorkflowCode> | undefined
-
 /**
  * The composition root of a worker: Temporal runtime and logger, workflow bundle, inference
  * threads and dataset store wired into the activities, polling one task queue.
@@ -52,7 +41,6 @@ export const startWorker = async (config: WorkerConfig): Promise<RunningWorker> 
   const client = await Connection.connect({ address: config.address })
   await ensureSearchAttributes(client, config.namespace).finally(() => client.close())
   const connection = await NativeConnection.connect({ address: config.address })
-  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: temporalLogger })
   const services = ManagedRuntime.make(Layer.mergeAll(
     InferencePool.layer(config.pool, logPlacement(config.logger)),
     OpenAIBackends.layer(config.logger),
@@ -65,7 +53,7 @@ export const startWorker = async (config: WorkerConfig): Promise<RunningWorker> 
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
-    workflowBundle: await bundle,
+    workflowBundle: await workflowBundle(temporalLogger),
     activities: createActivities({
       ...deps,
       work: workArea(storeRoot(config.home)),
