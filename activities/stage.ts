@@ -16,6 +16,7 @@ import type { ActivityDeps } from "./deps.js"
 const provenanceOf = (input: ShardInput, prompt: PromptRecord): Record<string, unknown> => ({
   campaign: input.campaignId,
   generator: input.generatorHash ?? null,
+  ...(input.settingsRevision !== undefined ? { settings_revision: input.settingsRevision } : {}),
   ...(prompt.hint ? { rationalized: true } : {}),
   ...(prompt.fields ? { prompt: prompt.fields } : {})
 })

@@ -1,4 +1,5 @@
 import type { EvalStats } from "./evaluation.js"
+import type { CarriedControl, SettingsRevision } from "./liveSettings.js"
 import type { CampaignSpec } from "./spec.js"
 
 /**
@@ -167,6 +168,8 @@ export interface CampaignInput {
   readonly carried?: CampaignProgress
   /** The self-play loop's state, with `improve`, `eval` or `curriculum` in the spec. */
   readonly loop?: LoopState
+  /** Live settings (pause, accepted `set` changes) carried from the previous run. */
+  readonly control?: CarriedControl
 }
 
 /** Lifecycle states shown by `campaign status` and the WinnowStatus search attribute. */
@@ -198,6 +201,10 @@ export interface CampaignProgress {
   readonly promptStage?: { readonly round: number; readonly version: number; readonly added: number; readonly operators: WritePromptsResult["operators"] }
   /** Why the campaign stopped before its last round, when it did. */
   readonly stopReason?: string
+  /** True while paused (`winnow campaign pause`). */
+  readonly paused?: boolean
+  /** Every accepted live change (`winnow campaign set`), oldest first. */
+  readonly revisions?: ReadonlyArray<SettingsRevision>
 }
 
 /** How many rounds of statistics the progress query carries. */
@@ -293,6 +300,8 @@ export interface ShardInput {
   readonly purpose?: "eval"
   /** The weights hash of the generator that samples (named in every record's provenance). */
   readonly generatorHash?: string
+  /** The live-settings revision the shard was launched under (`winnow campaign set`), when there was one. */
+  readonly settingsRevision?: number
   readonly shard: ShardPlan
   /** The prompt set the shard's slice is cut from (absent in shards started before prompt pages). */
   readonly prompts?: PromptSet

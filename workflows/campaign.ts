@@ -9,8 +9,10 @@ import {
 import { specForRound, startLoop, trainBaseOf } from "../campaign/loop.js"
 import { outcomeOf } from "../campaign/outcome.js"
 import { inferenceProfile, storeProfile, trainingProfile } from "./profiles.js"
+import { CampaignControl } from "./control.js"
 import { evaluateGenerator, runRoundShards } from "./roundSteps.js"
 import { STATUS_KEY } from "./searchAttributes.js"
+import type { WindowControl } from "./window.js"
 
 /** Patch id of the per-round statistics activity (histories recorded before it have no such call). */
 export const ROUND_STATS_PATCH = "winnow-round-stats"
@@ -38,8 +40,14 @@ export const progressQuery = defineQuery<CampaignProgress>("progress")
  * whose commit brings the kept records to K.
  */
 export async function campaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
-  const { spec, campaignId } = input
+  const { campaignId } = input
   const round = input.startRound ?? 1
+  const control = new CampaignControl(input.spec, input.control, () => {
+    progress = { ...progress, paused: control.isPaused, ...(control.revision > 0 ? { revisions: control.carry().revisions } : {}) }
+  })
+  control.register()
+  const window: WindowControl = { width: () => control.spec.sharding.max_concurrent_shards, gate: () => (control.isPaused ? "wait" : "open") }
+  const spec = input.spec
   const acceptUntil = spec.selection.accept_until
   const looping = spec.improve !== undefined || spec.eval !== undefined || spec.curriculum !== undefined || spec.prompt_stage !== undefined
   let progress: CampaignProgress = input.carried ?? {
@@ -64,7 +72,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     if (looping) loop ??= startLoop(fresh)
     if (spec.eval && loop && loop.evals.length === 0) {
       phase("evaluating")
-      loop = withEval(loop, await evaluateGenerator(campaignId, spec, fresh, loop, loop.generator, 0))
+      loop = withEval(loop, await evaluateGenerator(campaignId, control.spec, fresh, loop, loop.generator, 0, window))
       progress = { ...progress, evals: loop.evals }
     }
     const written = spec.prompt_stage && loop
@@ -84,9 +92,12 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     progress = { ...progress, round, prompts: prompts.count, shardsTotal: shards.length, shardsDone: 0, ...(acceptUntil !== undefined ? { acceptUntil } : {}) }
     if (plan && plan.prompts.count === 0) return finish(`the curriculum left no prompt to sample in round ${round} (dropped: ${plan.dropped.solved} solved, ${plan.dropped.capped} capped)`)
     phase("sampling")
-    const roundSpec = specForRound(spec, loop?.generator, plan?.threshold)
+    const roundSpec = () => specForRound(control.spec, loop?.generator, plan?.threshold)
     const ran = await runRoundShards(
-      { campaignId, round, spec: roundSpec, prompts, shards, generatorHash: loop?.generator.model_hash ?? prepared.lineage.generator.model_hash },
+      {
+        campaignId, round, spec: roundSpec, revision: () => control.revision, window, prompts, shards,
+        generatorHash: loop?.generator.model_hash ?? prepared.lineage.generator.model_hash
+      },
       acceptUntil === undefined ? undefined : acceptUntil - counted(),
       (done) => {
         progress = done.addedShards > 0
@@ -95,7 +106,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       }
     )
     if (patched(ROUND_STATS_PATCH)) {
-      const stats = await store.roundStats({ campaignId, round, shards: ran, spec: roundSpec })
+      const stats = await store.roundStats({ campaignId, round, shards: ran, spec: roundSpec() })
       progress = { ...progress, stats: [...(progress.stats ?? []), stats].slice(-STATS_ROUNDS_KEPT) }
     }
     const { workflowId, runId } = workflowInfo()
@@ -106,16 +117,16 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       ...(loop?.evals.length ? { eval: loop.evals.at(-1)! } : {})
     })
     progress = { ...progress, versions: [...progress.versions, { round, version: committed.version, records: committed.records, added: committed.added }] }
-    if (spec.curriculum && loop) loop = { ...loop, curriculum: await store.updateCurriculum({ campaignId, round, shards: ran, spec: roundSpec, ...(loop.curriculum ? { curriculum: loop.curriculum } : {}) }) }
+    if (spec.curriculum && loop) loop = { ...loop, curriculum: await store.updateCurriculum({ campaignId, round, shards: ran, spec: roundSpec(), ...(loop.curriculum ? { curriculum: loop.curriculum } : {}) }) }
     if (!spec.output.keep_work && patched(CLEAN_WORK_PATCH)) await store.cleanWork({ campaignId, round })
     if (spec.improve && loop) {
       phase("training")
       const trainer = proxyActivities<Activities>(trainingProfile(spec.improve))
-      const trained = await trainer.improve({ campaignId, round, spec, dataset: spec.output.dataset, version: committed.version, base: trainBaseOf(fresh), previous: loop.generator })
+      const trained = await trainer.improve({ campaignId, round, spec: control.spec, dataset: spec.output.dataset, version: committed.version, base: trainBaseOf(fresh), previous: loop.generator })
       loop = { ...loop, generator: trained.generator, models: [...loop.models, { round, model_id: trained.generator.model_id ?? "", model_hash: trained.generator.model_hash, reused: trained.reused }] }
       if (spec.eval) {
         phase("evaluating")
-        loop = withEval(loop, await evaluateGenerator(campaignId, spec, fresh, loop, loop.generator, round))
+        loop = withEval(loop, await evaluateGenerator(campaignId, control.spec, fresh, loop, loop.generator, round, window))
         progress = { ...progress, evals: loop.evals }
       }
     }
@@ -128,7 +139,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
   const quotaReached = acceptUntil !== undefined && counted() >= acceptUntil
   if (round < spec.rounds && !quotaReached) {
     return continueAsNew<typeof campaignWorkflow>({
-      ...input, prepared, startRound: round + 1, carried: { ...progress, round: round + 1 }, ...(loop ? { loop } : {})
+      ...input, spec: control.spec, prepared, startRound: round + 1, carried: { ...progress, round: round + 1 },
+      ...(loop ? { loop } : {}), ...(control.revision > 0 || control.isPaused ? { control: control.carry() } : {})
     })
   }
   return finish()

@@ -7,15 +7,21 @@ import { maxRecordsPerPrompt, resolveSelection } from "../campaign/selection.js"
 import type { CampaignSpec } from "../campaign/spec.js"
 import { storeProfile } from "./profiles.js"
 import { shardWorkflow } from "./shard.js"
-import { type QuotaSplit, runWindowed, runWindowedWithQuota } from "./window.js"
+import { type QuotaSplit, runWindowed, runWindowedWithQuota, type WindowControl } from "./window.js"
 
 const store = proxyActivities<Activities>(storeProfile)
 
-/** What one round's shards need: where they read prompts, the spec they run, who samples. */
+/**
+ * What one round's shards need: where they read prompts, who samples, and — read afresh at each
+ * launch, so live changes apply to shards launched after them — the spec they run, its settings
+ * revision, and the window's width and gate.
+ */
 export interface RoundShards {
   readonly campaignId: string
   readonly round: number
-  readonly spec: CampaignSpec
+  readonly spec: () => CampaignSpec
+  readonly revision: () => number
+  readonly window: WindowControl
   readonly prompts: PromptSet
   readonly shards: readonly ShardPlan[]
   readonly generatorHash: string
@@ -36,30 +42,34 @@ export interface ShardDone {
  */
 export const runRoundShards = async (round: RoundShards, quota: number | undefined, onDone: (done: ShardDone) => void): Promise<number[]> => {
   const ran: number[] = []
-  const { spec } = round
   const runShard = async (shard: ShardPlan, acceptLimit?: number): Promise<number> => {
+    const revision = round.revision()
     const result = await executeChild(shardWorkflow, {
       workflowId: `${round.campaignId}-r${round.round}-s${shard.index}`,
-      args: [{ campaignId: round.campaignId, round: round.round, shard, prompts: round.prompts, spec, generatorHash: round.generatorHash, ...(acceptLimit !== undefined ? { acceptLimit } : {}) }]
+      args: [{
+        campaignId: round.campaignId, round: round.round, shard, prompts: round.prompts, spec: round.spec(), generatorHash: round.generatorHash,
+        ...(revision > 0 ? { settingsRevision: revision } : {}), ...(acceptLimit !== undefined ? { acceptLimit } : {})
+      }]
     })
     ran.push(shard.index)
     onDone({ generated: result.generated, accepted: result.accepted, addedShards: 0 })
     return result.accepted
   }
   if (quota === undefined) {
-    await runWindowed(round.shards, spec.sharding.max_concurrent_shards, async (shard) => { await runShard(shard) })
+    await runWindowed(round.shards, round.window, async (shard) => { await runShard(shard) })
     return ran
   }
   let nextIndex = round.shards.length
-  const perPrompt = maxRecordsPerPrompt(resolveSelection(spec.selection, spec.generator.n), spec.generator.n)
   const split = (shard: ShardPlan, free: number): QuotaSplit<ShardPlan> => {
+    const spec = round.spec()
+    const perPrompt = maxRecordsPerPrompt(resolveSelection(spec.selection, spec.generator.n), spec.generator.n)
     const size = shard.end - shard.start
     if (perPrompt === 0 || size * perPrompt <= free) return { run: shard, limit: size * perPrompt }
     const take = Math.ceil(free / perPrompt)
     onDone({ generated: 0, accepted: 0, addedShards: 1 })
     return { run: { ...shard, end: shard.start + take }, limit: free, rest: { index: nextIndex++, start: shard.start + take, end: shard.end } }
   }
-  await runWindowedWithQuota(round.shards, spec.sharding.max_concurrent_shards, quota, split, runShard)
+  await runWindowedWithQuota(round.shards, round.window, quota, split, runShard)
   return ran
 }
 
@@ -68,12 +78,12 @@ export const runRoundShards = async (round: RoundShards, quota: number | undefin
  * alike for every generator), then pass@1, pass@k and mean scores. Weights already evaluated are
  * not sampled again: their numbers are carried over under the new round.
  */
-export const evaluateGenerator = async (campaignId: string, spec: CampaignSpec, prepared: PreparedCampaign, loop: LoopState, generator: GeneratorRef, round: number): Promise<EvalStats> => {
+export const evaluateGenerator = async (campaignId: string, spec: CampaignSpec, prepared: PreparedCampaign, loop: LoopState, generator: GeneratorRef, round: number, window: WindowControl): Promise<EvalStats> => {
   const known = knownEval(loop, generator)
   if (known) return { ...known, round }
   const evalSpec = specForEval(spec, generator)
   const shards = prepared.evalShards ?? []
-  await runWindowed(shards, spec.sharding.max_concurrent_shards, async (shard) => {
+  await runWindowed(shards, window, async (shard) => {
     await executeChild(shardWorkflow, {
       workflowId: `${campaignId}-e${round}-s${shard.index}`,
       args: [{ campaignId, round, shard, prompts: prepared.evalPrompts!, spec: evalSpec, purpose: "eval", generatorHash: generator.model_hash }]

@@ -1,16 +1,30 @@
 import { condition } from "@temporalio/workflow"
 
 /**
- * Runs `task` over `items` with at most `width` in flight (a sliding window of child workflows).
- * Stops launching after the first failure and rethrows it once the in-flight tasks settle.
+ * What steers a window while it runs: how many items may be in flight now, and whether it may
+ * launch (`open`), must wait (`wait`: paused) or must launch nothing more (`stop`: a budget is
+ * spent). Read afresh before every launch, so a change applies to items launched after it.
  */
-export const runWindowed = async <T>(items: readonly T[], width: number, task: (item: T) => Promise<void>): Promise<void> => {
+export interface WindowControl {
+  readonly width: () => number
+  readonly gate: () => "open" | "wait" | "stop"
+}
+
+/** A window of fixed width that is always open. */
+export const fixedWindow = (width: number): WindowControl => ({ width: () => width, gate: () => "open" })
+
+/**
+ * Runs `task` over `items` with at most `width` in flight (a sliding window of child workflows),
+ * launching only while the gate is open. Stops launching after the first failure (and for good
+ * when the gate says stop) and rethrows the failure once the in-flight tasks settle.
+ */
+export const runWindowed = async <T>(items: readonly T[], control: WindowControl, task: (item: T) => Promise<void>): Promise<void> => {
   let next = 0
   let running = 0
   let failure: { error: unknown } | undefined
   while (next < items.length && !failure) {
-    await condition(() => running < width || failure !== undefined)
-    if (failure) break
+    await condition(() => failure !== undefined || control.gate() === "stop" || (control.gate() === "open" && running < control.width()))
+    if (failure || control.gate() === "stop") break
     const item = items[next++]!
     running++
     task(item).then(
@@ -38,7 +52,7 @@ export interface QuotaSplit<T> {
  */
 export const runWindowedWithQuota = async <T>(
   items: readonly T[],
-  width: number,
+  control: WindowControl,
   quota: number,
   split: (item: T, free: number) => QuotaSplit<T>,
   task: (item: T, limit: number) => Promise<number>
@@ -50,8 +64,8 @@ export const runWindowedWithQuota = async <T>(
   let failure: { error: unknown } | undefined
   const free = () => quota - accepted - reserved
   while (queue.length > 0 && !failure) {
-    await condition(() => failure !== undefined || running === 0 || (running < width && free() > 0))
-    if (failure || free() <= 0) break
+    await condition(() => failure !== undefined || control.gate() === "stop" || (control.gate() === "open" && (running === 0 || (running < control.width() && free() > 0))))
+    if (failure || control.gate() === "stop" || free() <= 0) break
     const { run, limit, rest } = split(queue.shift()!, free())
     if (rest !== undefined) queue.unshift(rest)
     running++

@@ -10,6 +10,7 @@ import { CAMPAIGN_WORKFLOW, queryProgress, startCampaign, waitForCampaign } from
 import { readCliConfig } from "../config.js"
 import { printAnswer, printFields, printTable, ProgressBar } from "../output.js"
 import { printEvals, printRoundStats } from "../roundStatsView.js"
+import { controlCommands } from "./control.js"
 import { withSession } from "../session.js"
 import { checkPromptsFit, loadSpecFile } from "../specFile.js"
 
@@ -174,7 +175,7 @@ const campaignCancel = (log: Logger): Command => ({
 })
 
 /** `winnow campaign <start|status|list|cancel>`. */
-export const campaignCommands = (log: Logger): Command[] => [campaignStart(log), campaignStatus(log), campaignList(log), campaignCancel(log)]
+export const campaignCommands = (log: Logger): Command[] => [campaignStart(log), campaignStatus(log), campaignList(log), campaignCancel(log), ...controlCommands(log)]
 
 /** Raised when a group command is called without a known subcommand. */
 export const unknownSubcommand = (group: string, name: string | undefined, commands: Command[]): UsageError =>
