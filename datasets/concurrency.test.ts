@@ -77,7 +77,7 @@ describe("concurrent commits", () => {
 
 /** The compiled race entry point (`npm test` compiles the repo with tsc before vitest runs). */
 const raceScript = (): string => {
-  const built = fileURLToPath(new URL("../dist/datasets/commit-race.fixture.js", import.meta.url))
+  const built = fileURLToPath(new URL("../dist/tests/support/commitRace.js", import.meta.url))
   if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` (npm test does) before this test`)
   return built
 }
