@@ -40,5 +40,7 @@ export const generate = (deps: ActivityDeps) => (input: ShardInput): Effect.Effe
     const path = deps.work.shardFile(input.campaignId, input.round, input.shard.index, "samples", input.purpose)
     yield* writeRows(path, rows)
     shardLogger(deps, input).info({ samples: rows.length, backend: generator.backend.type }, "generated")
-    return { path, rows: rows.length }
+    const promptTokens = new Map(samples.map((s) => [s.prompt, s.promptTokens]))
+    const tokens = { prompt: [...promptTokens.values()].reduce((a, b) => a + b, 0), completion: samples.reduce((a, s) => a + s.tokenCount, 0) }
+    return { path, rows: rows.length, tokens }
   })

@@ -3,10 +3,8 @@ import type { PlanRoundInput, RoundPlanResult } from "../campaign/contracts.js"
 import { hintedPrompt } from "../campaign/curriculum/hint.js"
 import { type CurriculumState, emptyCurriculum } from "../campaign/curriculum/passRates.js"
 import { planNextRound } from "../campaign/curriculum/policy.js"
-import type { PromptRecord } from "../campaign/prompts.js"
-import { planShards } from "../campaign/prompts.js"
+import { planShards, type PromptRecord, promptSetOf } from "../campaign/prompts.js"
 import { type WinnowError } from "../core/errors.js"
-import { canonicalJson, sha256 } from "../core/hash.js"
 import { readPromptSet, readState, writePromptPages } from "../datasets/workArea.js"
 import type { ActivityDeps } from "./deps.js"
 
@@ -32,7 +30,7 @@ export const planRound = (deps: ActivityDeps) => (input: PlanRoundInput): Effect
       return [prompt, { id: copy.id, messages: copy.messages, reference: copy.reference, hint: { of: prompt.id, messages: prompt.messages }, ...(prompt.fields ? { fields: prompt.fields } : {}) }]
     })
     const pageSize = input.spec.sharding.prompts_per_shard
-    const prompts = { ref: sha256(rows.map((p) => canonicalJson(p)).join("\n") + "\n"), count: rows.length, pageSize }
+    const prompts = promptSetOf(rows, pageSize)
     if (rows.length > 0) yield* writePromptPages(deps.work, prompts, rows)
     deps.logger.info({ campaignId: input.campaignId, round: input.round, prompts: rows.length, hinted: hinted.size, dropped: plan.dropped }, "planned round")
     return {

@@ -2,10 +2,10 @@ import { readFile } from "node:fs/promises"
 import { Effect, Result } from "effect"
 import type { CampaignLineage, GeneratorRef, PreparedCampaign } from "../campaign/contracts.js"
 import { buildEvalIndex, isContaminated } from "../campaign/promptStage/decontamination.js"
-import { decodePromptBytes, lastUserTurn, parsePrompts, planShards, type PromptRecord } from "../campaign/prompts.js"
+import { decodePromptBytes, lastUserTurn, parsePrompts, planShards, type PromptRecord, promptSetOf } from "../campaign/prompts.js"
 import type { CampaignSpec } from "../campaign/spec.js"
 import { attempt, inputInvalid, type WinnowError } from "../core/errors.js"
-import { canonicalJson, configHash, sha256 } from "../core/hash.js"
+import { configHash } from "../core/hash.js"
 import { storeIo } from "../datasets/fsio.js"
 import { writePromptPages } from "../datasets/workArea.js"
 import { readOwnedModelDir } from "../models/modelDir.js"
@@ -87,6 +87,6 @@ const readPromptFile = (path: string): Effect.Effect<PromptRecord[], WinnowError
 
 /** Writes a prompt set content-addressed, cut into pages of `pageSize` (one per planned shard). */
 const storePromptSet = (deps: ActivityDeps, prompts: readonly PromptRecord[], pageSize: number) => {
-  const set = { ref: sha256(prompts.map((p) => canonicalJson(p)).join("\n") + "\n"), count: prompts.length, pageSize }
+  const set = promptSetOf(prompts, pageSize)
   return writePromptPages(deps.work, set, prompts).pipe(Effect.as(set))
 }

@@ -9,9 +9,9 @@ import { buildEvalIndex } from "../campaign/promptStage/decontamination.js"
 import { magpieTemplate } from "../campaign/promptStage/magpie.js"
 import { PROMPT_OPERATOR_DEFAULTS } from "../campaign/promptStage/operators.js"
 import { candidatesOf, operatorRequests, type StageContext } from "../campaign/promptStage/stageRequests.js"
-import { lastUserTurn, planShards, type PromptRecord } from "../campaign/prompts.js"
+import { lastUserTurn, planShards, type PromptRecord, promptSetOf } from "../campaign/prompts.js"
 import { attempt, type WinnowError } from "../core/errors.js"
-import { canonicalJson, sha256 } from "../core/hash.js"
+import { sha256 } from "../core/hash.js"
 import { promptSeeds } from "../core/seeds.js"
 import { readPromptSet, readState, writePromptPages } from "../datasets/workArea.js"
 import { readOwnedModelDir } from "../models/modelDir.js"
@@ -82,7 +82,7 @@ export const writePrompts = (deps: ActivityDeps) => (input: WritePromptsInput): 
     })
     const rows = [...existing, ...added]
     const pageSize = input.spec.sharding.prompts_per_shard
-    const prompts = { ref: sha256(rows.map((p) => canonicalJson(p)).join("\n") + "\n"), count: rows.length, pageSize }
+    const prompts = promptSetOf(rows, pageSize)
     yield* writePromptPages(deps.work, prompts, rows)
     const version = yield* deps.prompts.append({
       name: promptDatasetOf(input.spec),
@@ -91,5 +91,6 @@ export const writePrompts = (deps: ActivityDeps) => (input: WritePromptsInput): 
       lineage: { campaign_id: input.campaignId, round: input.round, generator: input.generator.model_hash, operators: tallies }
     })
     deps.logger.info({ campaignId: input.campaignId, round: input.round, added: added.length, prompts: rows.length, operators: tallies }, "wrote new prompts")
-    return { prompts, shards: planShards(rows.length, pageSize), version: version.sequence, added: added.length, operators: tallies }
+    const tokens = { prompt: answers.reduce((a, s) => a + s.promptTokens, 0), completion: answers.reduce((a, s) => a + s.tokenCount, 0) }
+    return { prompts, shards: planShards(rows.length, pageSize), version: version.sequence, added: added.length, generated: answers.length, tokens, operators: tallies }
   })

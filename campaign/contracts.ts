@@ -1,3 +1,4 @@
+import type { Spend } from "./budget.js"
 import type { EvalStats } from "./evaluation.js"
 import type { CarriedControl, SettingsRevision } from "./liveSettings.js"
 import type { CampaignSpec } from "./spec.js"
@@ -33,6 +34,8 @@ export interface PromptSet {
   readonly ref: string
   readonly count: number
   readonly pageSize: number
+  /** The largest prompt's UTF-8 bytes (sets stored before budgets have none). */
+  readonly maxInputBytes?: number
 }
 
 /** What `prepare` hands the campaign workflow. */
@@ -134,6 +137,9 @@ export interface WritePromptsResult {
   readonly shards: readonly ShardPlan[]
   readonly version: number
   readonly added: number
+  /** Generations the stage asked for, and their tokens (for budgets). */
+  readonly generated: number
+  readonly tokens: { readonly prompt: number; readonly completion: number }
   /** Per operator: generations asked for (model-backed ones), candidate prompts parsed from them, prompts kept, why the rest went. */
   readonly operators: Readonly<Record<string, { readonly requests?: number; readonly candidates: number; readonly kept: number; readonly difficulty?: number; readonly dropped?: Readonly<Record<string, number>> }>>
 }
@@ -205,6 +211,12 @@ export interface CampaignProgress {
   readonly paused?: boolean
   /** Every accepted live change (`winnow campaign set`), oldest first. */
   readonly revisions?: ReadonlyArray<SettingsRevision>
+  /** When the campaign's first run started (workflow time, ISO), for the wall-clock budget. */
+  readonly startedAt?: string
+  /** What the campaign has spent (samples, generated and prompt tokens, money), with or without a budget. */
+  readonly spent?: Spend
+  /** Which budget stopped the campaign launching work, when one did. */
+  readonly budgetStop?: string
 }
 
 /** How many rounds of statistics the progress query carries. */
@@ -268,9 +280,10 @@ export interface RoundStatsInput {
 
 /**
  * How a finished campaign fared: `ok`; `empty`, it added no record; `short`, it added fewer than
- * `selection.accept_until` asked for. The CLI exits 3 unless `ok`.
+ * `selection.accept_until` asked for; `budget`, a budget stopped it before its last round. The
+ * CLI exits 3 unless `ok`.
  */
-export type CampaignOutcome = "ok" | "empty" | "short"
+export type CampaignOutcome = "ok" | "empty" | "short" | "budget"
 
 /** What a finished campaign returns. */
 export interface CampaignResult {
@@ -316,6 +329,8 @@ export interface ShardInput {
 export interface WorkRef {
   readonly path: string
   readonly rows: number
+  /** For generated samples: prompt tokens (once per prompt) and generated tokens, for budgets. */
+  readonly tokens?: { readonly prompt: number; readonly completion: number }
 }
 
 /** What one shard produced. */
@@ -323,6 +338,8 @@ export interface ShardResult {
   readonly shard: number
   readonly generated: number
   readonly accepted: number
+  /** Prompt and generated tokens of its samples (shards run before budgets existed have none). */
+  readonly tokens?: { readonly prompt: number; readonly completion: number }
   readonly segment: { readonly hash: string; readonly records: number } | null
 }
 

@@ -35,7 +35,11 @@ export const LIVE_KEYS: Readonly<Record<string, Check>> = {
   "selection.min_score": finite,
   "selection.k": between(1, LIMITS.maxSamplesPerPrompt, true),
   "selection.accept_until": between(1, 1_000_000_000, true),
-  "sharding.max_concurrent_shards": between(1, LIMITS.maxConcurrentShards, true)
+  "sharding.max_concurrent_shards": between(1, LIMITS.maxConcurrentShards, true),
+  "budget.samples": between(0, Number.MAX_SAFE_INTEGER, false),
+  "budget.tokens": between(0, Number.MAX_SAFE_INTEGER, false),
+  "budget.seconds": between(0, Number.MAX_SAFE_INTEGER, false),
+  "budget.usd": between(0, Number.MAX_SAFE_INTEGER, false)
 }
 
 /** What is wrong with a requested change (unknown keys, values out of range); empty when it can be applied. */
@@ -52,12 +56,14 @@ export const checkLiveChange = (values: Readonly<Record<string, unknown>>): Chan
 
 /** The spec with a (checked) change applied: `section.key` sets that key of that section. */
 export const applyLiveChange = (spec: CampaignSpec, values: Readonly<Record<string, unknown>>): CampaignSpec => {
-  const next: Record<string, Record<string, unknown>> = { generator: { ...spec.generator }, selection: { ...spec.selection }, sharding: { ...spec.sharding } }
+  const next: Record<string, Record<string, unknown>> = { generator: { ...spec.generator }, selection: { ...spec.selection }, sharding: { ...spec.sharding }, budget: { ...spec.budget } }
   for (const [key, value] of Object.entries(values)) {
     const [section, field] = key.split(".") as [string, string]
     next[section]![field] = value
   }
-  return { ...spec, ...(next as unknown as Pick<CampaignSpec, "generator" | "selection" | "sharding">) }
+  const touchesBudget = spec.budget !== undefined || Object.keys(values).some((key) => key.startsWith("budget."))
+  const { budget, ...rest } = next as unknown as Pick<CampaignSpec, "generator" | "selection" | "sharding" | "budget">
+  return { ...spec, ...rest, ...(touchesBudget ? { budget } : {}) }
 }
 
 /** `key=value` words as a change: numbers and booleans as JSON, anything else as text. */

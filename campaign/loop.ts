@@ -48,3 +48,13 @@ export const specForEval = (spec: CampaignSpec, generator: GeneratorRef): Campai
 /** An earlier evaluation of the same weights (evaluations are seeded the same way, so it would repeat itself). */
 export const knownEval = (loop: LoopState, generator: GeneratorRef): EvalStats | undefined =>
   loop.evals.find((e) => e.model_hash === generator.model_hash)
+
+/**
+ * The most the prompt stage can generate in a round, as (requests, the spec they run under): one
+ * sample per request of every model-backed operator, up to the stage's token limit. For budgets.
+ */
+export const promptStageLoad = (spec: CampaignSpec): { readonly prompts: number; readonly spec: CampaignSpec } => {
+  const stage = spec.prompt_stage
+  const prompts = (stage?.operators ?? []).reduce((sum, o) => sum + (o.type === "arithmetic" ? 0 : o.count ?? 8), 0)
+  return { prompts, spec: { ...spec, generator: { ...spec.generator, n: 1, max_new_tokens: stage?.max_new_tokens ?? spec.generator.max_new_tokens } } }
+}

@@ -7,6 +7,7 @@ import type { CampaignOutcome, CampaignProgress } from "./contracts.js"
  */
 export const outcomeOf = (progress: CampaignProgress, acceptUntil: number | undefined): { outcome: CampaignOutcome; reason?: string } => {
   const kept = progress.versions.reduce((sum, v) => sum + (v.added ?? 0), 0)
+  if (progress.budgetStop !== undefined) return { outcome: "budget", reason: `${progress.budgetStop}; ${kept} records added before it` }
   if (kept > 0) {
     return acceptUntil !== undefined && kept < acceptUntil
       ? { outcome: "short", reason: `added ${kept} of the ${acceptUntil} records selection.accept_until asks for` }

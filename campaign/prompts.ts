@@ -175,3 +175,21 @@ export const recordConversationOf = (systemPrompt: string | undefined, prompt: P
 /** The last user turn of a conversation (what a scorer calls "the prompt"); empty when there is none. */
 export const lastUserTurn = (messages: readonly PromptMessage[]): string =>
   [...messages].reverse().find((m) => m.role === "user")?.content ?? ""
+
+const utf8 = new TextEncoder()
+
+/** UTF-8 bytes of a prompt's turns: a bound on its tokens under a byte-level tokenizer (every token is at least a byte). */
+export const promptBytes = (prompt: PromptRecord): number =>
+  prompt.messages.reduce((sum, m) => sum + utf8.encode(m.content).length, 0)
+
+/**
+ * The stored form of a list of prompts: its content address, size, the page size its files are
+ * cut into, and the largest prompt's UTF-8 bytes (what budgets reserve as its most input tokens).
+ * The one place a prompt set is named.
+ */
+export const promptSetOf = (prompts: readonly PromptRecord[], pageSize: number): { ref: string; count: number; pageSize: number; maxInputBytes: number } => ({
+  ref: sha256(prompts.map((p) => canonicalJson(p)).join("\n") + "\n"),
+  count: prompts.length,
+  pageSize,
+  maxInputBytes: prompts.reduce((max, p) => Math.max(max, promptBytes(p)), 0)
+})

@@ -3,9 +3,10 @@ import { InputInvalid, type InputIssue } from "../core/errors.js"
 import { inputIssuesOf } from "../core/schemaIssues.js"
 import { DEFAULTS, LIMITS } from "../core/defaults.js"
 import { SCORER_TYPES, ScorerSpec, scorerIssues } from "./scorerSpec.js"
+import { BudgetSpec, budgetIssues } from "./budgetSpec.js"
 import { CurriculumSpec, EvalSpec, ImproveSpec, loopIssues, PromptStageSpec } from "./loopSpec.js"
 import { SelectionSpec, selectionIssues } from "./selectionSpec.js"
-import { int, NonEmpty, OnnxVariant, Unit, withDefault } from "./specFields.js"
+import { int, NonEmpty, NonNegative, OnnxVariant, Unit, withDefault } from "./specFields.js"
 
 
 /** The generator runs in this worker on the local ONNX model named by `generator.model` (the default). */
@@ -25,7 +26,9 @@ export const OpenAIBackendSpec = Schema.Struct({
   timeout_ms: int(100, 3_600_000).pipe(withDefault(DEFAULTS.openaiBackend.timeout_ms)),
   max_retries: int(0, 100).pipe(withDefault(DEFAULTS.openaiBackend.max_retries)),
   logprobs: Schema.Boolean.pipe(withDefault(DEFAULTS.openaiBackend.logprobs)),
-  extended_sampling: Schema.Boolean.pipe(withDefault(DEFAULTS.openaiBackend.extended_sampling))
+  extended_sampling: Schema.Boolean.pipe(withDefault(DEFAULTS.openaiBackend.extended_sampling)),
+  /** What the server charges per million tokens, for `budget.usd`. */
+  price: Schema.optionalKey(Schema.Struct({ input_per_million: NonNegative, output_per_million: NonNegative }))
 })
 export type OpenAIBackendSpec = typeof OpenAIBackendSpec.Type
 
@@ -109,7 +112,8 @@ export const CampaignSpec = Schema.Struct({
   improve: Schema.optionalKey(ImproveSpec),
   eval: Schema.optionalKey(EvalSpec),
   curriculum: Schema.optionalKey(CurriculumSpec),
-  prompt_stage: Schema.optionalKey(PromptStageSpec)
+  prompt_stage: Schema.optionalKey(PromptStageSpec),
+  budget: Schema.optionalKey(BudgetSpec)
 })
 /** A validated campaign spec with every default filled in. */
 export type CampaignSpec = typeof CampaignSpec.Type
@@ -126,7 +130,7 @@ export const decodeSpec = (input: unknown, source: string): Result.Result<Campai
   const modelIssues = checkGeneratorModel(input)
   const decoded = decode(input)
   if (Result.isSuccess(decoded)) {
-    const crossIssues = [...modelIssues, ...scorerIssues(decoded.success.scorers), ...selectionIssues(decoded.success.selection), ...recordedStatsIssues(decoded.success), ...loopIssues(decoded.success)]
+    const crossIssues = [...modelIssues, ...scorerIssues(decoded.success.scorers), ...selectionIssues(decoded.success.selection), ...recordedStatsIssues(decoded.success), ...loopIssues(decoded.success), ...budgetIssues(decoded.success)]
     return crossIssues.length > 0 ? Result.fail(new InputInvalid({ source, issues: crossIssues })) : Result.succeed(decoded.success)
   }
   const issues = inputIssuesOf(decoded.failure.issue, input)

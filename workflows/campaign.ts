@@ -4,15 +4,17 @@ import {
 import type { Activities } from "../activities/index.js"
 import {
   type CampaignInput, type CampaignProgress, type CampaignResult, type CampaignStatus, type LegacyPreparedCampaign, type LoopState,
-  type PreparedCampaign, preparedPrompts, type RoundPlanResult, STATS_ROUNDS_KEPT
+  type PreparedCampaign, preparedPrompts, type PromptSet, type RoundPlanResult, type ShardPlan, type ShardResult, STATS_ROUNDS_KEPT
 } from "../campaign/contracts.js"
-import { specForRound, startLoop, trainBaseOf } from "../campaign/loop.js"
+import { inputBoundOf } from "../campaign/budget.js"
+import { promptStageLoad, specForRound, startLoop, trainBaseOf } from "../campaign/loop.js"
+import type { CampaignSpec } from "../campaign/spec.js"
 import { outcomeOf } from "../campaign/outcome.js"
 import { inferenceProfile, storeProfile, trainingProfile } from "./profiles.js"
 import { CampaignControl } from "./control.js"
 import { evaluateGenerator, runRoundShards } from "./roundSteps.js"
 import { STATUS_KEY } from "./searchAttributes.js"
-import type { WindowControl } from "./window.js"
+import { BudgetGate } from "./budgetGate.js"
 
 /** Patch id of the per-round statistics activity (histories recorded before it have no such call). */
 export const ROUND_STATS_PATCH = "winnow-round-stats"
@@ -46,7 +48,6 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     progress = { ...progress, paused: control.isPaused, ...(control.revision > 0 ? { revisions: control.carry().revisions } : {}) }
   })
   control.register()
-  const window: WindowControl = { width: () => control.spec.sharding.max_concurrent_shards, gate: () => (control.isPaused ? "wait" : "open") }
   const spec = input.spec
   const acceptUntil = spec.selection.accept_until
   const looping = spec.improve !== undefined || spec.eval !== undefined || spec.curriculum !== undefined || spec.prompt_stage !== undefined
@@ -55,6 +56,20 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     shardsDone: 0, shardsTotal: 0, prompts: 0, generated: 0, accepted: 0, versions: []
   }
   setHandler(progressQuery, () => progress)
+  if (progress.startedAt === undefined) progress = { ...progress, startedAt: new Date().toISOString() }
+  const budget = new BudgetGate(() => control.spec.budget, Date.parse(progress.startedAt!), progress.spent)
+  const spend = () => { progress = { ...progress, spent: budget.spent } }
+  /** The window and reservations of work on `prompts` under `specOf()`: paused waits, budgets gate. */
+  const budgetFor = (specOf: () => CampaignSpec, prompts: PromptSet | undefined) => ({
+    window: {
+      width: () => control.spec.sharding.max_concurrent_shards,
+      gate: (shard: ShardPlan) => (control.isPaused ? "wait" as const : budget.admits(shard.end - shard.start, specOf(), inputBoundOf(prompts?.maxInputBytes, specOf())))
+    },
+    reserve: (shard: ShardPlan) => {
+      const settle = budget.reserve(shard, specOf(), inputBoundOf(prompts?.maxInputBytes, specOf()))
+      return (result: ShardResult) => { settle(result); spend() }
+    }
+  })
   const quotaAfterDedup = acceptUntil !== undefined && patched(KEPT_QUOTA_PATCH)
   const counted = () => (quotaAfterDedup ? keptOf(progress) : progress.accepted)
   const setStatus = (status: CampaignStatus) => {
@@ -72,16 +87,19 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     if (looping) loop ??= startLoop(fresh)
     if (spec.eval && loop && loop.evals.length === 0) {
       phase("evaluating")
-      loop = withEval(loop, await evaluateGenerator(campaignId, control.spec, fresh, loop, loop.generator, 0, window))
+      loop = withEval(loop, await evaluateGenerator(campaignId, control.spec, fresh, loop, loop.generator, 0, (evalSpec) => budgetFor(() => evalSpec, fresh.evalPrompts)))
       progress = { ...progress, evals: loop.evals }
     }
-    const written = spec.prompt_stage && loop
+    const stageLoad = promptStageLoad(control.spec)
+    const written = spec.prompt_stage && loop && budget.admits(stageLoad.prompts, stageLoad.spec, inputBoundOf(undefined, stageLoad.spec)) === "open"
       ? await inference.writePrompts({
           campaignId, round, spec, prompts: loop.prompts ?? preparedPrompts(prepared), generator: loop.generator,
           ...(fresh.evalPrompts ? { evalPrompts: fresh.evalPrompts } : {}), ...(loop.curriculum ? { curriculum: loop.curriculum } : {})
         })
       : undefined
     if (written && loop) {
+      budget.book(written, stageLoad.spec)
+      spend()
       loop = { ...loop, prompts: written.prompts }
       progress = { ...progress, promptStage: { round, version: written.version, added: written.added, operators: written.operators } }
     }
@@ -95,7 +113,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     const roundSpec = () => specForRound(control.spec, loop?.generator, plan?.threshold)
     const ran = await runRoundShards(
       {
-        campaignId, round, spec: roundSpec, revision: () => control.revision, window, prompts, shards,
+        campaignId, round, spec: roundSpec, revision: () => control.revision, ...budgetFor(roundSpec, prompts), prompts, shards,
         generatorHash: loop?.generator.model_hash ?? prepared.lineage.generator.model_hash
       },
       acceptUntil === undefined ? undefined : acceptUntil - counted(),
@@ -119,14 +137,15 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     progress = { ...progress, versions: [...progress.versions, { round, version: committed.version, records: committed.records, added: committed.added }] }
     if (spec.curriculum && loop) loop = { ...loop, curriculum: await store.updateCurriculum({ campaignId, round, shards: ran, spec: roundSpec(), ...(loop.curriculum ? { curriculum: loop.curriculum } : {}) }) }
     if (!spec.output.keep_work && patched(CLEAN_WORK_PATCH)) await store.cleanWork({ campaignId, round })
-    if (spec.improve && loop) {
+    if (budget.stopped) progress = { ...progress, budgetStop: budget.stopped }
+    if (spec.improve && loop && !budget.stopped) {
       phase("training")
       const trainer = proxyActivities<Activities>(trainingProfile(spec.improve))
       const trained = await trainer.improve({ campaignId, round, spec: control.spec, dataset: spec.output.dataset, version: committed.version, base: trainBaseOf(fresh), previous: loop.generator })
       loop = { ...loop, generator: trained.generator, models: [...loop.models, { round, model_id: trained.generator.model_id ?? "", model_hash: trained.generator.model_hash, reused: trained.reused }] }
       if (spec.eval) {
         phase("evaluating")
-        loop = withEval(loop, await evaluateGenerator(campaignId, control.spec, fresh, loop, loop.generator, round, window))
+        loop = withEval(loop, await evaluateGenerator(campaignId, control.spec, fresh, loop, loop.generator, round, (evalSpec) => budgetFor(() => evalSpec, fresh.evalPrompts)))
         progress = { ...progress, evals: loop.evals }
       }
     }
@@ -137,7 +156,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
   }
 
   const quotaReached = acceptUntil !== undefined && counted() >= acceptUntil
-  if (round < spec.rounds && !quotaReached) {
+  if (round < spec.rounds && !quotaReached && !budget.stopped) {
     return continueAsNew<typeof campaignWorkflow>({
       ...input, spec: control.spec, prepared, startRound: round + 1, carried: { ...progress, round: round + 1 },
       ...(loop ? { loop } : {}), ...(control.revision > 0 || control.isPaused ? { control: control.carry() } : {})

@@ -1,6 +1,6 @@
 import { executeChild, proxyActivities } from "@temporalio/workflow"
 import type { Activities } from "../activities/index.js"
-import type { GeneratorRef, LoopState, PreparedCampaign, PromptSet, ShardPlan } from "../campaign/contracts.js"
+import type { GeneratorRef, LoopState, PreparedCampaign, PromptSet, ShardPlan, ShardResult } from "../campaign/contracts.js"
 import type { EvalStats } from "../campaign/evaluation.js"
 import { knownEval, specForEval } from "../campaign/loop.js"
 import { maxRecordsPerPrompt, resolveSelection } from "../campaign/selection.js"
@@ -21,10 +21,12 @@ export interface RoundShards {
   readonly round: number
   readonly spec: () => CampaignSpec
   readonly revision: () => number
-  readonly window: WindowControl
+  readonly window: WindowControl<ShardPlan>
   readonly prompts: PromptSet
   readonly shards: readonly ShardPlan[]
   readonly generatorHash: string
+  /** Reserves a shard's most cost before it starts; the returned function settles it with what it did cost. */
+  readonly reserve: (shard: ShardPlan) => (result: ShardResult) => void
 }
 
 /** What a finished shard adds to the campaign's progress. */
@@ -44,6 +46,7 @@ export const runRoundShards = async (round: RoundShards, quota: number | undefin
   const ran: number[] = []
   const runShard = async (shard: ShardPlan, acceptLimit?: number): Promise<number> => {
     const revision = round.revision()
+    const settle = round.reserve(shard)
     const result = await executeChild(shardWorkflow, {
       workflowId: `${round.campaignId}-r${round.round}-s${shard.index}`,
       args: [{
@@ -51,6 +54,7 @@ export const runRoundShards = async (round: RoundShards, quota: number | undefin
         ...(revision > 0 ? { settingsRevision: revision } : {}), ...(acceptLimit !== undefined ? { acceptLimit } : {})
       }]
     })
+    settle(result)
     ran.push(shard.index)
     onDone({ generated: result.generated, accepted: result.accepted, addedShards: 0 })
     return result.accepted
@@ -78,16 +82,26 @@ export const runRoundShards = async (round: RoundShards, quota: number | undefin
  * alike for every generator), then pass@1, pass@k and mean scores. Weights already evaluated are
  * not sampled again: their numbers are carried over under the new round.
  */
-export const evaluateGenerator = async (campaignId: string, spec: CampaignSpec, prepared: PreparedCampaign, loop: LoopState, generator: GeneratorRef, round: number, window: WindowControl): Promise<EvalStats> => {
+export const evaluateGenerator = async (
+  campaignId: string,
+  spec: CampaignSpec,
+  prepared: PreparedCampaign,
+  loop: LoopState,
+  generator: GeneratorRef,
+  round: number,
+  budgetFor: (spec: CampaignSpec) => { readonly window: WindowControl<ShardPlan>; readonly reserve: (shard: ShardPlan) => (result: ShardResult) => void }
+): Promise<EvalStats> => {
   const known = knownEval(loop, generator)
   if (known) return { ...known, round }
   const evalSpec = specForEval(spec, generator)
+  const { window, reserve } = budgetFor(evalSpec)
   const shards = prepared.evalShards ?? []
   await runWindowed(shards, window, async (shard) => {
-    await executeChild(shardWorkflow, {
+    const settle = reserve(shard)
+    settle(await executeChild(shardWorkflow, {
       workflowId: `${campaignId}-e${round}-s${shard.index}`,
       args: [{ campaignId, round, shard, prompts: prepared.evalPrompts!, spec: evalSpec, purpose: "eval", generatorHash: generator.model_hash }]
-    })
+    }))
   })
   const stats = await store.evalStats({ campaignId, round, shards: shards.map((s) => s.index), spec: evalSpec, generator })
   if (!spec.output.keep_work) await store.cleanWork({ campaignId, round, purpose: "eval" })

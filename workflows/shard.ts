@@ -16,8 +16,9 @@ export async function shardWorkflow(input: ShardInput): Promise<ShardResult> {
   const generation = backend?.type === "openai" ? proxyActivities<Activities>(httpGenerationProfile(backend.max_retries)) : inference
   const samples = await generation.generate(input)
   const scored = await inference.score({ ...input, samples })
-  if (input.purpose === "eval") return { shard: input.shard.index, generated: samples.rows, accepted: 0, segment: null }
+  const tokens = samples.tokens ? { tokens: samples.tokens } : {}
+  if (input.purpose === "eval") return { shard: input.shard.index, generated: samples.rows, accepted: 0, segment: null, ...tokens }
   const selected = await store.select({ ...input, scored })
   const segment = await store.stage({ ...input, selected })
-  return { shard: input.shard.index, generated: samples.rows, accepted: selected.rows, segment }
+  return { shard: input.shard.index, generated: samples.rows, accepted: selected.rows, segment, ...tokens }
 }

@@ -5,26 +5,25 @@ import { condition } from "@temporalio/workflow"
  * launch (`open`), must wait (`wait`: paused) or must launch nothing more (`stop`: a budget is
  * spent). Read afresh before every launch, so a change applies to items launched after it.
  */
-export interface WindowControl {
+export interface WindowControl<T = unknown> {
   readonly width: () => number
-  readonly gate: () => "open" | "wait" | "stop"
+  /** Whether the next item may start now; `next` is the item waiting its turn. */
+  readonly gate: (next: T) => "open" | "wait" | "stop"
 }
-
-/** A window of fixed width that is always open. */
-export const fixedWindow = (width: number): WindowControl => ({ width: () => width, gate: () => "open" })
 
 /**
  * Runs `task` over `items` with at most `width` in flight (a sliding window of child workflows),
  * launching only while the gate is open. Stops launching after the first failure (and for good
  * when the gate says stop) and rethrows the failure once the in-flight tasks settle.
  */
-export const runWindowed = async <T>(items: readonly T[], control: WindowControl, task: (item: T) => Promise<void>): Promise<void> => {
+export const runWindowed = async <T>(items: readonly T[], control: WindowControl<T>, task: (item: T) => Promise<void>): Promise<void> => {
   let next = 0
   let running = 0
   let failure: { error: unknown } | undefined
   while (next < items.length && !failure) {
-    await condition(() => failure !== undefined || control.gate() === "stop" || (control.gate() === "open" && running < control.width()))
-    if (failure || control.gate() === "stop") break
+    const gate = () => control.gate(items[next]!)
+    await condition(() => failure !== undefined || gate() === "stop" || (gate() === "open" && running < control.width()))
+    if (failure || gate() === "stop") break
     const item = items[next++]!
     running++
     task(item).then(
@@ -52,7 +51,7 @@ export interface QuotaSplit<T> {
  */
 export const runWindowedWithQuota = async <T>(
   items: readonly T[],
-  control: WindowControl,
+  control: WindowControl<T>,
   quota: number,
   split: (item: T, free: number) => QuotaSplit<T>,
   task: (item: T, limit: number) => Promise<number>
@@ -64,8 +63,9 @@ export const runWindowedWithQuota = async <T>(
   let failure: { error: unknown } | undefined
   const free = () => quota - accepted - reserved
   while (queue.length > 0 && !failure) {
-    await condition(() => failure !== undefined || control.gate() === "stop" || (control.gate() === "open" && (running === 0 || (running < control.width() && free() > 0))))
-    if (failure || control.gate() === "stop" || free() <= 0) break
+    const gate = () => control.gate(queue[0]!)
+    await condition(() => failure !== undefined || gate() === "stop" || (gate() === "open" && (running === 0 || (running < control.width() && free() > 0))))
+    if (failure || gate() === "stop" || free() <= 0) break
     const { run, limit, rest } = split(queue.shift()!, free())
     if (rest !== undefined) queue.unshift(rest)
     running++

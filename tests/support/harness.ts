@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -105,3 +107,36 @@ export const writeDemoSpec = (dir: string, name: string, edit: (spec: Record<str
 
 /** The last line of a command's stdout parsed as JSON (the `--json` contract). */
 export const lastJson = (stdout: string): any => JSON.parse(stdout.trim().split("\n").at(-1)!)
+
+/**
+ * A proxy in front of an OpenAI-compatible server that answers 429 with `Retry-After: seconds`
+ * to every request in the first `windowMs` after the first one, and forwards the rest.
+ */
+export const startRateLimiter = async (target: string, windowMs: number, seconds: number) => {
+  const seen: Array<{ at: number; limited: boolean }> = []
+  let first: number | undefined
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on("data", (d: Buffer) => chunks.push(d))
+    req.on("end", async () => {
+      const at = Date.now()
+      first ??= at
+      const limited = at - first < windowMs
+      seen.push({ at, limited })
+      if (limited) {
+        res.writeHead(429, { "content-type": "application/json", "retry-after": String(seconds) })
+        return void res.end(JSON.stringify({ error: { message: "rate limited" } }))
+      }
+      const reply = await fetch(`${target}${req.url!.replace(/^\/v1/, "")}`, { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.concat(chunks) })
+      res.writeHead(reply.status, { "content-type": "application/json" })
+      res.end(Buffer.from(await reply.arrayBuffer()))
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    seen,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) })
+  }
+}
+
