@@ -128,12 +128,13 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       progress = { ...progress, stats: [...(progress.stats ?? []), stats].slice(-STATS_ROUNDS_KEPT) }
     }
     const { workflowId, runId } = workflowInfo()
-    const committed = await store.commit({
+    // A cancel that arrives during a commit waits for it: no version lands after the campaign says it is cancelled.
+    const committed = await CancellationScope.nonCancellable(() => store.commit({
       campaignId, workflowId, runId, round, dataset: spec.output.dataset,
       lineage: plan?.threshold === undefined ? prepared.lineage : { ...prepared.lineage, selection: { ...prepared.lineage.selection, min_score: plan.threshold } },
       ...(loop ? { generator: loop.generator } : {}),
       ...(loop?.evals.length ? { eval: loop.evals.at(-1)! } : {})
-    })
+    }))
     progress = { ...progress, versions: [...progress.versions, { round, version: committed.version, records: committed.records, added: committed.added }] }
     if (spec.curriculum && loop) loop = { ...loop, curriculum: await store.updateCurriculum({ campaignId, round, shards: ran, spec: roundSpec(), ...(loop.curriculum ? { curriculum: loop.curriculum } : {}) }) }
     if (!spec.output.keep_work && patched(CLEAN_WORK_PATCH)) await store.cleanWork({ campaignId, round })
