@@ -102,6 +102,15 @@ describe("prompt files", () => {
     })
   })
 
+  it("reads winnow's SFT and DPO exports back as the prompts they answered, keeping their other columns", () => {
+    const sft = '{"messages":[{"role":"user","content":"你好"},{"role":"assistant","content":"你好！"}],"score":0.5,"id":"r1","prompt_id":"p1","round":1}'
+    const dpo = '{"prompt":[{"role":"system","content":"简洁"},{"role":"user","content":"hi"}],"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"b"}],"prompt_id":"p2"}'
+    const [first, second] = Result.getOrThrow(parsePrompts([sft, dpo].join("\n"), "p"))
+    expect(first).toMatchObject({ id: "r1", messages: [{ role: "user", content: "你好" }], fields: { score: 0.5, prompt_id: "p1", round: 1 } })
+    expect(second!.messages).toEqual([{ role: "system", content: "简洁" }, { role: "user", content: "hi" }])
+    expect(second!.fields).toMatchObject({ prompt_id: "p2" })
+  })
+
   it("reports bad lines by number and field", () => {
     const text = ['{"prompt":"a"}', "not json", '{"prompt":"b","messages":[{"role":"user","content":"b"}]}', '{"messages":[{"role":"bot","content":"x"}]}', '{"id":"x","prompt":"c"}', '{"id":"x","prompt":"d"}'].join("\n")
     const result = parsePrompts(text, "prompts.jsonl")

@@ -10,12 +10,23 @@ const Message = Schema.Struct({
 
 const PromptLine = Schema.Struct({
   id: Schema.optionalKey(Schema.Union([Schema.String.pipe(Schema.check(Schema.isNonEmpty())), Schema.Number])),
-  prompt: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isNonEmpty()))),
+  prompt: Schema.optionalKey(Schema.Union([Schema.String.pipe(Schema.check(Schema.isNonEmpty())), Schema.Array(Message).pipe(Schema.check(Schema.isMinLength(1)))])),
   messages: Schema.optionalKey(Schema.Array(Message).pipe(Schema.check(Schema.isMinLength(1)))),
   reference: Schema.optionalKey(Schema.Union([Schema.String, Schema.Finite]))
 })
 
 const KNOWN_KEYS = new Set(["id", "prompt", "messages", "reference"])
+
+/**
+ * A conversation without the assistant turns that end it: an SFT export's rows (`messages`
+ * ending with the kept answer) and a DPO export's rows (`prompt` as a conversation) read back as
+ * the prompts they answered.
+ */
+const answeredTurnsDropped = <M extends { readonly role: string }>(messages: readonly M[]): readonly M[] => {
+  let end = messages.length
+  while (end > 1 && messages[end - 1]!.role === "assistant") end--
+  return end === messages.length ? messages : messages.slice(0, end)
+}
 
 /** One prompt of a campaign, normalised: a stable id, the conversation, an optional reference answer. */
 export interface PromptRecord {
@@ -36,7 +47,8 @@ const MAX_ISSUES = 20
 
 /**
  * Parses a prompts JSONL text (`{"id"?, "prompt" | "messages", "reference"?}` per line, plus any
- * fields of the line's own, kept as `fields`) into normalised prompt records. A numeric reference
+ * fields of the line's own, kept as `fields`) into normalised prompt records. Assistant turns at
+ * the end of a conversation are dropped, so winnow's own SFT and DPO exports read as prompt files. A numeric reference
  * becomes its decimal text. Every bad line is reported with its line number and field. Ids
  * default to a hash of the conversation, so re-running a file gives the same ids.
  */
@@ -112,10 +124,11 @@ export const parsePromptFile = (text: string, source: string): Result.Result<Pro
       continue
     }
     if ((line.prompt === undefined) === (line.messages === undefined)) {
-      issues.push({ path: at, value, expected: 'exactly one of "prompt" (a string) or "messages" (a conversation)' })
+      issues.push({ path: at, value, expected: 'exactly one of "prompt" (a string or a conversation) or "messages" (a conversation)' })
       continue
     }
-    const messages = line.messages ?? [{ role: "user" as const, content: line.prompt! }]
+    const given = line.messages ?? (typeof line.prompt === "string" ? [{ role: "user" as const, content: line.prompt }] : line.prompt!)
+    const messages = answeredTurnsDropped(given)
     if (messages.at(-1)!.content.trim() === "") {
       issues.push({ path: line.prompt !== undefined ? `${at}.prompt` : `${at}.messages[${messages.length - 1}].content`, value: messages.at(-1)!.content, expected: "text to answer (not only whitespace)" })
       continue

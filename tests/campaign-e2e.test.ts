@@ -47,6 +47,9 @@ describe("a campaign end to end on the real Temporal server", () => {
     }
     const prompts = new Set(rows.map((r) => r.prompt_id))
     expect(prompts.size).toBe(10)
+    const again = demoSpec(home, "fed-back", (s) => { s.prompts = out })
+    const fedBack = await runCli(["spec", "validate", again], env)
+    expect(fedBack.code, fedBack.stderr).toBe(0)
     expect(existsSync(join(home, "store", "work", summary.campaignId))).toBe(false)
   })
 
