@@ -9,6 +9,9 @@ import { SelectionSpec, selectionIssues } from "./selectionSpec.js"
 import { int, NonEmpty, NonNegative, OnnxVariant, Unit, withDefault } from "./specFields.js"
 
 
+/** A positive rate per minute. */
+const PerMinute = Schema.Finite.pipe(Schema.check(Schema.isGreaterThan(0)))
+
 /** The generator runs in this worker on the local ONNX model named by `generator.model` (the default). */
 export const LocalBackendSpec = Schema.Struct({ type: Schema.Literal("local") })
 
@@ -27,6 +30,8 @@ export const OpenAIBackendSpec = Schema.Struct({
   max_retries: int(0, 100).pipe(withDefault(DEFAULTS.openaiBackend.max_retries)),
   logprobs: Schema.Boolean.pipe(withDefault(DEFAULTS.openaiBackend.logprobs)),
   extended_sampling: Schema.Boolean.pipe(withDefault(DEFAULTS.openaiBackend.extended_sampling)),
+  /** What the server allows per minute: requests wait for it, and slow down after a 429 (growing back after successes). */
+  rate_limit: Schema.optionalKey(Schema.Struct({ requests_per_minute: Schema.optionalKey(PerMinute), tokens_per_minute: Schema.optionalKey(PerMinute) })),
   /** What the server charges per million tokens, for `budget.usd`. */
   price: Schema.optionalKey(Schema.Struct({ input_per_million: NonNegative, output_per_million: NonNegative }))
 })

@@ -3,6 +3,7 @@ import { InferenceFailed, inputInvalid, type WinnowError } from "../core/errors.
 import { canonicalJson, sha256 } from "../core/hash.js"
 import type { FinishReason } from "./generate.js"
 import type { GenerationParams, SampleText } from "./localGenerator.js"
+import { AdaptiveRateLimiter, type RateLimits } from "./rateLimiter.js"
 import { HttpAgents, type HttpReply, retryAfterMs, TransportError } from "./openaiHttp.js"
 import { type ChatChoice, type ChatCompletionBody, parseChatCompletion, parseServerError } from "./openaiWire.js"
 import type { ChatMessage } from "./tokenizer.js"
@@ -19,6 +20,8 @@ export interface OpenAIServerConfig {
   readonly timeout_ms: number
   readonly logprobs: boolean
   readonly extended_sampling: boolean
+  /** What the server allows per minute; requests wait for it, and slow down after a 429. */
+  readonly rate_limit?: RateLimits
 }
 
 /** One prompt for an HTTP backend: its conversation and one integer seed per sample (n = seeds.length). */
@@ -67,6 +70,7 @@ export class OpenAIGenerator {
   private readonly agents: HttpAgents
   private readonly permits: Semaphore.Semaphore
   private readonly endpoint: URL
+  private readonly limiter: AdaptiveRateLimiter | undefined
   private nUnsupported = false
   private extendedRefused = false
 
@@ -77,6 +81,7 @@ export class OpenAIGenerator {
   ) {
     this.agents = new HttpAgents(config.concurrency)
     this.permits = Semaphore.makeUnsafe(config.concurrency)
+    this.limiter = config.rate_limit ? new AdaptiveRateLimiter(config.rate_limit) : undefined
     this.endpoint = new URL(`${normalizeBaseUrl(config.base_url)}/chat/completions`)
   }
 
@@ -88,6 +93,11 @@ export class OpenAIGenerator {
       return Effect.fail(inputInvalid("generator.backend", "generator.backend.api_key_env", name, "the name of an environment variable that is set (and not empty) on the worker"))
     }
     return Effect.sync(() => new OpenAIGenerator(config, key, hooks))
+  }
+
+  /** The share of `rate_limit` this generator allows now (1 without a limit or before any 429). */
+  get rateShare(): number {
+    return this.limiter?.rateShare ?? 1
   }
 
   /** True once the server has shown it does not give several choices per request. */
@@ -199,13 +209,16 @@ export class OpenAIGenerator {
 
   private send(body: Record<string, unknown>): Effect.Effect<Exchange, WinnowError> {
     const headers: Record<string, string> = this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}
-    return this.permits.withPermits(1)(
+    const limited = this.limiter
+    return (limited ? limited.acquire(tokensAsked(body)) : Effect.void).pipe(Effect.andThen(this.permits.withPermits(1)(
       Effect.tryPromise({
         try: (signal) => this.agents.send({ method: "POST", url: this.endpoint, headers, body, timeoutMs: this.config.timeout_ms, signal }),
         catch: (e) => (e instanceof TransportError ? e : new TransportError(String(e), false))
       }).pipe(Effect.result)
-    ).pipe(Effect.flatMap((sent): Effect.Effect<Exchange, WinnowError> => {
+    ))).pipe(Effect.flatMap((sent): Effect.Effect<Exchange, WinnowError> => {
       const outcome = classify(sent)
+      if (outcome.kind === "transient" && outcome.status === 429) limited?.throttled()
+      else if (outcome.kind === "done") limited?.succeeded()
       if (outcome.kind === "final") return Effect.succeed({ ok: false, reply: outcome.reply })
       if (outcome.kind === "transient") return Effect.fail(this.failed(outcome.reason, outcome.retryAfterMs))
       const parsed = parseChatCompletion(outcome.reply.body)
@@ -268,6 +281,12 @@ type Outcome =
   | { readonly kind: "done"; readonly reply: HttpReply }
   | { readonly kind: "final"; readonly reply: HttpReply }
   | { readonly kind: "transient"; readonly status: number | null; readonly reason: string; readonly retryAfterMs?: number }
+
+/** The most tokens a request can count against a tokens-per-minute limit: its prompt (about 3 characters a token) and every choice's token limit. */
+const tokensAsked = (body: Record<string, unknown>): number => {
+  const promptChars = JSON.stringify(body.messages ?? []).length
+  return Math.ceil(promptChars / 3) + Number(body.max_tokens ?? 0) * Number(body.n ?? 1)
+}
 
 const classify = (sent: Result.Result<HttpReply, TransportError>): Outcome => {
   if (Result.isFailure(sent)) return { kind: "transient", status: null, reason: sent.failure.message }

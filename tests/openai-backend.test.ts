@@ -135,6 +135,18 @@ describe("the OpenAI-compatible backend against misbehaving servers", () => {
     expect(failure.nextRetryDelay).toBe(1000)
   })
 
+  it("slows its rate_limit down after a 429 and keeps what it learnt for the next attempt", async () => {
+    const peer = await startPeer((seen, i) => (i === 0 ? { status: 429, headers: { "retry-after": "0" }, body: { error: { message: "slow down" } } } : completion(seen.body)))
+    const generator = new OpenAIGenerator({ ...backend(peer.url), rate_limit: { requests_per_minute: 600, tokens_per_minute: 1_000_000 } })
+    expect(generator.rateShare).toBe(1)
+    expect((await failureOf(generator.generate([prompts[0]!], params)))._tag).toBe("InferenceFailed")
+    expect(generator.rateShare).toBe(0.5)
+    expect(await Effect.runPromise(generator.generate([prompts[0]!], params))).toHaveLength(3)
+    expect(generator.rateShare).toBe(0.5)
+    generator.close()
+    await peer.close()
+  })
+
   it("fails 5xx answers, dropped connections and garbled bodies with a retryable InferenceFailed after one request each (no retry loop of its own)", async () => {
     const flaky = await startPeer((seen, i) =>
       i === 0 ? { status: 503, body: { error: { message: "overloaded" } } } : i === 1 ? "drop" : i === 2 ? { status: 200, body: "<html>proxy</html>" } : completion(seen.body))
