@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs"
 import { Effect } from "effect"
-import type { EvalStatsInput } from "../campaign/contracts.js"
+import type { EvalStatsInput } from "../campaign/loopContracts.js"
 import { type EvalStats, evalStatsOf } from "../campaign/evaluation.js"
 import type { ScoredRow } from "../campaign/rows.js"
 import type { WinnowError } from "../core/errors.js"

@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import type { PlanRoundInput, RoundPlanResult } from "../campaign/contracts.js"
+import type { PlanRoundInput, RoundPlanResult } from "../campaign/loopContracts.js"
 import { hintedPrompt } from "../campaign/curriculum/hint.js"
 import { type CurriculumState, emptyCurriculum } from "../campaign/curriculum/passRates.js"
 import { planNextRound } from "../campaign/curriculum/policy.js"

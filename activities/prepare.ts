@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises"
 import { Effect, Result } from "effect"
-import type { CampaignLineage, GeneratorRef, PreparedCampaign } from "../campaign/contracts.js"
+import type { CampaignLineage, PreparedCampaign } from "../campaign/contracts.js"
+import type { GeneratorRef } from "../campaign/loopContracts.js"
 import { buildEvalIndex, isContaminated } from "../campaign/promptStage/decontamination.js"
 import { decodePromptBytes, lastUserTurn, parsePrompts, planShards, type PromptRecord, promptSetOf } from "../campaign/prompts.js"
 import type { CampaignSpec } from "../campaign/spec.js"

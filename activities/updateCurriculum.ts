@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs"
 import { Effect } from "effect"
-import type { UpdateCurriculumInput } from "../campaign/contracts.js"
+import type { UpdateCurriculumInput } from "../campaign/loopContracts.js"
 import { splitHintedId } from "../campaign/curriculum/hint.js"
 import { type CurriculumState, emptyCurriculum, encodeCurriculum, type RoundResult, updatePassRates } from "../campaign/curriculum/passRates.js"
 import { passesVerifiers } from "../campaign/evaluation.js"

@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import type { WritePromptsInput, WritePromptsResult } from "../campaign/contracts.js"
+import type { WritePromptsInput, WritePromptsResult } from "../campaign/loopContracts.js"
 import { type CurriculumState, emptyCurriculum } from "../campaign/curriculum/passRates.js"
 import { difficultyForRound } from "../campaign/curriculum/policy.js"
 import { promptDatasetOf, type PromptOperatorSpec } from "../campaign/loopSpec.js"

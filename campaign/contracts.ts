@@ -1,19 +1,14 @@
 import type { Spend } from "./budget.js"
 import type { EvalStats } from "./evaluation.js"
+import type { GeneratorRef, LoopState, WritePromptsResult } from "./loopContracts.js"
 import type { CarriedControl, SettingsRevision } from "./liveSettings.js"
+import type { PromptSet, ShardPlan } from "./promptSets.js"
 import type { CampaignSpec } from "./spec.js"
 
 /**
  * The shapes that cross Temporal: workflow inputs and results, activity inputs and results.
  * Only references and counts travel here; samples stay in the store (claim-check pattern).
  */
-
-/** A contiguous slice of the prompt set handled by one child workflow. */
-export interface ShardPlan {
-  readonly index: number
-  readonly start: number
-  readonly end: number
-}
 
 /** Where a campaign's data came from; goes into each version's manifest. */
 export interface CampaignLineage {
@@ -24,18 +19,6 @@ export interface CampaignLineage {
   readonly spec_hash: string
   /** `output.dedup` of the spec: how commits deduplicate (recorded, as applied, in each manifest). */
   readonly dedup?: CampaignSpec["output"]["dedup"]
-}
-
-/**
- * A prompt set in the store: content hash, size, and the page size its files are cut into (one
- * page per planned shard; 0 for the single file of campaigns prepared before pages).
- */
-export interface PromptSet {
-  readonly ref: string
-  readonly count: number
-  readonly pageSize: number
-  /** The largest prompt's UTF-8 bytes (sets stored before budgets have none). */
-  readonly maxInputBytes?: number
 }
 
 /** What `prepare` hands the campaign workflow. */
@@ -50,107 +33,6 @@ export interface PreparedCampaign {
   readonly decontaminated?: number
   /** `improve.base` when the spec names a base other than the generator. */
   readonly trainBase?: GeneratorRef
-}
-
-/** The generator a round samples from: the spec's model, or the one the last improve step trained. */
-export interface GeneratorRef {
-  readonly path: string
-  readonly model_hash: string
-  /** The stored model's id, for a trained generator. */
-  readonly model_id?: string
-}
-
-/** What the self-play loop carries from round to round (through continue-as-new). */
-export interface LoopState {
-  readonly generator: GeneratorRef
-  /** Content hash of the curriculum state file (per-prompt pass rates), once a round has updated it. */
-  readonly curriculum?: string
-  /** The campaign's prompt set grown by the prompt stage (the prepared set until it has run). */
-  readonly prompts?: PromptSet
-  /** One evaluation per generator the campaign has had: round 0 is the starting one. */
-  readonly evals: readonly EvalStats[]
-  /** The models the improve step trained, by the round whose records trained them. */
-  readonly models: ReadonlyArray<{ readonly round: number; readonly model_id: string; readonly model_hash: string; readonly reused: boolean }>
-}
-
-/** What the next round samples, decided by the curriculum (`planRound`). */
-export interface RoundPlanResult {
-  readonly prompts: PromptSet
-  readonly shards: readonly ShardPlan[]
-  readonly threshold?: number
-  readonly difficulty?: number
-  readonly dropped: { readonly capped: number; readonly solved: number }
-  readonly hinted: number
-}
-
-/** Input of `planRound`. */
-export interface PlanRoundInput {
-  readonly campaignId: string
-  readonly round: number
-  readonly spec: CampaignSpec
-  readonly prompts: PromptSet
-  readonly curriculum?: string
-}
-
-/** Input of `updateCurriculum`: the shards of a round whose scored samples update the pass rates. */
-export interface UpdateCurriculumInput {
-  readonly campaignId: string
-  readonly round: number
-  readonly shards: readonly number[]
-  readonly spec: CampaignSpec
-  readonly curriculum?: string
-}
-
-/** Input of `improve`: the committed version to train on, and the generator it replaces. */
-export interface ImproveInput {
-  readonly campaignId: string
-  readonly round: number
-  readonly spec: CampaignSpec
-  readonly dataset: string
-  readonly version: string
-  readonly base: GeneratorRef
-  readonly previous: GeneratorRef
-}
-
-/** What `improve` hands back: the next round's generator, and whether it was found already trained. */
-export interface ImproveResult {
-  readonly generator: GeneratorRef
-  readonly reused: boolean
-  readonly records: number
-  readonly metrics: Record<string, unknown>
-}
-
-/** Input of `writePrompts`: the campaign's prompt set so far, the held-out prompts, the round's generator. */
-export interface WritePromptsInput {
-  readonly campaignId: string
-  readonly round: number
-  readonly spec: CampaignSpec
-  readonly prompts: PromptSet
-  readonly evalPrompts?: PromptSet
-  readonly generator: GeneratorRef
-  readonly curriculum?: string
-}
-
-/** What the prompt stage wrote: the grown prompt set (committed as version `version` of the prompt dataset), and per operator what it kept. */
-export interface WritePromptsResult {
-  readonly prompts: PromptSet
-  readonly shards: readonly ShardPlan[]
-  readonly version: number
-  readonly added: number
-  /** Generations the stage asked for, and their tokens (for budgets). */
-  readonly generated: number
-  readonly tokens: { readonly prompt: number; readonly completion: number }
-  /** Per operator: generations asked for (model-backed ones), candidate prompts parsed from them, prompts kept, why the rest went. */
-  readonly operators: Readonly<Record<string, { readonly requests?: number; readonly candidates: number; readonly kept: number; readonly difficulty?: number; readonly dropped?: Readonly<Record<string, number>> }>>
-}
-
-/** Input of `evalStats`: the eval shards that ran for one generator. */
-export interface EvalStatsInput {
-  readonly campaignId: string
-  readonly round: number
-  readonly shards: readonly number[]
-  readonly spec: CampaignSpec
-  readonly generator: GeneratorRef
 }
 
 /** The prompt set of a prepared campaign, also for one prepared before prompt sets had pages. */

@@ -1,4 +1,5 @@
-import type { GeneratorRef, LoopState, PreparedCampaign } from "./contracts.js"
+import type { PreparedCampaign } from "./contracts.js"
+import type { GeneratorRef, LoopState } from "./loopContracts.js"
 import type { EvalStats } from "./evaluation.js"
 import type { CampaignSpec } from "./spec.js"
 

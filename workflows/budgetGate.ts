@@ -1,5 +1,6 @@
 import { type Budget, BudgetLedger, describeOverrun, type Overrun, overrun, reservationFor, type Spend, spendOf } from "../campaign/budget.js"
-import type { ShardPlan, ShardResult } from "../campaign/contracts.js"
+import type { ShardResult } from "../campaign/contracts.js"
+import type { ShardPlan } from "../campaign/promptSets.js"
 import type { CampaignSpec } from "../campaign/spec.js"
 
 /**

@@ -2,10 +2,9 @@ import {
   CancellationScope, continueAsNew, defineQuery, isCancellation, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo
 } from "@temporalio/workflow"
 import type { Activities } from "../activities/index.js"
-import {
-  type CampaignInput, type CampaignProgress, type CampaignResult, type CampaignStatus, type LegacyPreparedCampaign, type LoopState,
-  type PreparedCampaign, preparedPrompts, type PromptSet, type RoundPlanResult, type ShardPlan, type ShardResult, STATS_ROUNDS_KEPT
-} from "../campaign/contracts.js"
+import { type CampaignInput, type CampaignProgress, type CampaignResult, type CampaignStatus, type LegacyPreparedCampaign, type PreparedCampaign, preparedPrompts, type ShardResult, STATS_ROUNDS_KEPT } from "../campaign/contracts.js"
+import { type PromptSet, type ShardPlan } from "../campaign/promptSets.js"
+import { type LoopState, type RoundPlanResult } from "../campaign/loopContracts.js"
 import { inputBoundOf } from "../campaign/budget.js"
 import { promptStageLoad, specForRound, startLoop, trainBaseOf } from "../campaign/loop.js"
 import type { CampaignSpec } from "../campaign/spec.js"
