@@ -17,6 +17,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
 const SETTINGS = {
   rounds: 3,
   prompts: 384,
+  /** Difficulty:weight of the self-play train prompts and of the held-out eval problems. */
+  mix: "1:1,2:1,3:1,4:1",
   n: 8,
   temperature: 0.8,
   keep: 2,
@@ -25,7 +27,13 @@ const SETTINGS = {
   learning_rate: 5e-4,
   eval_count: 400,
   eval_n: 4,
+  /** The base model: pretraining steps (× 32 rows), difficulty mix of its worked solutions, size. */
   pretrain_steps: 700,
+  pretrain_mix: "1:1,2:1,3:1,4:1",
+  pretrain_lr: 3e-3,
+  hidden: 128,
+  layers: 4,
+  intermediate: 384,
   max_new_tokens: 64,
   from: "previous",
   data: "round",
@@ -45,7 +53,14 @@ const settingsOf = (args: readonly string[]): Settings => {
   return settings
 }
 
-const MIX = { weights: { 1: 1, 2: 1, 3: 1, 4: 1 } }
+/** `1:3,2:3,3:1` → difficulty weights for `generateArithmetic`. */
+const mixOf = (text: string): { weights: Record<number, number> } => ({
+  weights: Object.fromEntries(text.split(",").map((part) => {
+    const [d, w] = part.split(":").map(Number)
+    if (!Number.isInteger(d) || !(w! >= 0)) throw new RangeError(`a difficulty mix is d:weight,…, got "${text}"`)
+    return [d!, w!]
+  }))
+})
 const promptRow = (p: ArithmeticProblem) => JSON.stringify({ id: p.id, prompt: p.prompt, reference: p.reference, lang: p.lang, difficulty: p.difficulty })
 
 /**
@@ -53,11 +68,12 @@ const promptRow = (p: ArithmeticProblem) => JSON.stringify({ id: p.id, prompt: p
  * solutions (for the weak base model), and the self-play train prompts.
  */
 const problemSets = (s: Settings) => {
-  const held = generateArithmetic({ seed: "selfplay/eval", count: s.eval_count, difficulty: MIX, langs: ["en", "zh"] })
+  const mix = mixOf(s.mix)
+  const held = generateArithmetic({ seed: "selfplay/eval", count: s.eval_count, difficulty: mix, langs: ["en", "zh"] })
   const exclude = new Set(held.map((p) => arithmeticKey(p.prompt)!))
-  const pretrain = generateArithmetic({ seed: "selfplay/pretrain", count: s.pretrain_steps * 32, difficulty: MIX, langs: ["zh", "en"], exclude })
+  const pretrain = generateArithmetic({ seed: "selfplay/pretrain", count: s.pretrain_steps * 32, difficulty: mixOf(s.pretrain_mix), langs: ["zh", "en"], exclude })
   for (const p of pretrain) exclude.add(arithmeticKey(p.prompt)!)
-  const train = generateArithmetic({ seed: "selfplay/train", count: s.prompts, difficulty: MIX, langs: ["zh", "en"], exclude })
+  const train = generateArithmetic({ seed: "selfplay/train", count: s.prompts, difficulty: mix, langs: ["zh", "en"], exclude })
   return { held, pretrain, train }
 }
 
@@ -65,15 +81,26 @@ const problemSets = (s: Settings) => {
 const baseModel = (python: string, dir: string, pretrain: readonly ArithmeticProblem[], s: Settings): string => {
   const data = join(dir, "pretrain.jsonl")
   writeFileSync(data, pretrain.map((p) => JSON.stringify({ prompt: p.prompt, solution: p.solution, lang: p.lang, difficulty: p.difficulty })).join("\n") + "\n")
-  return cachedBenchModel("selfplay-base", { steps: s.pretrain_steps, problems: pretrain.length, first: pretrain[0]?.id, script: "make_base/1" }, (out) => {
-    log(`training the base model from scratch (${s.pretrain_steps} steps; cached afterwards)`)
-    const result = spawnSyncChecked(python, [join(ROOT, "bench/selfplay/make_base.py"), "--out", out, "--data", data, "--steps", String(s.pretrain_steps), "--threads", "2", "--eval-count", "0"])
-    log(result.split("\n").filter(Boolean).at(-1) ?? "")
+  const size = { hidden: s.hidden, layers: s.layers, intermediate: s.intermediate, lr: s.pretrain_lr }
+  const key = { steps: s.pretrain_steps, mix: s.pretrain_mix, ...size, problems: pretrain.length, first: pretrain[0]?.id, script: "make_base/2" }
+  return cachedBenchModel("selfplay-base", key, (out) => {
+    log(`training the base model from scratch (${s.pretrain_steps} steps, mix ${s.pretrain_mix}; cached afterwards)`)
+    const started = Date.now()
+    const sizeArgs = Object.entries(size).flatMap(([k, v]) => [`--${k}`, String(v)])
+    const result = spawnSyncChecked(python, [join(ROOT, "bench/selfplay/make_base.py"), "--out", out, "--data", data, "--steps", String(s.pretrain_steps), ...sizeArgs, "--threads", "2", "--eval-count", "0"])
+    log(`${result.split("\n").filter(Boolean).at(-1) ?? ""} (${Math.round((Date.now() - started) / 1000)} s)`)
   })
 }
 
+/**
+ * PyTorch's OpenMP threads wait for each other by spinning; on a shared 2-core machine (a test
+ * suite beside the bench) a training step then took 4 s instead of 0.2 s. Passive waiting kept it
+ * at 0.5 s. The trainer processes winnow starts inherit this from the arms' environment.
+ */
+const PYTHON_ENV = { OMP_WAIT_POLICY: "PASSIVE" }
+
 const spawnSyncChecked = (program: string, args: readonly string[]): string => {
-  const run = spawnSync(program, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, PYTHONHASHSEED: "0", CUDA_VISIBLE_DEVICES: "" }, maxBuffer: 64 * 1024 * 1024 })
+  const run = spawnSync(program, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...PYTHON_ENV, PYTHONHASHSEED: "0", CUDA_VISIBLE_DEVICES: "" }, maxBuffer: 64 * 1024 * 1024 })
   if (run.status !== 0) throw new Error(`${program} ${args.join(" ")} exited with ${run.status}`)
   return run.stdout
 }
@@ -90,7 +117,9 @@ const armSpec = (arm: Arm, base: string, trainFile: string, evalFile: string, s:
     { name: "steps", type: "verifier", check: "arithmetic_chain", ...(arm === "full" && s.discriminator === "steps" ? { filter: { min: 1 } } : { weight: 0 }) }
   ],
   selection: arm === "full" ? { policy: "best_of_n", k: s.keep } : { policy: "threshold", min_score: -1 },
-  rounds: s.rounds,
+  // Arm (b)'s generator never changes, so its later rounds would sample the same model again and
+  // its eval is round 0's: one round shows its curve.
+  rounds: arm === "none" ? 1 : s.rounds,
   sharding: { prompts_per_shard: 64, max_concurrent_shards: 2 },
   ...(arm === "none" ? {} : {
     improve: {
@@ -102,21 +131,49 @@ const armSpec = (arm: Arm, base: string, trainFile: string, evalFile: string, s:
   output: { dataset: `selfplay-${arm}`, dedup: { near: false } }
 })
 
+/** What one arm's campaign reported: its summary; per round the records it committed, the rows its trainer trained on, the trainer's seconds. */
+interface ArmRun {
+  readonly evals: Array<{ round: number; pass_at_1: number }>
+  readonly seconds: number
+  readonly added: number[]
+  readonly trainRows: Map<number, number>
+  readonly trainSeconds: Map<number, number>
+}
+
 /** Runs one arm's campaign with the winnow CLI (embedded Temporal dev server and worker) and returns its summary. */
-const runArm = async (arm: Arm, specPath: string, home: string): Promise<{ evals: Array<{ round: number; pass_at_1: number }>; seconds: number }> => {
+const runArm = async (arm: Arm, specPath: string, home: string): Promise<ArmRun> => {
   log(`arm ${arm}: winnow run ${specPath}`)
   const child = spawn(process.execPath, [join(ROOT, "bin/winnow.js"), "run", specPath, "--json"], {
-    env: { ...process.env, WINNOW_HOME: home, WINNOW_LOG_LEVEL: "info", WINNOW_LOG_FORMAT: "json" },
+    env: { ...process.env, ...PYTHON_ENV, WINNOW_HOME: home, WINNOW_LOG_LEVEL: "info", WINNOW_LOG_FORMAT: "json" },
     stdio: ["ignore", "pipe", "pipe"]
   })
   let stdout = ""
+  let pending = ""
+  const versions: number[] = []
+  const trainRows = new Map<number, number>()
+  const trainSeconds = new Map<number, number>()
   child.stdout.on("data", (d) => (stdout += d))
   child.stderr.on("data", (d: Buffer) => {
-    for (const line of d.toString().split("\n")) if (/evaluated generator|trained the next generator|committed version|"level":50|error/.test(line)) log(`  ${arm}: ${line.slice(0, 400)}`)
+    const lines = (pending + d.toString()).split("\n")
+    pending = lines.pop() ?? ""
+    for (const line of lines) {
+      if (!/evaluated generator|training the next generator|trained the next generator|committed version|"level":50|error/.test(line)) continue
+      log(`  ${arm}: ${line.slice(0, 400)}`)
+      try {
+        const event = JSON.parse(line) as { msg?: string; round?: number; records?: number; metrics?: { seconds?: number } }
+        if (event.msg === "committed version" && typeof event.records === "number") versions.push(event.records)
+        if (event.msg === "training the next generator" && event.round !== undefined) trainRows.set(event.round, event.records ?? Number.NaN)
+        if (event.msg === "trained the next generator" && event.round !== undefined) trainSeconds.set(event.round, event.metrics?.seconds ?? Number.NaN)
+      } catch {
+        // not a JSON log line
+      }
+    }
   })
   const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? 1)))
   if (code !== 0) throw new Error(`arm ${arm} failed with exit code ${code}`)
-  return JSON.parse(stdout.trim().split("\n").at(-1)!)
+  const summary = JSON.parse(stdout.trim().split("\n").at(-1)!) as { evals: ArmRun["evals"]; seconds: number }
+  // A version's count is the dataset's total; a round added the difference.
+  return { ...summary, added: versions.map((n, i) => n - (versions[i - 1] ?? 0)), trainRows, trainSeconds }
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`
@@ -144,7 +201,7 @@ export const main = async (args: string[]): Promise<void> => {
   const base = baseModel(python, dir, pretrain, s)
   log(`base model: ${base} (${Math.round((Date.now() - started) / 1000)} s so far)`)
   const curves: Record<Arm, number[]> = { full: [], unfiltered: [], none: [] }
-  const times: Record<Arm, number> = { full: 0, unfiltered: 0, none: 0 }
+  const runs = {} as Record<Arm, ArmRun>
   for (const arm of ["none", "full", "unfiltered"] as const) {
     const specPath = join(dir, `${arm}.yaml`)
     writeFileSync(specPath, stringify(armSpec(arm, base, trainFile, evalFile, s)))
@@ -153,13 +210,19 @@ export const main = async (args: string[]): Promise<void> => {
     const summary = await runArm(arm, specPath, home)
     const byRound = new Map(summary.evals.map((e) => [e.round, e.pass_at_1]))
     curves[arm] = Array.from({ length: s.rounds + 1 }, (_, r) => byRound.get(r) ?? byRound.get(0)!)
-    times[arm] = summary.seconds
+    runs[arm] = summary
     log(`arm ${arm}: pass@1 ${curves[arm].map(pct).join(" → ")} (${summary.seconds} s)`)
   }
+  const trained = (arm: Arm, r: number) => (r === 0 ? "" : ` (${runs[arm].added[r - 1] ?? "?"} kept, trained on ${runs[arm].trainRows.get(r) ?? "?"} rows, ${Math.round(runs[arm].trainSeconds.get(r) ?? Number.NaN)} s)`)
   const header = `| round | full loop | (a) trained on all samples | (b) no improve step |\n| --- | --- | --- | --- |`
-  const rows = curves.full.map((_, r) => `| ${r} | ${pct(curves.full[r]!)} | ${pct(curves.unfiltered[r]!)} | ${pct(curves.none[r]!)} |`)
+  const rows = curves.full.map((_, r) => `| ${r} | ${pct(curves.full[r]!)}${trained("full", r)} | ${pct(curves.unfiltered[r]!)}${trained("unfiltered", r)} | ${pct(curves.none[r]!)} |`)
   process.stderr.write(`\nheld-out pass@1 (${s.eval_count} problems × ${s.eval_n} samples at T=${s.temperature}):\n${header}\n${rows.join("\n")}\n`)
-  log(`seconds: full ${times.full}, unfiltered ${times.unfiltered}, none ${times.none}; whole bench ${Math.round((Date.now() - started) / 1000)} s`)
+  const full = curves.full
+  const rises = full.every((x, r) => r === 0 || x > full[r - 1]!)
+  const gain = full.at(-1)! - full[0]!
+  const margin = full.at(-1)! - curves.unfiltered.at(-1)!
+  log(`goal: rises every round ${rises ? "yes" : "no"}; after ${s.rounds} rounds ${gain >= 0 ? "+" : ""}${(100 * gain).toFixed(1)} points (goal ≥ +15); ${margin >= 0 ? "+" : ""}${(100 * margin).toFixed(1)} points over (a) (goal ≥ +10)`)
+  log(`seconds: full ${runs.full.seconds}, unfiltered ${runs.unfiltered.seconds}, none ${runs.none.seconds}; whole bench ${Math.round((Date.now() - started) / 1000)} s`)
   const svg = rateCurveSvg("held-out pass@1 by round (selfplay bench)", curves.full.map((_, r) => (r === 0 ? "start" : `round ${r}`)), [
     { label: "full loop", values: curves.full },
     { label: "(a) all samples", values: curves.unfiltered },
