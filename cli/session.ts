@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { rmSync } from "node:fs"
 import { join } from "node:path"
 import { Client, Connection } from "@temporalio/client"
 import type { Logger } from "pino"
@@ -8,6 +8,7 @@ import { type DevServer, startDevServer } from "../worker/devServer.js"
 import { ensureTemporalCli } from "../worker/temporalCli.js"
 import type { RunningWorker } from "../worker/temporalWorker.js"
 import type { CliConfig } from "./config.js"
+import { claimHomeDbWithin, type DbClaim, servingDev } from "./homeServer.js"
 
 /** A Temporal client plus whatever the CLI started to serve it; `close` stops those. */
 export interface Session {
@@ -17,36 +18,6 @@ export interface Session {
   readonly taskQueue: string
   readonly embedded: boolean
   close(): Promise<void>
-}
-
-/** What `winnow dev` records so other commands on this machine can use its server. */
-export interface DevRecord {
-  readonly address: string
-  readonly uiUrl: string | undefined
-  readonly pid: number
-  readonly taskQueue: string
-}
-
-/** Path of the record a running `winnow dev` leaves in the winnow home. */
-export const devRecordPath = (home: string): string => join(home, "temporal", "dev.json")
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** The running `winnow dev` of this home, if any. */
-export const runningDev = (home: string): DevRecord | undefined => {
-  const path = devRecordPath(home)
-  if (!existsSync(path)) return undefined
-  const record = JSON.parse(readFileSync(path, "utf8")) as DevRecord
-  if (alive(record.pid)) return record
-  rmSync(path, { force: true })
-  return undefined
 }
 
 /** Connects a client, turning connection failures into a message that says what to do. */
@@ -64,23 +35,33 @@ export const connectClient = async (address: string, namespace: string): Promise
 }
 
 /**
- * Opens a client for a command. With `TEMPORAL_ADDRESS` set it only talks to that cluster.
- * Otherwise it uses a running `winnow dev` of this home, or (when `embed` is true) starts an
- * embedded dev server and an in-process worker, stopped again by `close`.
+ * How a command uses Temporal. `run`: an external server, else `winnow dev`'s, else an embedded
+ * server on the home's database with an in-process worker. `start`: an external server or
+ * `winnow dev`'s (a worker must outlive the command). `attach`: any live server of this home.
+ * `inspect`: like `attach`, else a read-only server on the home's database (no worker), so finished
+ * campaigns stay visible.
  */
-export const openSession = async (config: CliConfig, log: Logger, embed: boolean): Promise<Session> => {
-  const dev = config.address ? undefined : runningDev(config.home)
-  const external = config.address ?? dev?.address
-  if (external) {
-    const client = await connectClient(external, config.namespace)
-    const taskQueue = dev?.taskQueue ?? config.taskQueue
-    return { client, address: external, taskQueue, embedded: false, close: () => client.connection.close() }
-  }
-  if (!embed) {
-    throw new TemporalUnavailable({ reason: "no Temporal server: TEMPORAL_ADDRESS is unset and no `winnow dev` is running", remedy: "start `winnow dev` in another terminal, or set TEMPORAL_ADDRESS" })
+export type SessionMode = "run" | "start" | "attach" | "inspect"
+
+const external = (client: Client, address: string, taskQueue: string): Session =>
+  ({ client, address, taskQueue, embedded: false, close: () => client.connection.close() })
+
+/** Opens a client for a command (see `SessionMode`). */
+export const openSession = async (config: CliConfig, log: Logger, mode: SessionMode): Promise<Session> => {
+  if (config.address) return external(await connectClient(config.address, config.namespace), config.address, config.taskQueue)
+  const live = await servingDev(config.home)
+  const usable = live && (mode !== "run" && mode !== "start" ? true : (live.kind ?? "dev") === "dev")
+  if (live && usable) return external(await connectClient(live.address, config.namespace), live.address, live.taskQueue || config.taskQueue)
+  if (mode === "start" || mode === "attach") {
+    throw new TemporalUnavailable({
+      reason: live ? `this home's Temporal server (pid ${live.pid}) belongs to an embedded \`winnow run\`, which stops with it` : "no Temporal server: TEMPORAL_ADDRESS is unset and no `winnow dev` is running",
+      remedy: "start `winnow dev` in another terminal, or set TEMPORAL_ADDRESS"
+    })
   }
   const cli = await ensureTemporalCli(log)
-  const db = claimEmbeddedDb(config.home)
+  const claim = await claimHomeDbWithin(config.home, mode === "run" ? "embedded" : "inspect", 10_000)
+  if (!claim && mode === "inspect") throw new TemporalUnavailable({ reason: "another process is starting this home's Temporal server", remedy: "try again in a few seconds" })
+  const db = claim ?? privateDb(config.home)
   let server: DevServer
   try {
     server = await startDevServer({ cliPath: cli, dbFile: db.file, ui: false, log })
@@ -88,14 +69,17 @@ export const openSession = async (config: CliConfig, log: Logger, embed: boolean
     db.release()
     throw e
   }
+  db.publish({ address: server.address, uiUrl: undefined, taskQueue: config.taskQueue })
   const stopServer = async () => {
     await server.stop()
     db.release()
   }
   let worker: RunningWorker | undefined
   try {
-    const { startWorker } = await import("../worker/temporalWorker.js")
-    worker = await startWorker({ address: server.address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: defaultPoolOptions(config.modelMemoryBytes), logger: log })
+    if (mode === "run") {
+      const { startWorker } = await import("../worker/temporalWorker.js")
+      worker = await startWorker({ address: server.address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: defaultPoolOptions(config.modelMemoryBytes), logger: log })
+    }
     const client = await connectClient(server.address, config.namespace)
     return {
       client,
@@ -104,7 +88,7 @@ export const openSession = async (config: CliConfig, log: Logger, embed: boolean
       embedded: true,
       close: async () => {
         await client.connection.close()
-        await worker!.shutdown()
+        await worker?.shutdown()
         await stopServer()
       }
     }
@@ -116,25 +100,17 @@ export const openSession = async (config: CliConfig, log: Logger, embed: boolean
 }
 
 /**
- * The embedded server's SQLite file: one per winnow home, unless another live process holds
- * it; then a throw-away per-process file, so two concurrent runs never share one database.
+ * A throw-away database for an embedded run while another embedded run serves the home's one: two
+ * runs never share a SQLite file through two servers. Its history goes with it.
  */
-const claimEmbeddedDb = (home: string): { file: string; release(): void } => {
-  const dir = join(home, "temporal")
-  mkdirSync(dir, { recursive: true })
-  const lock = join(dir, "embedded.lock")
-  const holder = existsSync(lock) ? Number(readFileSync(lock, "utf8")) : 0
-  if (holder && holder !== process.pid && alive(holder)) {
-    const file = join(dir, `embedded-${process.pid}.db`)
-    return { file, release: () => rmSync(file, { force: true }) }
-  }
-  writeFileSync(lock, String(process.pid))
-  return { file: join(dir, "embedded.db"), release: () => rmSync(lock, { force: true }) }
+const privateDb = (home: string): DbClaim => {
+  const file = join(home, "temporal", `embedded-${process.pid}.db`)
+  return { file, publish: () => undefined, release: () => rmSync(file, { force: true }) }
 }
 
 /** Runs `use` with a session and always closes it (the scope of one CLI command). */
-export const withSession = async <A>(config: CliConfig, log: Logger, embed: boolean, use: (session: Session) => Promise<A>): Promise<A> => {
-  const session = await openSession(config, log, embed)
+export const withSession = async <A>(config: CliConfig, log: Logger, mode: SessionMode, use: (session: Session) => Promise<A>): Promise<A> => {
+  const session = await openSession(config, log, mode)
   try {
     return await use(session)
   } finally {

@@ -17,7 +17,7 @@ describe("winnow demo with no cluster configured", () => {
     const pull = await runCli(["dataset", "pull", `demo-zh-en@${summary.version}`, "--out", out], env)
     expect(pull.code, pull.stderr).toBe(0)
     expect(readFileSync(out, "utf8").trim().split("\n").length).toBeGreaterThan(0)
-    const db = readFileSync(join(home, "temporal", "embedded.db"))
+    const db = readFileSync(join(home, "temporal", "dev.db"))
     expect(db.length).toBeGreaterThan(0)
   })
 })

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url"
 import type { Logger } from "pino"
 import { defaultPayloadConverter } from "@temporalio/common"
 import type { temporal } from "@temporalio/proto"
+import type { Client } from "@temporalio/client"
 import type { RoundStats } from "../../campaign/contracts.js"
 import type { EvalStats } from "../../campaign/evaluation.js"
 import { type Command, type ParsedArgs, twoColumns, UsageError } from "../args.js"
@@ -11,6 +12,10 @@ import { readCliConfig } from "../config.js"
 import { printAnswer, printFields, printTable, ProgressBar } from "../output.js"
 import { printEvals, printRoundStats } from "../roundStatsView.js"
 import { controlCommands } from "./control.js"
+import { observeCommands } from "./observe.js"
+import { loadCampaignHistory } from "../historyLoad.js"
+import type { CampaignHistory, FailureView } from "../historySummary.js"
+import { failureLine } from "../historyView.js"
 import { withSession } from "../session.js"
 import { checkPromptsFit, loadSpecFile } from "../specFile.js"
 
@@ -25,7 +30,7 @@ const runSpec = async (specPath: string, args: ParsedArgs, log: Logger, embed: b
   await checkPromptsFit(loaded.spec, loaded.path)
   const config = readCliConfig(process.env, args.values["task-queue"] as string | undefined)
   const started = Date.now()
-  return withSession(config, log, embed, async (session) => {
+  return withSession(config, log, embed ? "run" : "start", async (session) => {
     const handle = await startCampaign(session.client, session.taskQueue, loaded)
     log.info({ campaignId: handle.workflowId, address: session.address, embedded: session.embedded }, "campaign started")
     const bar = new ProgressBar(process.stderr.isTTY === true && args.values["no-progress"] !== true && args.values.json !== true)
@@ -75,7 +80,7 @@ const campaignStart = (log: Logger): Command => ({
     const loaded = loadSpecFile(args.positionals[0]!)
     await checkPromptsFit(loaded.spec, loaded.path)
     const config = readCliConfig(process.env, args.values["task-queue"] as string | undefined)
-    return withSession(config, log, false, async (session) => {
+    return withSession(config, log, "start", async (session) => {
       const handle = await startCampaign(session.client, session.taskQueue, loaded)
       await printAnswer(args.values.json, { campaignId: handle.workflowId, dataset: loaded.spec.output.dataset }, () => void process.stdout.write(`${handle.workflowId}\n`))
       return 0
@@ -91,27 +96,52 @@ const campaignStatus = (log: Logger): Command => ({
   positionals: { min: 1, max: 1 },
   run: async (args) => {
     const config = readCliConfig(process.env)
-    return withSession(config, log, false, async (session) => {
+    return withSession(config, log, "inspect", async (session) => {
       const handle = session.client.workflow.getHandle(args.positionals[0]!)
       const description = await handle.describe()
       const status = description.status.name
-      const progress = status === "RUNNING" || status === "COMPLETED" ? await queryProgress(handle) : undefined
-      const result = status === "COMPLETED" ? await handle.result() : undefined
-      const { status: _lifecycle, ...live } = progress ?? {}
+      const answered = await hasWorker(session.client, description.taskQueue)
+        ? await session.client.withDeadline(Date.now() + 10_000, () => queryProgress(handle))
+        : undefined
+      const history = status === "RUNNING" ? undefined : await loadCampaignHistory(session.client, handle.workflowId, { shards: status === "FAILED" })
+      const { status: _lifecycle, ...live } = (answered ?? (history ? progressOfHistory(history) : {})) as Record<string, unknown>
       const pending = pendingActivities(description.raw.pendingActivities ?? [])
       const view = {
-        campaignId: handle.workflowId, status, ...live, ...(result ? { result } : {}), startTime: description.startTime.toISOString(),
+        campaignId: handle.workflowId, status, ...live,
+        ...(history?.result ? { result: history.result } : {}),
+        ...(history?.failure ? { failure: history.failure } : {}),
+        startTime: description.startTime.toISOString(),
         ...(pending.length > 0 ? { pending } : {})
       }
       await printAnswer(args.values.json, view, () => {
-        const { stats, evals, ...fields } = view as typeof view & { stats?: readonly RoundStats[]; evals?: readonly EvalStats[] }
-        printFields(fields)
+        const { stats, evals, failure, ...fields } = view as typeof view & { stats?: readonly RoundStats[]; evals?: readonly EvalStats[]; failure?: FailureView }
+        printFields({ ...fields, ...(failure ? { failure: failureLine(failure) } : {}) })
         for (const round of stats ?? []) printRoundStats(round)
         if (evals && evals.length > 0) printEvals(evals)
       })
       return 0
     })
   }
+})
+
+/** `TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW` (the proto package is CommonJS: its enums are not importable by name from ESM). */
+const TASK_QUEUE_TYPE_WORKFLOW = 1
+
+/**
+ * True when a worker polled the campaign's task queue lately, so a query of a closed campaign can
+ * be answered (the query still has a deadline: a worker that died a minute ago is listed too).
+ */
+const hasWorker = async (client: Client, taskQueue: string): Promise<boolean> => {
+  const answer = await client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType: TASK_QUEUE_TYPE_WORKFLOW })
+  return (answer.pollers ?? []).length > 0
+}
+
+/** What a closed campaign's history says of its progress, when no worker can answer its query. */
+const progressOfHistory = (h: CampaignHistory) => ({
+  versions: h.versions, ...(h.stats.length ? { stats: h.stats } : {}), ...(h.evals.length ? { evals: h.evals } : {}),
+  spent: h.spent,
+  ...(h.updates.length ? { revisions: h.updates.filter((u) => u.name === "set").map((u, i) => ({ revision: i + 1, at: u.at, values: u.args[0] })) } : {}),
+  source: "history"
 })
 
 /**
@@ -137,7 +167,7 @@ const campaignList = (log: Logger): Command => ({
   positionals: { min: 0, max: 0 },
   run: async (args) => {
     const config = readCliConfig(process.env)
-    return withSession(config, log, false, async (session) => {
+    return withSession(config, log, "inspect", async (session) => {
       const rows = new Map<string, Record<string, unknown>>()
       for await (const wf of session.client.workflow.list({ query: `WorkflowType = '${CAMPAIGN_WORKFLOW}'` })) {
         if (rows.has(wf.workflowId)) continue
@@ -166,7 +196,7 @@ const campaignCancel = (log: Logger): Command => ({
   positionals: { min: 1, max: 1 },
   run: async (args) => {
     const config = readCliConfig(process.env)
-    return withSession(config, log, false, async (session) => {
+    return withSession(config, log, "attach", async (session) => {
       await session.client.workflow.getHandle(args.positionals[0]!).cancel()
       await printAnswer(args.values.json, { campaignId: args.positionals[0], cancelled: true }, () => void process.stdout.write(`cancellation requested: ${args.positionals[0]}\n`))
       return 0
@@ -175,7 +205,7 @@ const campaignCancel = (log: Logger): Command => ({
 })
 
 /** `winnow campaign <start|status|list|cancel>`. */
-export const campaignCommands = (log: Logger): Command[] => [campaignStart(log), campaignStatus(log), campaignList(log), campaignCancel(log), ...controlCommands(log)]
+export const campaignCommands = (log: Logger): Command[] => [campaignStart(log), campaignStatus(log), campaignList(log), campaignCancel(log), ...controlCommands(log), ...observeCommands(log)]
 
 /** Raised when a group command is called without a known subcommand. */
 export const unknownSubcommand = (group: string, name: string | undefined, commands: Command[]): UsageError =>

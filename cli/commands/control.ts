@@ -23,7 +23,7 @@ const simple = (log: Logger, name: "pause" | "resume", summary: string): Command
   usage: `campaign ${name} <campaign-id> [--json]`,
   options: JSON_OPTION,
   positionals: { min: 1, max: 1 },
-  run: async (args) => withSession(readCliConfig(process.env), log, false, async (session) => {
+  run: async (args) => withSession(readCliConfig(process.env), log, "attach", async (session) => {
     const handle = session.client.workflow.getHandle(args.positionals[0]!)
     const state = await handle.executeUpdate(name === "pause" ? pauseUpdate : resumeUpdate)
     await printState(args.values.json, handle.workflowId, state)
@@ -51,7 +51,7 @@ const set = (log: Logger): Command => ({
   usage: "campaign set <campaign-id> key=value [key=value …] [--json]",
   options: JSON_OPTION,
   positionals: { min: 2, max: 64 },
-  run: async (args) => withSession(readCliConfig(process.env), log, false, async (session) => {
+  run: async (args) => withSession(readCliConfig(process.env), log, "attach", async (session) => {
     const [campaignId, ...words] = args.positionals as [string, ...string[]]
     const handle = session.client.workflow.getHandle(campaignId)
     const values = checkedChange(campaignId, await handle.query(specQuery), words)

@@ -1,13 +1,13 @@
-import { writeFileSync, rmSync, mkdirSync } from "node:fs"
-import { dirname, join } from "node:path"
 import type { Logger } from "pino"
 import { DEFAULTS } from "../../core/defaults.js"
 import { defaultPoolOptions, poolWithThreads } from "../../models/inferencePool.js"
-import { startDevServer } from "../../worker/devServer.js"
+import { type DevServer, startDevServer } from "../../worker/devServer.js"
+import { TemporalUnavailable } from "../../core/errors.js"
 import { ensureTemporalCli } from "../../worker/temporalCli.js"
 import { type Command, helpOf, UsageError } from "../args.js"
 import { readCliConfig } from "../config.js"
-import { connectClient, devRecordPath, type DevRecord } from "../session.js"
+import { claimHomeDb, runningDev } from "../homeServer.js"
+import { connectClient } from "../session.js"
 
 const untilSignal = (): Promise<NodeJS.Signals> =>
   new Promise((resolve) => {
@@ -60,18 +60,29 @@ export const devCommand = (log: Logger): Command => {
       const port = intOption(command, "port", args.values.port, DEFAULTS.devServer.port)
       const uiPort = intOption(command, "ui-port", args.values["ui-port"], DEFAULTS.devServer.uiPort)
       const cliPath = await ensureTemporalCli(log)
-      const server = await startDevServer({ cliPath, dbFile: join(config.home, "temporal", "dev.db"), port, uiPort, ui: true, log })
+      const claim = claimHomeDb(config.home, "dev")
+      if (!claim) {
+        const holder = runningDev(config.home)
+        throw new TemporalUnavailable({
+          reason: `this home's Temporal database is in use by ${holder?.kind === "dev" || holder?.kind === undefined ? "`winnow dev`" : "an embedded `winnow run`"} (pid ${holder?.pid ?? "?"})`,
+          remedy: holder?.kind === "embedded" ? "wait for that run to finish, or use another WINNOW_HOME" : "use the running one, or stop it first"
+        })
+      }
+      let server: DevServer
+      try {
+        server = await startDevServer({ cliPath, dbFile: claim.file, port, uiPort, ui: true, log })
+      } catch (e) {
+        claim.release()
+        throw e
+      }
       const { startWorker } = await import("../../worker/temporalWorker.js")
       const worker = await startWorker({ address: server.address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: defaultPoolOptions(config.modelMemoryBytes), logger: log })
-      const record: DevRecord = { address: server.address, uiUrl: server.uiUrl, pid: process.pid, taskQueue: config.taskQueue }
-      const recordPath = devRecordPath(config.home)
-      mkdirSync(dirname(recordPath), { recursive: true })
-      writeFileSync(recordPath, JSON.stringify(record))
+      claim.publish({ address: server.address, uiUrl: server.uiUrl, taskQueue: config.taskQueue })
       process.stdout.write(`Temporal server: ${server.address}\nWeb UI:          ${server.uiUrl}\nTask queue:      ${config.taskQueue}\nPress Ctrl+C to stop.\n`)
       await Promise.race([untilSignal(), worker.done])
-      rmSync(recordPath, { force: true })
       await worker.shutdown()
       await server.stop()
+      claim.release()
       return 0
     }
   }
