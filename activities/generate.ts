@@ -4,7 +4,8 @@ import { conversationOf, type PromptRecord } from "../campaign/prompts.js"
 import type { SampleRow } from "../campaign/rows.js"
 import type { WinnowError } from "../core/errors.js"
 import { promptSeeds } from "../core/seeds.js"
-import { readPromptSlice, writeRows } from "../datasets/workArea.js"
+import { DEFAULTS } from "../core/defaults.js"
+import { readPromptSlice, readRowsIfAny, removeFiles, writeRows } from "../datasets/workArea.js"
 import { type ActivityDeps, shardLogger } from "./deps.js"
 import { sampleFromGenerator } from "./sampling.js"
 
@@ -15,32 +16,53 @@ const round6 = (x: number): number => Math.round(x * 1e6) / 1e6
  * prompt id, sample index), on the local model or on the OpenAI-compatible server the spec's
  * `generator.backend` names, and writes them to the work area. HTTP samples carry logprobs when
  * the server returns them and no entropies. Every evaluation draws with round 0's seeds, so
- * successive generators are compared on the same random numbers.
+ * successive generators are compared on the same random numbers. Every `sharding.checkpoint_prompts`
+ * prompts the samples so far are written as a checkpoint; an attempt after a dead one keeps those
+ * and samples only the rest (the same draws: seeds depend on the prompt, not on the attempt).
  */
 export const generate = (deps: ActivityDeps) => (input: ShardInput): Effect.Effect<WorkRef, WinnowError> =>
   Effect.gen(function* () {
     const { generator } = input.spec
     const prompts = yield* readPromptSlice<PromptRecord>(deps.work, shardPrompts(input), input.shard)
     const seedRound = input.purpose === "eval" ? 0 : input.round
-    const samples = yield* sampleFromGenerator(deps, generator, prompts.map((prompt) => ({
-      messages: conversationOf(generator.system_prompt, prompt),
-      seeds: promptSeeds(generator.seed, seedRound, prompt.id, generator.n)
-    })))
-    const rows: SampleRow[] = samples.map((s) => ({
-      prompt_index: input.shard.start + s.prompt,
-      prompt_id: prompts[s.prompt]!.id,
-      sample_index: s.sample,
-      text: s.text,
-      finish: s.finish,
-      token_count: s.tokenCount,
-      prompt_tokens: s.promptTokens,
-      logprobs: s.logprobs.map(round6),
-      entropies: s.entropies.map(round6)
-    }))
+    const every = input.spec.sharding.checkpoint_prompts ?? DEFAULTS.sharding.checkpoint_prompts
+    const checkpoint = (k: number) => deps.work.shardFile(input.campaignId, input.round, input.shard.index, `samples.c${every}-${k}`, input.purpose)
+    const rows: SampleRow[] = []
+    const checkpoints: string[] = []
+    let resumed = 0
+    for (let from = 0, k = 0; from < prompts.length; from += every, k++) {
+      const path = checkpoint(k)
+      checkpoints.push(path)
+      const done = yield* readRowsIfAny<SampleRow>(path)
+      if (done) {
+        rows.push(...done)
+        resumed += done.length
+        continue
+      }
+      const chunk = prompts.slice(from, from + every)
+      const samples = yield* sampleFromGenerator(deps, generator, chunk.map((prompt) => ({
+        messages: conversationOf(generator.system_prompt, prompt),
+        seeds: promptSeeds(generator.seed, seedRound, prompt.id, generator.n)
+      })))
+      const sampled = samples.map((s): SampleRow => ({
+        prompt_index: input.shard.start + from + s.prompt,
+        prompt_id: chunk[s.prompt]!.id,
+        sample_index: s.sample,
+        text: s.text,
+        finish: s.finish,
+        token_count: s.tokenCount,
+        prompt_tokens: s.promptTokens,
+        logprobs: s.logprobs.map(round6),
+        entropies: s.entropies.map(round6)
+      }))
+      yield* writeRows(path, sampled)
+      rows.push(...sampled)
+    }
     const path = deps.work.shardFile(input.campaignId, input.round, input.shard.index, "samples", input.purpose)
     yield* writeRows(path, rows)
-    shardLogger(deps, input).info({ samples: rows.length, backend: generator.backend.type }, "generated")
-    const promptTokens = new Map(samples.map((s) => [s.prompt, s.promptTokens]))
-    const tokens = { prompt: [...promptTokens.values()].reduce((a, b) => a + b, 0), completion: samples.reduce((a, s) => a + s.tokenCount, 0) }
+    yield* removeFiles(checkpoints)
+    shardLogger(deps, input).info({ samples: rows.length, backend: generator.backend.type, ...(resumed > 0 ? { resumed } : {}) }, resumed > 0 ? "generated, resuming a previous attempt's checkpoints" : "generated")
+    const promptTokens = new Map(rows.map((r) => [r.prompt_index, r.prompt_tokens]))
+    const tokens = { prompt: [...promptTokens.values()].reduce((a, b) => a + b, 0), completion: rows.reduce((a, r) => a + r.token_count, 0) }
     return { path, rows: rows.length, tokens }
   })

@@ -75,7 +75,9 @@ export { CurriculumSpec, EvalSpec, ImproveSpec, PromptStageSpec } from "./loopSp
 /** How the prompt set is split into child workflows. */
 export const ShardingSpec = Schema.Struct({
   prompts_per_shard: int(1, LIMITS.maxPromptsPerShard).pipe(withDefault(DEFAULTS.sharding.prompts_per_shard)),
-  max_concurrent_shards: int(1, LIMITS.maxConcurrentShards).pipe(withDefault(DEFAULTS.sharding.max_concurrent_shards))
+  max_concurrent_shards: int(1, LIMITS.maxConcurrentShards).pipe(withDefault(DEFAULTS.sharding.max_concurrent_shards)),
+  /** Prompts sampled between a shard's checkpoints (default `DEFAULTS.sharding.checkpoint_prompts`): a generate attempt that dies resumes after the last one. */
+  checkpoint_prompts: Schema.optionalKey(int(1, LIMITS.maxPromptsPerShard))
 })
 
 const DatasetName = Schema.String.pipe(Schema.check(Schema.isPattern(/^[a-z0-9][a-z0-9._-]{0,63}$/u)))

@@ -98,7 +98,9 @@ export const DEFAULTS = {
   },
   sharding: {
     prompts_per_shard: 8,
-    max_concurrent_shards: 4
+    max_concurrent_shards: 4,
+    /** Prompts a generate activity samples between checkpoints; a retried attempt resumes after the last one. */
+    checkpoint_prompts: 16
   },
   taskQueue: "winnow",
   namespace: "default",

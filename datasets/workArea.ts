@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises"
+import { existsSync } from "node:fs"
+import { readFile, rm } from "node:fs/promises"
 import { join } from "node:path"
 import { Effect } from "effect"
 import type { StoreCorrupt, StoreIoFailed } from "../core/errors.js"
@@ -94,3 +95,11 @@ export const readState = <T>(path: string): Effect.Effect<T, StoreIoFailed | Sto
 
 /** Writes a state file atomically (content-addressed by the caller, so a retry writes the same bytes). */
 export const writeState = (path: string, text: string): Effect.Effect<void, StoreIoFailed> => storeIo(path, () => writeFileAtomic(path, text))
+
+/** Reads a JSONL work file if it exists (a checkpoint a previous attempt wrote); undefined if not. */
+export const readRowsIfAny = <T>(path: string): Effect.Effect<T[] | undefined, StoreIoFailed | StoreCorrupt> =>
+  existsSync(path) ? readRows<T>(path) : Effect.succeed(undefined)
+
+/** Deletes work files (checkpoints a finished step no longer needs). */
+export const removeFiles = (paths: readonly string[]): Effect.Effect<void, StoreIoFailed> =>
+  Effect.forEach(paths, (path) => storeIo(path, () => rm(path, { force: true })), { discard: true })
