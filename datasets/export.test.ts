@@ -19,6 +19,13 @@ const commitTwoRounds = async () => {
   return run(store.commit({ dataset: "ds", segments: [r2], lineage: lineage("c", 2) }))
 }
 
+/** The rows of `ref` exported as JSONL in `schema`. */
+const pulled = async (ref: string, schema: "sft" | "dpo" | "raw" | "sharegpt" | "alpaca") => {
+  const out = join(root, "pulled", `${ref}-${schema}.jsonl`)
+  await run(store.pull({ ref, format: "jsonl", schema, out }))
+  return readJsonl(out)
+}
+
 const readJsonl = async (path: string) =>
   (await readFile(path, "utf8")).split("\n").filter((line) => line.length > 0).map((line) => JSON.parse(line))
 
@@ -41,9 +48,32 @@ describe("pull", () => {
       scores: { length: 3, reward: 0.7 },
       id: chinese.id,
       prompt_id: "p-问题二",
-      round: 0
+      round: 0,
+      provenance: { campaign: "c", round: 0, generator: "abc123", added_in: (await run(store.resolve("ds@1"))).id }
     })
     expect(await readdir(join(root, "exports"))).toEqual(["train.jsonl"])
+  })
+
+  it("names in each row's provenance the version that added it: rows of round 1 version 1, of round 2 version 2", async () => {
+    const v2 = await commitTwoRounds()
+    const v1 = await run(store.resolve("ds@1"))
+    expect(v2.manifest.parent).toBe(v1.id)
+    const addedIn = (rows: ReadonlyArray<Record<string, any>>) => rows.map((row) => [row.prompt_id, row.provenance.round, row.provenance.added_in]).sort()
+    const sftRows = await pulled("ds", "sft")
+    expect(addedIn(sftRows)).toEqual([["p-q1", 0, v1.id], ["p-q3", 2, v2.id], ["p-问题二", 0, v1.id]])
+    expect(addedIn(await pulled("ds", "dpo"))).toEqual([["p-q4", 2, v2.id]])
+    for (const schema of ["raw", "sharegpt", "alpaca"] as const) {
+      const rows = await pulled("ds", schema)
+      expect(rows.map((row) => row.provenance.added_in).sort(), schema).toEqual(schema === "raw" ? [v1.id, v1.id, v2.id, v2.id] : [v1.id, v1.id, v2.id])
+    }
+    for (const row of sftRows) expect(row.provenance).toMatchObject({ campaign: "c", generator: "abc123" })
+    // Pulling an older version names the same version for the same rows: an id never changes once known.
+    expect(addedIn(await pulled("ds@1", "sft"))).toEqual([["p-q1", 0, v1.id], ["p-问题二", 0, v1.id]])
+    // A third round that adds nothing new leaves the earlier rows' version as it was.
+    const again = await run(store.stageSegment({ campaignId: "c", round: 3, shard: 0, records: [sft("q1", "a1", 0.5)] }))
+    const v3 = await run(store.commit({ dataset: "ds", segments: [again], lineage: lineage("c", 3) }))
+    expect(v3.manifest.counts.added).toBe(0)
+    expect(addedIn(await pulled("ds", "sft"))).toEqual(addedIn(sftRows))
   })
 
   it("has as many lines as the manifest has records when all are sft", async () => {

@@ -108,7 +108,7 @@ describe("exports load in Hugging Face datasets and pyarrow", () => {
     })
     for (const name of ["sft-json", "sft-parquet"]) {
       expect(seen[name].rows).toBe(4)
-      expect(seen[name].columns).toEqual(["messages", "score", "scores", "id", "prompt_id", "round"])
+      expect(seen[name].columns).toEqual(["messages", "score", "scores", "id", "prompt_id", "round", "provenance"])
     }
     const zh = (await readFile(join(out, "sft.jsonl"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l))
       .find((row) => row.messages.some((m: { content: string }) => m.content.includes("量子")))
@@ -159,7 +159,7 @@ describe("exports load in Hugging Face datasets and pyarrow", () => {
     expect((await readdir(join(repo, "data"))).sort()).toEqual(["train-00000-of-00002.parquet", "train-00001-of-00002.parquet"])
     const seen = await consume({ loads: [{ name: "repo", kind: "repo", path: repo }] })
     expect(seen.repo.rows).toBe(4)
-    expect(seen.repo.columns).toEqual(["messages", "score", "scores", "id", "prompt_id", "round"])
+    expect(seen.repo.columns).toEqual(["messages", "score", "scores", "id", "prompt_id", "round", "provenance"])
     const card = await readFile(join(repo, "README.md"), "utf8")
     expect(card.startsWith("---\npretty_name: \"zh-en\"\nlanguage:\n- zh\n- en\n")).toBe(true)
     expect(card).toContain("    path: data/train-*")

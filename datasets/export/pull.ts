@@ -6,13 +6,13 @@ import { InputInvalid, inputInvalid, type NotFound, type StoreCorrupt, type Stor
 import { queryObjects, sqlString, toNumber, withConnection } from "../duck.js"
 import { fsyncDir, isMissing, storeIo, storeIoOrCorrupt, tempPathFor } from "../fsio.js"
 import type { StoreLayout } from "../layout.js"
-import { segmentsRelation } from "../segmentFormat.js"
 import { checkSegment, PARQUET_OPTIONS } from "../segments.js"
 import { validateDatasetName } from "../validate.js"
 import { datasetChainFrom, resolveRef } from "../versions.js"
 import { checkKinds, checkLicense, checkSingleTurn } from "./checks.js"
 import { writeDatasetRepo } from "./hfRepo.js"
 import { defaultEntryName, planDatasetInfo } from "./llamaFactory.js"
+import { provenanceRelation, segmentOrigins } from "./provenance.js"
 import { EXPORT_FORMATS, EXPORT_SCHEMAS, isLlamaFactory, kindOf, projection, type ExportFormat, type ExportSchema } from "./schemas.js"
 
 /** What to export, in which layout and form, to which path. */
@@ -85,9 +85,9 @@ export const pull = Effect.fn("datasets.pull")(function*(
     const problem = yield* storeIo(layout.objectsDir, () => checkSegment(layout, segment))
     if (problem) return yield* problem
   }
-  const chain = format === "hf" ? yield* datasetChainFrom(layout, version) : [version]
+  const chain = yield* datasetChainFrom(layout, version)
   const written = yield* refusing(storeIoOrCorrupt(path, () => withConnection(async (db) => {
-    const relation = segmentsRelation(version.manifest.segments.map((s) => ({ path: layout.objectPath(s.hash, s.format), format: s.format })))
+    const relation = provenanceRelation(segmentOrigins(layout, chain))
     const multiTurn = await checkSingleTurn(db, relation, schema, SOURCE)
     if (multiTurn) return multiTurn
     const rows = await exportRows(db, relation, schema)

@@ -60,15 +60,17 @@ const scoresStruct = (scorers: ReadonlyArray<string>): string | null =>
  * conversational forms). `sharegpt`/`alpaca`: LLaMA-Factory's layouts (`conversations` with
  * from/value, or single-turn instruction/input/output/system); `sharegpt-dpo`/`alpaca-dpo`
  * their preference (`ranking`) forms with `chosen`/`rejected`. `raw`: every column (`meta` as
- * JSON text). `scorers` are the per-scorer names of the exported records only, so no `scores`
- * field is null in every row (JSON readers would type it null).
+ * JSON text). Every layout ends with `provenance` (`{campaign, round, generator, added_in}`,
+ * from `provenanceRelation`: the relation must carry it). `scorers` are the per-scorer names
+ * of the exported records only, so no `scores` field is null in every row (JSON readers would
+ * type it null).
  */
 export const projection = (schema: ExportSchema, scorers: ReadonlyArray<string>): string => {
   const scores = scoresStruct(scorers)
   const withScores = (columns: ReadonlyArray<string>) => (scores === null ? columns : [...columns, scores]).join(", ")
   switch (schema) {
     case "sft":
-      return withScores([`${assistant("response")} AS messages`, "score"]) + ", id, prompt_id, round"
+      return withScores([`${assistant("response")} AS messages`, "score"]) + ", id, prompt_id, round, provenance"
     case "dpo":
       return [
         "messages AS prompt",
@@ -78,10 +80,11 @@ export const projection = (schema: ExportSchema, scorers: ReadonlyArray<string>)
         "score_rejected",
         "prompt_id",
         "id",
-        "round"
+        "round",
+        "provenance"
       ].join(", ")
     case "sharegpt":
-      return [`list_append(${SHAREGPT_TURNS}, {'from': 'gpt', 'value': response}) AS conversations`, `${SYSTEM_TEXT} AS system`, "id", "score"].join(", ")
+      return [`list_append(${SHAREGPT_TURNS}, {'from': 'gpt', 'value': response}) AS conversations`, `${SYSTEM_TEXT} AS system`, "id", "score", "provenance"].join(", ")
     case "sharegpt-dpo":
       return [
         `${SHAREGPT_TURNS} AS conversations`,
@@ -90,10 +93,11 @@ export const projection = (schema: ExportSchema, scorers: ReadonlyArray<string>)
         `${SYSTEM_TEXT} AS system`,
         "id",
         "coalesce(score_chosen, score) AS score_chosen",
-        "score_rejected"
+        "score_rejected",
+        "provenance"
       ].join(", ")
     case "alpaca":
-      return [`${LAST_USER} AS instruction`, "'' AS input", "response AS output", `${SYSTEM_TEXT} AS system`, "id", "score"].join(", ")
+      return [`${LAST_USER} AS instruction`, "'' AS input", "response AS output", `${SYSTEM_TEXT} AS system`, "id", "score", "provenance"].join(", ")
     case "alpaca-dpo":
       return [
         `${LAST_USER} AS instruction`,
@@ -103,11 +107,12 @@ export const projection = (schema: ExportSchema, scorers: ReadonlyArray<string>)
         `${SYSTEM_TEXT} AS system`,
         "id",
         "coalesce(score_chosen, score) AS score_chosen",
-        "score_rejected"
+        "score_rejected",
+        "provenance"
       ].join(", ")
     case "raw":
       return withScores([
         "id", "kind", "prompt_id", "messages", "response", "chosen", "rejected", "score"
-      ]) + ", score_chosen, score_rejected, round, sample_index, reference, CAST(meta AS VARCHAR) AS meta"
+      ]) + ", score_chosen, score_rejected, round, sample_index, reference, CAST(meta AS VARCHAR) AS meta, provenance"
   }
 }
