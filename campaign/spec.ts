@@ -4,8 +4,10 @@ import { inputIssuesOf } from "../core/schemaIssues.js"
 import { DEFAULTS, LIMITS } from "../core/defaults.js"
 import { SCORER_TYPES, ScorerSpec, scorerIssues } from "./scorerSpec.js"
 import { BudgetSpec, budgetIssues } from "./budgetSpec.js"
+import { TaskQueuesSpec } from "./queueSpec.js"
 import { CurriculumSpec, EvalSpec, ImproveSpec, loopIssues, PromptStageSpec } from "./loopSpec.js"
 import { SelectionSpec, selectionIssues } from "./selectionSpec.js"
+import { outputsIssues } from "./outputSpec.js"
 import { int, NonEmpty, NonNegative, OnnxVariant, Unit, withDefault } from "./specFields.js"
 
 
@@ -101,6 +103,20 @@ export const DedupSpec = Schema.Struct({
 /** `output.dedup` with defaults filled in. */
 export type DedupSpec = typeof DedupSpec.Type
 
+/**
+ * One entry of `outputs`: another dataset written from the same scored samples, with a selection
+ * and dedup of its own (e.g. best-of-N SFT records in `output`, preference pairs here). Each
+ * shard selects and stages it after its one generate and score; each round commits it as a
+ * version of its dataset. Use when one campaign should feed several datasets without sampling twice.
+ */
+export const ExtraOutputSpec = Schema.Struct({
+  dataset: DatasetName,
+  selection: SelectionSpec.pipe(withDefault({})),
+  dedup: DedupSpec.pipe(withDefault({}))
+})
+/** One entry of `outputs` with defaults filled in. */
+export type ExtraOutputSpec = typeof ExtraOutputSpec.Type
+
 /** A campaign spec as written in YAML or JSON. The source of truth for validation and the editor JSON Schema. */
 export const CampaignSpec = Schema.Struct({
   name: NonEmpty.pipe(Schema.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/u))),
@@ -116,11 +132,13 @@ export const CampaignSpec = Schema.Struct({
     dedup: DedupSpec.pipe(withDefault({})),
     keep_work: Schema.Boolean.pipe(withDefault(DEFAULTS.keepWork))
   }),
+  outputs: Schema.optionalKey(Schema.Array(ExtraOutputSpec)),
   improve: Schema.optionalKey(ImproveSpec),
   eval: Schema.optionalKey(EvalSpec),
   curriculum: Schema.optionalKey(CurriculumSpec),
   prompt_stage: Schema.optionalKey(PromptStageSpec),
-  budget: Schema.optionalKey(BudgetSpec)
+  budget: Schema.optionalKey(BudgetSpec),
+  task_queues: Schema.optionalKey(TaskQueuesSpec)
 })
 /** A validated campaign spec with every default filled in. */
 export type CampaignSpec = typeof CampaignSpec.Type
@@ -137,7 +155,7 @@ export const decodeSpec = (input: unknown, source: string): Result.Result<Campai
   const modelIssues = checkGeneratorModel(input)
   const decoded = decode(input)
   if (Result.isSuccess(decoded)) {
-    const crossIssues = [...modelIssues, ...scorerIssues(decoded.success.scorers), ...selectionIssues(decoded.success.selection), ...recordedStatsIssues(decoded.success), ...loopIssues(decoded.success), ...budgetIssues(decoded.success)]
+    const crossIssues = [...modelIssues, ...scorerIssues(decoded.success.scorers), ...selectionIssues(decoded.success.selection), ...outputsIssues(decoded.success), ...recordedStatsIssues(decoded.success), ...loopIssues(decoded.success), ...budgetIssues(decoded.success)]
     return crossIssues.length > 0 ? Result.fail(new InputInvalid({ source, issues: crossIssues })) : Result.succeed(decoded.success)
   }
   const issues = inputIssuesOf(decoded.failure.issue, input)

@@ -5,6 +5,8 @@ import type { campaignWorkflow } from "../workflows/campaign.js"
 import { CAMPAIGN_KEY, DATASET_KEY, STATUS_KEY } from "../workflows/searchAttributes.js"
 import type { LoadedSpec } from "./specFile.js"
 import type { ProgressBar } from "./output.js"
+import { envQueueIssues, taskQueuesWithEnv } from "../campaign/queueSpec.js"
+import { InputInvalid } from "../core/errors.js"
 
 /** Workflow type name of campaigns (what `campaign list` filters on). */
 export const CAMPAIGN_WORKFLOW = "campaignWorkflow"
@@ -13,10 +15,16 @@ export const CAMPAIGN_WORKFLOW = "campaignWorkflow"
 export const newCampaignId = (name: string, now = new Date()): string =>
   `${name}-${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").replace("T", "-")}-${randomBytes(3).toString("hex")}`
 
-/** Starts a campaign workflow for a validated spec; returns its handle. */
+/**
+ * Starts a campaign workflow for a validated spec; returns its handle. Kinds of work the spec
+ * gives no queue take one from the environment (`WINNOW_GENERATION_QUEUE`, …) here, once.
+ */
 export const startCampaign = async (client: Client, taskQueue: string, loaded: LoadedSpec): Promise<WorkflowHandleWithFirstExecutionRunId<typeof campaignWorkflow>> => {
   const campaignId = newCampaignId(loaded.spec.name)
-  const input: CampaignInput = { campaignId, spec: loaded.spec }
+  const issues = envQueueIssues(process.env)
+  if (issues.length > 0) throw new InputInvalid({ source: "environment", issues })
+  const taskQueues = taskQueuesWithEnv(loaded.spec.task_queues, process.env)
+  const input: CampaignInput = { campaignId, spec: taskQueues ? { ...loaded.spec, task_queues: taskQueues } : loaded.spec }
   return client.workflow.start<typeof campaignWorkflow>(CAMPAIGN_WORKFLOW, {
     taskQueue,
     workflowId: campaignId,

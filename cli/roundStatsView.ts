@@ -1,6 +1,7 @@
 import type { RoundStats, ScoreColumnStats } from "../campaign/contracts.js"
 import type { EvalStats } from "../campaign/evaluation.js"
 import { printTable } from "./output.js"
+import type { QueueState } from "./queueStatus.js"
 
 const num = (x: number | null | undefined): string => (x === null || x === undefined ? "-" : String(Math.round(x * 1000) / 1000))
 
@@ -42,4 +43,11 @@ export const printEvals = (evals: readonly EvalStats[]): void => {
     "mean score": num(e.mean_score)
   }))
   printTable(rows, Object.keys(rows[0]!))
+}
+
+/** Prints the task queues a running campaign uses: what each carries, its pollers, what waits there and what runs. */
+export const printQueues = (queues: readonly QueueState[]): void => {
+  const counts = (c: Readonly<Record<string, number>>) => Object.entries(c).map(([k, v]) => `${k}×${v}`).join(" ") || "-"
+  process.stdout.write("\ntask queues:\n")
+  printTable(queues.map((q) => ({ queue: q.queue, carries: q.carries.join(", "), pollers: q.pollers, waiting: counts(q.waiting), running: counts(q.running) })), ["queue", "carries", "pollers", "waiting", "running"])
 }

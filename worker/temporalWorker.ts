@@ -21,6 +21,8 @@ export interface WorkerConfig {
   readonly address: string
   readonly namespace: string
   readonly taskQueue: string
+  /** More task queues to take activities from (`winnow worker --queues`): the kinds of work `task_queues` sends elsewhere. */
+  readonly alsoServe?: readonly string[]
   readonly home: string
   readonly pool: PoolOptions
   readonly logger: Logger
@@ -34,7 +36,8 @@ export interface RunningWorker {
 
 /**
  * The composition root of a worker: Temporal runtime and logger, workflow bundle, inference
- * threads and dataset store wired into the activities, polling one task queue.
+ * threads and dataset store wired into the activities, polling its task queue (workflows and
+ * activities) and any others it also serves (activities).
  */
 export const startWorker = async (config: WorkerConfig): Promise<RunningWorker> => {
   const temporalLogger = installTemporalRuntime(config.logger)
@@ -49,31 +52,35 @@ export const startWorker = async (config: WorkerConfig): Promise<RunningWorker> 
   const deps = await services.runPromise(Effect.gen(function* () {
     return { pool: yield* InferencePool, backends: yield* OpenAIBackends, store: yield* DatasetStore }
   }))
-  const worker = await Worker.create({
+  const activities = createActivities({
+    ...deps,
+    work: workArea(storeRoot(config.home)),
+    models: modelStore(config.home),
+    prompts: promptSets(storeRoot(config.home)),
+    logger: config.logger,
+    winnowVersion: winnowVersion()
+  })
+  const queues = [...new Set([config.taskQueue, ...(config.alsoServe ?? [])])]
+  const bundle = await workflowBundle(temporalLogger)
+  const workers = await Promise.all(queues.map((taskQueue, i) => Worker.create({
     connection,
     namespace: config.namespace,
-    taskQueue: config.taskQueue,
-    workflowBundle: await workflowBundle(temporalLogger),
-    activities: createActivities({
-      ...deps,
-      work: workArea(storeRoot(config.home)),
-      models: modelStore(config.home),
-      prompts: promptSets(storeRoot(config.home)),
-      logger: config.logger,
-      winnowVersion: winnowVersion()
-    }),
+    taskQueue,
+    ...(i === 0 ? { workflowBundle: bundle } : {}),
+    activities,
     maxConcurrentActivityTaskExecutions: Math.max(2, config.pool.threads * 2),
     shutdownGraceTime: "10s"
-  })
-  const done = worker.run().finally(async () => {
+  })))
+  const stopAll = () => { for (const w of workers) if (w.getState() === "RUNNING") w.shutdown() }
+  const done = Promise.all(workers.map((w) => w.run().catch((e) => { stopAll(); throw e }))).then(() => undefined).finally(async () => {
     await services.dispose()
     await connection.close()
   })
-  config.logger.info({ taskQueue: config.taskQueue, address: config.address }, "worker started")
+  config.logger.info({ taskQueue: config.taskQueue, ...(queues.length > 1 ? { activityQueues: queues.slice(1) } : {}), address: config.address }, "worker started")
   return {
     done,
     shutdown: async () => {
-      if (worker.getState() === "RUNNING") worker.shutdown()
+      stopAll()
       await done
     }
   }

@@ -9,11 +9,13 @@ import { inputBoundOf } from "../campaign/budget.js"
 import { promptStageLoad, specForRound, startLoop, trainBaseOf } from "../campaign/loop.js"
 import type { CampaignSpec } from "../campaign/spec.js"
 import { outcomeOf } from "../campaign/outcome.js"
-import { inferenceProfile, storeProfile, trainingProfile } from "./profiles.js"
+import { trainingProfile } from "./profiles.js"
+import { activitiesOf } from "./queues.js"
 import { CampaignControl } from "./control.js"
 import { evaluateGenerator, runRoundShards } from "./roundSteps.js"
 import { STATUS_KEY } from "./searchAttributes.js"
 import { BudgetGate } from "./budgetGate.js"
+import { commitOutputs, outputsResult, withCommittedOutputs, withShardOutputs } from "./outputs.js"
 
 /** Patch id of the per-round statistics activity (histories recorded before it have no such call). */
 export const ROUND_STATS_PATCH = "winnow-round-stats"
@@ -24,8 +26,6 @@ export const CLEAN_WORK_PATCH = "winnow-clean-work"
 /** Patch id of `accept_until` counting records kept after dedup (before it, records accepted by shards). */
 export const KEPT_QUOTA_PATCH = "winnow-quota-after-dedup"
 
-const store = proxyActivities<Activities>(storeProfile)
-const inference = proxyActivities<Activities>(inferenceProfile)
 
 /** Query answered by a running (or finished) campaign with its live progress. */
 export const progressQuery = defineQuery<CampaignProgress>("progress")
@@ -48,6 +48,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
   })
   control.register()
   const spec = input.spec
+  const { store, promptStage } = activitiesOf(spec)
   const acceptUntil = spec.selection.accept_until
   const looping = spec.improve !== undefined || spec.eval !== undefined || spec.curriculum !== undefined || spec.prompt_stage !== undefined
   let progress: CampaignProgress = input.carried ?? {
@@ -91,7 +92,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     }
     const stageLoad = promptStageLoad(control.spec)
     const written = spec.prompt_stage && loop && budget.admits(stageLoad.prompts, stageLoad.spec, inputBoundOf(undefined, stageLoad.spec)) === "open"
-      ? await inference.writePrompts({
+      ? await promptStage.writePrompts({
           campaignId, round, spec, prompts: loop.prompts ?? preparedPrompts(prepared), generator: loop.generator,
           ...(fresh.evalPrompts ? { evalPrompts: fresh.evalPrompts } : {}), ...(loop.curriculum ? { curriculum: loop.curriculum } : {})
         })
@@ -119,7 +120,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       (done) => {
         progress = done.addedShards > 0
           ? { ...progress, shardsTotal: progress.shardsTotal + done.addedShards }
-          : { ...progress, shardsDone: progress.shardsDone + 1, generated: progress.generated + done.generated, accepted: progress.accepted + done.accepted }
+          : withShardOutputs({ ...progress, shardsDone: progress.shardsDone + 1, generated: progress.generated + done.generated, accepted: progress.accepted + done.accepted }, spec, done.outputs)
       }
     )
     if (patched(ROUND_STATS_PATCH)) {
@@ -128,13 +129,18 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     }
     const { workflowId, runId } = workflowInfo()
     // A cancel that arrives during a commit waits for it: no version lands after the campaign says it is cancelled.
-    const committed = await CancellationScope.nonCancellable(() => store.commit({
+    const commitInput = {
       campaignId, workflowId, runId, round, dataset: spec.output.dataset,
       lineage: plan?.threshold === undefined ? prepared.lineage : { ...prepared.lineage, selection: { ...prepared.lineage.selection, min_score: plan.threshold } },
       ...(loop ? { generator: loop.generator } : {}),
       ...(loop?.evals.length ? { eval: loop.evals.at(-1)! } : {})
-    }))
+    }
+    const [committed, committedOutputs] = await CancellationScope.nonCancellable(async () => {
+      const first = await store.commit(commitInput)
+      return [first, await commitOutputs(store, spec, { ...commitInput, lineage: prepared.lineage })] as const
+    })
     progress = { ...progress, versions: [...progress.versions, { round, version: committed.version, records: committed.records, added: committed.added }] }
+    progress = withCommittedOutputs(progress, spec, round, committedOutputs)
     if (spec.curriculum && loop) loop = { ...loop, curriculum: await store.updateCurriculum({ campaignId, round, shards: ran, spec: roundSpec(), ...(loop.curriculum ? { curriculum: loop.curriculum } : {}) }) }
     if (!spec.output.keep_work && patched(CLEAN_WORK_PATCH)) await store.cleanWork({ campaignId, round })
     if (budget.stopped) progress = { ...progress, budgetStop: budget.stopped }
@@ -180,7 +186,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       rounds: progress.versions.length,
       ...(loop?.evals.length ? { evals: loop.evals.map((e) => ({ round: e.round, pass_at_1: e.pass_at_1 })) } : {}),
       ...(loop && spec.improve ? { generator: loop.generator } : {}),
-      ...(stopReason ? { stopReason } : {})
+      ...(stopReason ? { stopReason } : {}),
+      ...outputsResult(progress)
     }
   }
 }

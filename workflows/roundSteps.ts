@@ -1,5 +1,4 @@
-import { executeChild, proxyActivities } from "@temporalio/workflow"
-import type { Activities } from "../activities/index.js"
+import { executeChild } from "@temporalio/workflow"
 import type { PreparedCampaign, ShardResult } from "../campaign/contracts.js"
 import type { PromptSet, ShardPlan } from "../campaign/promptSets.js"
 import type { GeneratorRef, LoopState } from "../campaign/loopContracts.js"
@@ -7,11 +6,10 @@ import type { EvalStats } from "../campaign/evaluation.js"
 import { knownEval, specForEval } from "../campaign/loop.js"
 import { maxRecordsPerPrompt, resolveSelection } from "../campaign/selection.js"
 import type { CampaignSpec } from "../campaign/spec.js"
-import { storeProfile } from "./profiles.js"
+import { activitiesOf } from "./queues.js"
 import { shardWorkflow } from "./shard.js"
 import { type QuotaSplit, runWindowed, runWindowedWithQuota, type WindowControl } from "./window.js"
 
-const store = proxyActivities<Activities>(storeProfile)
 
 /**
  * What one round's shards need: where they read prompts, who samples, and — read afresh at each
@@ -37,6 +35,8 @@ export interface ShardDone {
   readonly accepted: number
   /** Shards that one split under a quota added to the round's plan. */
   readonly addedShards: number
+  /** What the shard staged for each of the spec's `outputs`, when it has them. */
+  readonly outputs?: ShardResult["outputs"]
 }
 
 /**
@@ -58,7 +58,7 @@ export const runRoundShards = async (round: RoundShards, quota: number | undefin
     })
     settle(result)
     ran.push(shard.index)
-    onDone({ generated: result.generated, accepted: result.accepted, addedShards: 0 })
+    onDone({ generated: result.generated, accepted: result.accepted, addedShards: 0, ...(result.outputs ? { outputs: result.outputs } : {}) })
     return result.accepted
   }
   if (quota === undefined) {
@@ -105,6 +105,7 @@ export const evaluateGenerator = async (
       args: [{ campaignId, round, shard, prompts: prepared.evalPrompts!, spec: evalSpec, purpose: "eval", generatorHash: generator.model_hash }]
     }))
   })
+  const { store } = activitiesOf(spec)
   const stats = await store.evalStats({ campaignId, round, shards: shards.map((s) => s.index), spec: evalSpec, generator })
   if (!spec.output.keep_work) await store.cleanWork({ campaignId, round, purpose: "eval" })
   return stats

@@ -3,7 +3,6 @@ import { fileURLToPath } from "node:url"
 import type { Logger } from "pino"
 import { defaultPayloadConverter } from "@temporalio/common"
 import type { temporal } from "@temporalio/proto"
-import type { Client } from "@temporalio/client"
 import type { RoundStats } from "../../campaign/contracts.js"
 import type { EvalStats } from "../../campaign/evaluation.js"
 import { type Command, type ParsedArgs, twoColumns, UsageError } from "../args.js"
@@ -16,6 +15,9 @@ import { observeCommands } from "./observe.js"
 import { loadCampaignHistory } from "../historyLoad.js"
 import type { CampaignHistory, FailureView } from "../historySummary.js"
 import { failureLine } from "../historyView.js"
+import { hasWorker, queueStatus } from "../queueStatus.js"
+import { printQueues } from "../roundStatsView.js"
+import { specQuery } from "../../workflows/control.js"
 import { withSession } from "../session.js"
 import { checkPromptsFit, loadSpecFile } from "../specFile.js"
 
@@ -106,16 +108,20 @@ const campaignStatus = (log: Logger): Command => ({
       const history = status === "RUNNING" ? undefined : await loadCampaignHistory(session.client, handle.workflowId, { shards: status === "FAILED" })
       const { status: _lifecycle, ...live } = (answered ?? (history ? progressOfHistory(history) : {})) as Record<string, unknown>
       const pending = pendingActivities(description.raw.pendingActivities ?? [])
+      const spec = status === "RUNNING" ? await handle.query(specQuery).catch(() => undefined) : undefined
+      const queues = spec ? await queueStatus(session.client, handle, spec, description.taskQueue) : undefined
       const view = {
         campaignId: handle.workflowId, status, ...live,
         ...(history?.result ? { result: history.result } : {}),
         ...(history?.failure ? { failure: history.failure } : {}),
         startTime: description.startTime.toISOString(),
-        ...(pending.length > 0 ? { pending } : {})
+        ...(pending.length > 0 ? { pending } : {}),
+        ...(queues ? { queues } : {})
       }
       await printAnswer(args.values.json, view, () => {
-        const { stats, evals, failure, ...fields } = view as typeof view & { stats?: readonly RoundStats[]; evals?: readonly EvalStats[]; failure?: FailureView }
+        const { stats, evals, failure, queues: queueStates, ...fields } = view as typeof view & { stats?: readonly RoundStats[]; evals?: readonly EvalStats[]; failure?: FailureView }
         printFields({ ...fields, ...(failure ? { failure: failureLine(failure) } : {}) })
+        if (queueStates) printQueues(queueStates)
         for (const round of stats ?? []) printRoundStats(round)
         if (evals && evals.length > 0) printEvals(evals)
       })
@@ -123,18 +129,6 @@ const campaignStatus = (log: Logger): Command => ({
     })
   }
 })
-
-/** `TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW` (the proto package is CommonJS: its enums are not importable by name from ESM). */
-const TASK_QUEUE_TYPE_WORKFLOW = 1
-
-/**
- * True when a worker polled the campaign's task queue lately, so a query of a closed campaign can
- * be answered (the query still has a deadline: a worker that died a minute ago is listed too).
- */
-const hasWorker = async (client: Client, taskQueue: string): Promise<boolean> => {
-  const answer = await client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType: TASK_QUEUE_TYPE_WORKFLOW })
-  return (answer.pollers ?? []).length > 0
-}
 
 /** What a closed campaign's history says of its progress, when no worker can answer its query. */
 const progressOfHistory = (h: CampaignHistory) => ({

@@ -7,6 +7,7 @@ import { ensureTemporalCli } from "../../worker/temporalCli.js"
 import { type Command, helpOf, UsageError } from "../args.js"
 import { readCliConfig } from "../config.js"
 import { claimHomeDb, runningDev } from "../homeServer.js"
+import { isQueueName } from "../../campaign/queueSpec.js"
 import { connectClient } from "../session.js"
 
 const untilSignal = (): Promise<NodeJS.Signals> =>
@@ -22,22 +23,31 @@ const intOption = (command: Command, name: string, value: unknown, fallback: num
   return n
 }
 
+const queueList = (command: Command, value: unknown): string[] => {
+  if (value === undefined) return []
+  const names = String(value).split(",").map((q) => q.trim()).filter(Boolean)
+  const bad = names.find((q) => !isQueueName(q))
+  if (names.length === 0 || bad !== undefined) throw new UsageError(`--queues: got ${JSON.stringify(value)}, expected task queue names (letters, digits, . _ -) separated by commas`, helpOf(command))
+  return names
+}
+
 /** `winnow worker`: poll a cluster's task queue (TEMPORAL_ADDRESS) until SIGINT/SIGTERM. */
 export const workerCommand = (log: Logger): Command => {
   const command: Command = {
     name: "worker",
-    summary: "Run a winnow worker against TEMPORAL_ADDRESS (default 127.0.0.1:7233) until interrupted.",
-    usage: "worker [--task-queue <name>] [--threads <n>]",
-    options: { "task-queue": { type: "string" }, threads: { type: "string" } },
+    summary: "Run a winnow worker against TEMPORAL_ADDRESS (default 127.0.0.1:7233) until interrupted: workflows and activities of its task queue, and activities of the --queues it also serves (a spec's task_queues).",
+    usage: "worker [--task-queue <name>] [--queues <name,…>] [--threads <n>]",
+    options: { "task-queue": { type: "string" }, queues: { type: "string" }, threads: { type: "string" } },
     positionals: { min: 0, max: 0 },
     run: async (args) => {
       const config = readCliConfig(process.env, args.values["task-queue"] as string | undefined)
       const address = config.address ?? `127.0.0.1:${DEFAULTS.devServer.port}`
       const pool = defaultPoolOptions()
       const threads = intOption(command, "threads", args.values.threads, pool.threads)
+      const alsoServe = queueList(command, args.values.queues)
       await connectClient(address, config.namespace).then((c) => c.connection.close())
       const { startWorker } = await import("../../worker/temporalWorker.js")
-      const worker = await startWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: poolWithThreads(threads, config.modelMemoryBytes), logger: log })
+      const worker = await startWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, alsoServe, home: config.home, pool: poolWithThreads(threads, config.modelMemoryBytes), logger: log })
       const signal = await Promise.race([untilSignal(), worker.done.then(() => undefined)])
       if (signal) log.info({ signal }, "shutting down worker")
       await worker.shutdown()
