@@ -34,12 +34,14 @@ const roundStatsOf = (deps: ActivityDeps, input: CommitInput, segments: Readonly
   })))
 
 /**
- * Commits every segment staged for (campaign, round) as one new dataset version. Idempotent:
- * the commit key is (campaign, round), so a retry returns the version already committed.
+ * Commits every segment staged for (campaign, round, output) as one new dataset version.
+ * Idempotent: the commit key is (campaign, round, output), so a retry returns the version
+ * already committed.
  */
 export const commit = (deps: ActivityDeps) => (input: CommitInput): Effect.Effect<CommittedVersion, WinnowError> =>
   Effect.gen(function* () {
-    const segments = yield* deps.store.listStaged(input.campaignId, input.round)
+    const output = input.output ?? 0
+    const segments = yield* deps.store.listStaged(input.campaignId, input.round, output)
     const { scorers, selection } = input.lineage
     const generator = input.generator === undefined
       ? input.lineage.generator
@@ -53,13 +55,14 @@ export const commit = (deps: ActivityDeps) => (input: CommitInput): Effect.Effec
         workflow_id: input.workflowId,
         run_id: input.runId,
         round: input.round,
-        commit_key: `${input.campaignId}/r${input.round}`,
+        commit_key: output === 0 ? `${input.campaignId}/r${input.round}` : `${input.campaignId}/r${input.round}/o${output}`,
         generator,
         scorers: scorers.map((s) => ({ ...s, config: s.config as Record<string, unknown> })),
         selection,
         winnow_version: deps.winnowVersion,
         round_stats: roundStats,
-        ...(input.eval ? { eval: input.eval } : {})
+        ...(input.eval ? { eval: input.eval } : {}),
+        ...(output > 0 ? { output } : {})
       },
       dedup: storeDedupOf(input.lineage.dedup)
     })

@@ -66,7 +66,7 @@ const recordOf = (row: SelectedRow, prompt: PromptRecord, input: ShardInput): Sf
 
 /**
  * Turns a shard's selected rows into records and stages them as one segment for the round's
- * commit. A hinted copy's response that mentions the hint is left out: it cannot stand beside the
+ * commit (of the output `output` names). A hinted copy's response that mentions the hint is left out: it cannot stand beside the
  * prompt as written.
  */
 export const stage = (deps: ActivityDeps) => (input: ShardInput & { selected: WorkRef }): Effect.Effect<ShardResult["segment"], WinnowError> =>
@@ -77,6 +77,7 @@ export const stage = (deps: ActivityDeps) => (input: ShardInput & { selected: Wo
       const prompt = prompts[row.prompt_index - input.shard.start]!
       return prompt.hint && leaksHint(keptSample(row).text) ? [] : [recordOf(row, prompt, input)]
     })
-    const ref = yield* deps.store.stageSegment({ campaignId: input.campaignId, round: input.round, shard: input.shard.index, records })
+    const output = input.output !== undefined && input.output > 0 ? { output: input.output } : {}
+    const ref = yield* deps.store.stageSegment({ campaignId: input.campaignId, round: input.round, shard: input.shard.index, records, ...output })
     return { hash: ref.hash, records: ref.records }
   })

@@ -37,6 +37,30 @@ describe("campaign spec", () => {
     expect(Result.isFailure(result) && result.failure.message).toContain('rounds: got 1.5, expected an integer')
   })
 
+  it("takes extra outputs beside output and selection, each with its own selection and dedup, naming bad fields by index", () => {
+    const spec = Result.getOrThrow(decodeSpec({ ...minimal, outputs: [{ dataset: "pairs", selection: { policy: "preference_pairs", rejected: "sampled" } }] }, "spec"))
+    expect(spec.output.dataset).toBe("d")
+    expect(spec.selection).toEqual({ policy: "best_of_n" })
+    expect(spec.outputs).toEqual([{ dataset: "pairs", selection: { policy: "preference_pairs", rejected: "sampled" }, dedup: { near: true, threshold: 0.8, ngram: 3, num_perm: 128, scope: "response" } }])
+    expect(Result.getOrThrow(decodeSpec(minimal, "spec")).outputs).toBeUndefined()
+    const issuesOf = (outputs: unknown) => {
+      const result = decodeSpec({ ...minimal, outputs }, "spec.yaml")
+      return Result.isFailure(result) ? result.failure : undefined
+    }
+    const bad = issuesOf([{ dataset: "ok" }, { dataset: "../x", selection: { policy: "worst" }, keep_work: true }])
+    expect(bad?.issues).toEqual(expect.arrayContaining([
+      expect.objectContaining({ path: "outputs[1].dataset", value: "../x" }),
+      expect.objectContaining({ path: "outputs[1].selection.policy", value: "worst" }),
+      expect.objectContaining({ path: "outputs[1].keep_work", expected: "no such field (unknown key)" })
+    ]))
+    expect(bad?.message).toContain('outputs[1].dataset: got "../x", expected')
+    const clash = issuesOf([{ dataset: "e" }, { dataset: "d" }, { dataset: "e", selection: { policy: "threshold", rejected: "worst", accept_until: 5 } }])
+    expect(clash?.issues.map((i) => i.path)).toEqual([
+      "outputs[1].dataset", "outputs[2].dataset", "outputs[2].selection.min_score", "outputs[2].selection.rejected", "outputs[2].selection.accept_until"
+    ])
+    expect(clash?.issues[0]!.expected).toContain("a dataset no other output writes")
+  })
+
   it("requires fields and checks scorer types before their fields", () => {
     const result = decodeSpec({ ...minimal, generator: {}, scorers: [{ name: "x", type: "oracle" }] }, "s")
     const issues = Result.isFailure(result) ? result.failure.issues : []
@@ -78,6 +102,8 @@ describe("campaign spec", () => {
     const properties = schema.properties as Record<string, any>
     expect(properties.name.pattern).toBe("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     expect(properties.output.properties.dataset.pattern).toBe("^[a-z0-9][a-z0-9._-]{0,63}$")
+    expect(properties.outputs.items.properties.dataset.pattern).toBe("^[a-z0-9][a-z0-9._-]{0,63}$")
+    expect(properties.outputs.items.properties.selection.properties.policy.enum).toEqual(["best_of_n", "threshold", "preference_pairs"])
     expect(properties.generator.properties.n).toMatchObject({ minimum: 1, maximum: 256 })
     const committed = JSON.parse(readFileSync(new URL("./spec.schema.json", import.meta.url), "utf8"))
     expect(committed).toEqual(schema)

@@ -99,6 +99,15 @@ export interface CampaignProgress {
   readonly spent?: Spend
   /** Which budget stopped the campaign launching work, when one did. */
   readonly budgetStop?: string
+  /** With `outputs` in the spec: per entry, its dataset, the records its selection accepted and its committed versions. */
+  readonly outputs?: ReadonlyArray<OutputProgress>
+}
+
+/** One of a campaign's `outputs` in its progress: the dataset, records accepted by its selection, one version per committed round. */
+export interface OutputProgress {
+  readonly dataset: string
+  readonly accepted: number
+  readonly versions: CampaignProgress["versions"]
 }
 
 /** How many rounds of statistics the progress query carries. */
@@ -185,6 +194,8 @@ export interface CampaignResult {
   /** The generator the campaign ended with (a trained one, with `improve`). */
   readonly generator?: GeneratorRef
   readonly stopReason?: string
+  /** With `outputs` in the spec: per entry, its dataset, last version, and records accepted and kept. */
+  readonly outputs?: ReadonlyArray<{ readonly dataset: string; readonly version: string | null; readonly accepted: number; readonly kept: number }>
 }
 
 /** Input shared by the shard workflow and its activities. */
@@ -205,6 +216,8 @@ export interface ShardInput {
   readonly spec: CampaignSpec
   /** Under accept-until-K: the most records this shard may stage. */
   readonly acceptLimit?: number
+  /** For select and stage: which output (0, absent: `output`; k ≥ 1: the spec's `outputs[k-1]`). */
+  readonly output?: number
 }
 
 /** Reference to a work file in the store with the number of rows it holds. */
@@ -223,6 +236,8 @@ export interface ShardResult {
   /** Prompt and generated tokens of its samples (shards run before budgets existed have none). */
   readonly tokens?: { readonly prompt: number; readonly completion: number }
   readonly segment: { readonly hash: string; readonly records: number } | null
+  /** With `outputs` in the spec: per entry, what its selection accepted and staged from the same samples. */
+  readonly outputs?: ReadonlyArray<{ readonly accepted: number; readonly segment: { readonly hash: string; readonly records: number } | null }>
 }
 
 /** Input of the commit activity at the end of a round. */
@@ -237,6 +252,8 @@ export interface CommitInput {
   readonly generator?: GeneratorRef
   /** That generator's held-out evaluation, with `eval`. */
   readonly eval?: EvalStats
+  /** Which output's staging to commit (absent: `output`; k ≥ 1: the spec's `outputs[k-1]`, whose selection and dedup `lineage` carries). */
+  readonly output?: number
 }
 
 /** A committed version as the workflow sees it. */

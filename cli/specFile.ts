@@ -50,6 +50,9 @@ const resolvePaths = (spec: CampaignSpec, base: string): CampaignSpec => ({
   output: spec.output.dedup.decontaminate === undefined
     ? spec.output
     : { ...spec.output, dedup: { ...spec.output.dedup, decontaminate: abs(base, spec.output.dedup.decontaminate) } },
+  ...(spec.outputs
+    ? { outputs: spec.outputs.map((o) => (o.dedup.decontaminate === undefined ? o : { ...o, dedup: { ...o.dedup, decontaminate: abs(base, o.dedup.decontaminate) } })) }
+    : {}),
   ...(spec.eval ? { eval: { ...spec.eval, prompts: abs(base, spec.eval.prompts) } } : {}),
   ...(spec.improve?.base !== undefined ? { improve: { ...spec.improve, base: abs(base, spec.improve.base) } } : {})
 })
@@ -92,9 +95,11 @@ const checkFiles = (spec: CampaignSpec, source: string): void => {
     throw inputInvalid(source, "prompts", spec.prompts, "an existing JSONL file of prompts")
   }
   readPromptFile(spec.prompts)
-  const evalPrompts = spec.output.dedup.decontaminate
-  if (evalPrompts !== undefined && (!existsSync(evalPrompts) || !statSync(evalPrompts).isFile())) {
-    throw inputInvalid(source, "output.dedup.decontaminate", evalPrompts, "an existing file of evaluation prompts (JSONL or one per line)")
+  const decontaminate = [["output", spec.output.dedup.decontaminate], ...(spec.outputs ?? []).map((o, i) => [`outputs[${i}]`, o.dedup.decontaminate])] as const
+  for (const [field, evalPrompts] of decontaminate) {
+    if (evalPrompts !== undefined && (!existsSync(evalPrompts) || !statSync(evalPrompts).isFile())) {
+      throw inputInvalid(source, `${field}.dedup.decontaminate`, evalPrompts, "an existing file of evaluation prompts (JSONL or one per line)")
+    }
   }
   if (spec.generator.model !== undefined) readOwnedModelDir(spec.generator.model, "generator", spec.generator.variant, source)
   spec.scorers.forEach((s, i) => {

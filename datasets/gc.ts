@@ -69,7 +69,7 @@ export const collectGarbage = Effect.fn("datasets.gc")(function*(layout: StoreLa
       if (read.has(`${name}/${root}`)) continue
       for (const version of yield* readChain(layout, name, root)) {
         if (read.has(`${name}/${version.id}`)) break
-        committed.add(roundKey(version.manifest.lineage.campaign_id, version.manifest.lineage.round))
+        committed.add(roundKey(version.manifest.lineage.campaign_id, version.manifest.lineage.round, version.manifest.lineage.output ?? 0))
         refer(version.manifest)
         read.add(`${name}/${version.id}`)
       }
@@ -86,23 +86,24 @@ export const collectGarbage = Effect.fn("datasets.gc")(function*(layout: StoreLa
   let workRounds = 0
   let abandonedRounds = 0
   const removed = new Set<string>()
-  for (const [campaign, round] of yield* roundDirs(layout.stagingDir)) {
-    const done = committed.has(roundKey(campaign, round))
+  for (const [campaign, round, output] of yield* roundDirs(layout.stagingDir)) {
+    const done = committed.has(roundKey(campaign, round, output))
+    const dir = layout.stagingRoundDir(campaign, round, output)
     if (done || abandoned.has(campaign)) {
       if (done) stagingRounds++
       else abandonedRounds++
-      removed.add(layout.stagingRoundDir(campaign, round))
-      if (!dryRun) yield* remove(layout.stagingRoundDir(campaign, round))
+      removed.add(dir)
+      if (!dryRun) yield* remove(dir)
       continue
     }
-    const pending = listStaged(layout, campaign, round).pipe(Effect.catchTag("InputInvalid", (e) =>
-      Effect.fail(new StoreCorrupt({ path: layout.stagingRoundDir(campaign, round), reason: `not a staging folder winnow wrote: ${e.message}` }))))
+    const pending = listStaged(layout, campaign, round, output).pipe(Effect.catchTag("InputInvalid", (e) =>
+      Effect.fail(new StoreCorrupt({ path: dir, reason: `not a staging folder winnow wrote: ${e.message}` }))))
     for (const segment of yield* pending) {
       referenced.add(segment.hash)
     }
   }
   for (const [campaign, round] of yield* roundDirs(layout.workDir)) {
-    if (!abandoned.has(campaign) && !(options.work && committed.has(roundKey(campaign, round)))) continue
+    if (!abandoned.has(campaign) && !(options.work && committed.has(roundKey(campaign, round, 0)))) continue
     workRounds++
     removed.add(layout.workRoundDir(campaign, round))
     if (!dryRun) yield* remove(layout.workRoundDir(campaign, round))
@@ -117,7 +118,7 @@ export const collectGarbage = Effect.fn("datasets.gc")(function*(layout: StoreLa
   return { dryRun, objects, stagingRounds, partialWrites, workRounds, abandonedRounds, unreachableVersions: unreachable.length, emptyFolders } satisfies GcReport
 })
 
-const roundKey = (campaign: string, round: number): string => `${campaign}\0${round}`
+const roundKey = (campaign: string, round: number, output: number): string => `${campaign}\0${round}\0${output}`
 
 /** Every dataset folder, and every (dataset, version id) with a manifest file, reachable from HEAD or not. */
 const allManifestFiles = (layout: StoreLayout) =>
@@ -164,14 +165,14 @@ const emptyCampaignDirs = (root: string, removed: ReadonlySet<string>, dryRun: b
     return count
   })
 
-/** (campaign, round) of every `<root>/<campaign>/r<round>` folder. */
+/** (campaign, round, output) of every `<root>/<campaign>/r<round>` (output 0) and `r<round>-o<k>` folder. */
 const roundDirs = (root: string) =>
   storeIo(root, async () => {
-    const found: Array<readonly [string, number]> = []
+    const found: Array<readonly [string, number, number]> = []
     for (const campaign of await listDir(root)) {
       for (const entry of await listDir(join(root, campaign))) {
-        const round = /^r(\d+)$/.exec(entry)?.[1]
-        if (round !== undefined) found.push([campaign, Number(round)])
+        const match = /^r(\d+)(?:-o([1-9]\d*))?$/.exec(entry)
+        if (match) found.push([campaign, Number(match[1]), Number(match[2] ?? 0)])
       }
     }
     return found

@@ -12,6 +12,7 @@ import type { SegmentFormat } from "./segmentFormat.js"
  * <root>/objects/<hh>/<sha256>.lsh-<params>       MinHash LSH band keys of a segment (derived, rebuilt when bad)
  * <root>/objects/tmp/                             partial writes, renamed into place when done
  * <root>/staging/<campaign>/r<round>/s<shard>.json  pointers to staged segments (garbage once the round is committed; `gc.ts`)
+ * <root>/staging/<campaign>/r<round>-o<k>/…       the same for a campaign's output k ≥ 1 (`outputs[k-1]` of its spec)
  * <root>/work/<campaign>/r<round>/s<shard>/*.jsonl  activities' work files (samples, scores, selections)
  * <root>/prompts/<sha256>/pages-<size>/<page>.jsonl  a campaign's prompt set, cut into shard-sized pages
  * <root>/datasets/<name>/versions/<id>.json       immutable manifests
@@ -28,8 +29,9 @@ export interface StoreLayout {
   readonly idsPath: (hash: string) => string
   readonly lshPath: (hash: string, paramsKey: string) => string
   readonly stagingDir: string
-  readonly stagingRoundDir: (campaignId: string, round: number) => string
-  readonly stagingPointer: (campaignId: string, round: number, shard: number) => string
+  /** Staging of one round of a campaign's output (0, the default: `output`; k ≥ 1: its `outputs[k-1]`). */
+  readonly stagingRoundDir: (campaignId: string, round: number, output?: number) => string
+  readonly stagingPointer: (campaignId: string, round: number, shard: number, output?: number) => string
   readonly workDir: string
   readonly promptsDir: string
   readonly workRoundDir: (campaignId: string, round: number) => string
@@ -49,7 +51,8 @@ export const storeLayout = (root: string): StoreLayout => {
   const datasetDir = (name: string) => join(datasetsDir, name)
   const stagingDir = join(root, "staging")
   const workDir = join(root, "work")
-  const stagingRoundDir = (campaignId: string, round: number) => join(stagingDir, campaignId, `r${round}`)
+  const stagingRoundDir = (campaignId: string, round: number, output = 0) =>
+    join(stagingDir, campaignId, output === 0 ? `r${round}` : `r${round}-o${output}`)
   return {
     root,
     objectsDir,
@@ -60,7 +63,7 @@ export const storeLayout = (root: string): StoreLayout => {
     lshPath: (hash, paramsKey) => join(objectsDir, hash.slice(0, 2), `${hash}.lsh-${paramsKey}`),
     stagingDir,
     stagingRoundDir,
-    stagingPointer: (campaignId, round, shard) => join(stagingRoundDir(campaignId, round), `s${shard}.json`),
+    stagingPointer: (campaignId, round, shard, output) => join(stagingRoundDir(campaignId, round, output), `s${shard}.json`),
     workDir,
     promptsDir: join(root, "prompts"),
     workRoundDir: (campaignId, round) => join(workDir, campaignId, `r${round}`),

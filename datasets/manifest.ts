@@ -86,7 +86,9 @@ export const Lineage = Schema.Struct({
   winnow_version: Schema.String,
   round_stats: Schema.optionalKey(RoundStats),
   /** The held-out evaluation of the generator that sampled this version's records. */
-  eval: Schema.optionalKey(EvalLineage)
+  eval: Schema.optionalKey(EvalLineage),
+  /** Which of the campaign's outputs this version commits (absent: its `output`; k ≥ 1: `outputs[k-1]`), and so which staging. */
+  output: Schema.optionalKey(NonNegativeInt)
 })
 /** Where a version came from (see the schema of the same name). */
 export type Lineage = typeof Lineage.Type

@@ -11,11 +11,13 @@ import { stagedRow } from "./segmentFormat.js"
 import { canonicalRecords, writeRowsSegment } from "./segments.js"
 import { decodeInput, validateCampaignId, validateIndex } from "./validate.js"
 
-/** What a stage activity hands over: the key (campaign, round, shard) and the selected records. */
+/** What a stage activity hands over: the key (campaign, round, shard, output) and the selected records. */
 export interface StageInput {
   readonly campaignId: string
   readonly round: number
   readonly shard: number
+  /** Which of the campaign's outputs the records are for (0, the default: its `output`; k ≥ 1: `outputs[k-1]`). */
+  readonly output?: number
   readonly records: ReadonlyArray<DatasetRecord>
 }
 
@@ -24,7 +26,7 @@ const decodeRecords = decodeInput(Schema.Array(DatasetRecord), SOURCE, "records"
 
 /**
  * Writes one shard's records as a zstd Parquet segment (one best copy per id, sorted by id) and
- * points `staging/<campaign>/r<round>/s<shard>.json` at it. Idempotent: the same records give
+ * points `staging/<campaign>/r<round>/s<shard>.json` (`r<round>-o<k>/` for output k ≥ 1) at it. Idempotent: the same records give
  * the same bytes, hash and pointer. Re-staging a key with different records moves the pointer
  * (last write wins). Every record must carry the id `recordId` computes from its content.
  */
@@ -35,6 +37,7 @@ export const stageSegment = Effect.fn("datasets.stageSegment")(function*(
   const campaignId = yield* validateCampaignId(SOURCE, "campaignId", input.campaignId)
   const round = yield* validateIndex(SOURCE, "round", input.round)
   const shard = yield* validateIndex(SOURCE, "shard", input.shard)
+  const output = yield* validateIndex(SOURCE, "output", input.output ?? 0)
   const records = Array.isArray(input.records) && input.records.every(isWellFormedRecord)
     ? input.records
     : yield* decodeRecords(input.records)
@@ -48,23 +51,25 @@ export const stageSegment = Effect.fn("datasets.stageSegment")(function*(
   const rows = canonicalRecords(records).map((record) => rowOf.get(record)!)
   const written = yield* storeIo(layout.objectsDir, () => writeRowsSegment(layout, rows))
   const ref: SegmentRef = { ...written, round, campaign_id: campaignId, shard }
-  const pointer = layout.stagingPointer(campaignId, round, shard)
+  const pointer = layout.stagingPointer(campaignId, round, shard, output)
   yield* storeIo(pointer, () => writeFileAtomic(pointer, `${canonicalJson(ref)}\n`))
   return ref
 })
 
 const decodeRef = Schema.decodeUnknownEffect(Schema.fromJsonString(SegmentRef))
 
-/** Reads the staged segments of one campaign round, sorted by shard; `[]` when none. */
+/** Reads the staged segments of one campaign round (of one of its outputs), sorted by shard; `[]` when none. */
 export const listStaged = Effect.fn("datasets.listStaged")(function*(
   layout: StoreLayout,
   campaignId: string,
-  round: number
+  round: number,
+  output = 0
 ): Effect.fn.Return<ReadonlyArray<SegmentRef>, InputInvalid | StoreIoFailed | StoreCorrupt> {
   const source = "datasets.listStaged"
   yield* validateCampaignId(source, "campaignId", campaignId)
   yield* validateIndex(source, "round", round)
-  const dir = layout.stagingRoundDir(campaignId, round)
+  yield* validateIndex(source, "output", output)
+  const dir = layout.stagingRoundDir(campaignId, round, output)
   const names = (yield* storeIo(dir, () => listDir(dir))).filter((name) => /^s\d+\.json$/.test(name))
   const refs = yield* Effect.forEach(names, (name) => {
     const path = join(dir, name)

@@ -32,10 +32,10 @@ type ReadError = StoreIoFailed | StoreCorrupt
 export interface DatasetStoreApi {
   /** The store root this instance reads and writes. */
   readonly root: string
-  /** Stages one shard's records as a Parquet segment (idempotent per campaign, round, shard); returns its ref. */
+  /** Stages one shard's records as a Parquet segment (idempotent per campaign, round, shard, output); returns its ref. */
   readonly stageSegment: (input: StageInput) => Effect.Effect<SegmentRef, InputInvalid | StoreIoFailed>
-  /** The staged segments of a campaign round, sorted by shard. */
-  readonly listStaged: (campaignId: string, round: number) => Effect.Effect<ReadonlyArray<SegmentRef>, InputInvalid | ReadError>
+  /** The staged segments of a campaign round (of its output `output`, default 0), sorted by shard. */
+  readonly listStaged: (campaignId: string, round: number, output?: number) => Effect.Effect<ReadonlyArray<SegmentRef>, InputInvalid | ReadError>
   /** Commits staged segments as the next version, deduplicated (idempotent by `lineage.commit_key`). */
   readonly commit: (input: CommitInput) => Effect.Effect<CommitResult, InputInvalid | NotFound | CommitConflict | ReadError>
   /** Resolves `NAME`, `NAME@latest`, `NAME@<seq>`, `NAME@<id prefix>` or `NAME@<tag>` to a version. */
@@ -86,7 +86,7 @@ export class DatasetStore extends Context.Service<DatasetStore, DatasetStoreApi>
 const makeDatasetStore = (layout: StoreLayout, commitOptions: CommitOptions): DatasetStoreApi => ({
   root: layout.root,
   stageSegment: (input) => stageSegment(layout, input),
-  listStaged: (campaignId, round) => listStaged(layout, campaignId, round),
+  listStaged: (campaignId, round, output) => listStaged(layout, campaignId, round, output),
   commit: (input) => commitVersion(layout, input, commitOptions),
   resolve: (ref) => resolveRef(layout, "datasets.resolve", ref),
   list: () => listSummaries(layout),

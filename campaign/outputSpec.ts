@@ -1,0 +1,45 @@
+import type { InputIssue } from "../core/errors.js"
+import { type SelectionSpec, selectionIssues } from "./selectionSpec.js"
+
+/** What a campaign writes, as the checks across outputs need it. */
+interface Outputs {
+  readonly output: { readonly dataset: string }
+  readonly outputs?: ReadonlyArray<{ readonly dataset: string; readonly selection: SelectionSpec }>
+}
+
+/**
+ * Checks across outputs: every dataset is written by one output only, each selection is
+ * consistent on its own (`selectionIssues`), and `accept_until` stays with the top-level
+ * selection (the campaign's quota counts the records of `output`).
+ */
+export const outputsIssues = (spec: Outputs): InputIssue[] =>
+  (spec.outputs ?? []).flatMap((extra, i): InputIssue[] => {
+    const at = `outputs[${i}]`
+    const taken = [spec.output.dataset, ...(spec.outputs ?? []).slice(0, i).map((o) => o.dataset)]
+    const issues: InputIssue[] = taken.includes(extra.dataset)
+      ? [{ path: `${at}.dataset`, value: extra.dataset, expected: `a dataset no other output writes (${taken.map((d) => JSON.stringify(d)).join(", ")} already ${taken.length === 1 ? "is" : "are"} written)` }]
+      : []
+    issues.push(...selectionIssues(extra.selection).map((issue) => ({ ...issue, path: `${at}.${issue.path}` })))
+    if (extra.selection.accept_until !== undefined) {
+      issues.push({ path: `${at}.selection.accept_until`, value: extra.selection.accept_until, expected: "no accept_until in outputs (the campaign's quota is selection.accept_until, counted on output.dataset)" })
+    }
+    return issues
+  })
+
+/** The work file a shard's selection for `output` goes to (`selected` for output 0, as before outputs existed). */
+export const selectedFileOf = (output: number | undefined): string => (output === undefined || output === 0 ? "selected" : `selected-o${output}`)
+
+/**
+ * What selection sees for output `output` of a spec: for 0 the spec itself (with the shard's
+ * accept-until limit), for k ≥ 1 `outputs[k-1].selection` over the same generator (no limit: the
+ * quota counts output 0). Use in the select activity.
+ */
+export const selectionSpecOf = <S extends { readonly selection: SelectionSpec; readonly outputs?: ReadonlyArray<{ readonly selection: SelectionSpec }> }>(
+  spec: S,
+  output: number | undefined
+): S => {
+  if (output === undefined || output === 0) return spec
+  const extra = spec.outputs?.[output - 1]
+  if (extra === undefined) throw new RangeError(`the spec has no outputs[${output - 1}]`)
+  return { ...spec, selection: extra.selection }
+}
