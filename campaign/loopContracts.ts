@@ -35,7 +35,7 @@ export interface RoundPlanResult {
   readonly shards: readonly ShardPlan[]
   readonly threshold?: number
   readonly difficulty?: number
-  readonly dropped: { readonly capped: number; readonly solved: number }
+  readonly dropped: { readonly capped: number; readonly solved: number; readonly unscheduled?: number }
   readonly hinted: number
 }
 

@@ -55,7 +55,9 @@ const Rate = Unit
  * `min_samples`); `hint_unsolved` samples unsolved prompts again with the reference as a hint
  * (STaR's rationalization; records say `rationalized`); `max_records_per_prompt` caps what one
  * prompt may give; `threshold_schedule` raises `selection.min_score` each round (ReST);
- * `raise_difficulty` moves generated problems' difficulty with the pass rate.
+ * `raise_difficulty` moves generated problems' difficulty with the pass rate; `prompts_per_round`
+ * samples only that many prompts a round, those sampled least so far first (a fresh slice of a
+ * large pool each round).
  */
 export const CurriculumSpec = Schema.Struct({
   drop_solved: Schema.optionalKey(Schema.Union([
@@ -64,6 +66,7 @@ export const CurriculumSpec = Schema.Struct({
   ])),
   hint_unsolved: Schema.optionalKey(Schema.Boolean),
   max_records_per_prompt: Schema.optionalKey(int(1, 1_000_000)),
+  prompts_per_round: Schema.optionalKey(int(1, 10_000_000)),
   threshold_schedule: Schema.optionalKey(Schema.Struct({ start: Schema.Finite, step: Schema.Finite.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))), max: Schema.Finite })),
   raise_difficulty: Schema.optionalKey(Schema.Struct({
     target: Rate,

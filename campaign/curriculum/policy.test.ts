@@ -24,6 +24,24 @@ describe("planNextRound", () => {
     expect(planNextRound(state, prompts, { drop_solved: false }, 2).sample).toHaveLength(5)
   })
 
+  it("works through a pool a fresh slice a round with prompts_per_round, least-sampled first, and comes round again", () => {
+    const pool = Array.from({ length: 5 }, (_, i) => ({ id: `p${i}` }))
+    let s = emptyCurriculum()
+    const taken: string[][] = []
+    for (let round = 1; round <= 4; round++) {
+      const plan = planNextRound(s, pool, { prompts_per_round: 2 }, round)
+      taken.push(plan.sample)
+      expect(plan.dropped).toEqual({ capped: 0, solved: 0, unscheduled: 3 })
+      s = updatePassRates(s, plan.sample.map((id) => r(id, 4, 1)), round)
+    }
+    expect(taken).toEqual([["p0", "p1"], ["p2", "p3"], ["p0", "p4"], ["p1", "p2"]])
+    const capped = updatePassRates(emptyCurriculum(), [r("p0", 4, 4, 2), r("p1", 4, 4, 2)], 1)
+    const plan = planNextRound(capped, pool, { prompts_per_round: 2, max_records_per_prompt: 2 }, 2)
+    expect(plan.sample).toEqual(["p2", "p3"])
+    expect(plan.dropped).toEqual({ capped: 2, solved: 0, unscheduled: 1 })
+    expect(planNextRound(capped, pool, { prompts_per_round: 10 }, 2).sample).toHaveLength(5)
+  })
+
   it("drops prompts whose every sample passed in the last round they were sampled", () => {
     const plan = planNextRound(state, prompts, { drop_solved: true }, 2)
     expect(plan.sample).toEqual(["half", "failed", "failed-open", "new"])

@@ -43,6 +43,12 @@ export interface CurriculumOptions {
   readonly max_records_per_prompt?: number
   readonly threshold_schedule?: ThresholdSchedule
   readonly raise_difficulty?: RaiseDifficulty
+  /**
+   * Sample at most this many of the prompts left after the drops each round, those sampled least
+   * so far first (in the prompts' order): a large pool is worked through a fresh slice at a time,
+   * and once every prompt was sampled the rounds go round it again.
+   */
+  readonly prompts_per_round?: number
 }
 
 /** Default `drop_solved.min_samples`. */
@@ -60,7 +66,7 @@ export interface RoundPlan {
   /** The difficulty of problems generated for the round, with `raise_difficulty`. */
   readonly difficulty?: number
   /** Prompts dropped, counted under the first reason that applies: capped, then solved. */
-  readonly dropped: { readonly capped: number; readonly solved: number }
+  readonly dropped: { readonly capped: number; readonly solved: number; readonly unscheduled?: number }
   /** Unsolved prompts that got no hint for lack of a reference answer. */
   readonly unhintable: number
 }
@@ -140,9 +146,9 @@ export const planNextRound = (
   const dropSolved = options.drop_solved === false ? undefined : options.drop_solved
   const sample: string[] = []
   const hinted: string[] = []
-  const dropped = { capped: 0, solved: 0 }
+  const dropped = { capped: 0, solved: 0, unscheduled: 0 }
   let unhintable = 0
-  for (const prompt of prompts) {
+  for (const prompt of scheduled(prompts, stats, options, dropped)) {
     const seen = stats.get(prompt.id)
     if (seen && options.max_records_per_prompt !== undefined && seen.records >= options.max_records_per_prompt) {
       dropped.capped++
@@ -163,9 +169,36 @@ export const planNextRound = (
     hinted,
     ...(options.threshold_schedule ? { threshold: thresholdForRound(options.threshold_schedule, round) } : {}),
     ...(options.raise_difficulty ? { difficulty: difficultyForRound(state, options.raise_difficulty, round) } : {}),
-    dropped,
+    dropped: { capped: dropped.capped, solved: dropped.solved, ...(dropped.unscheduled > 0 ? { unscheduled: dropped.unscheduled } : {}) },
     unhintable
   }
+}
+
+/**
+ * The prompts a round may sample under `prompts_per_round`: the least-sampled first, in the
+ * prompts' order (a prompt the caps or `drop_solved` will leave out does not take a place).
+ */
+const scheduled = <P extends { readonly id: string }>(
+  prompts: readonly P[],
+  stats: ReadonlyMap<string, PromptStats>,
+  options: CurriculumOptions,
+  dropped: { unscheduled: number }
+): readonly P[] => {
+  const limit = options.prompts_per_round
+  if (limit === undefined) return prompts
+  const dropSolved = options.drop_solved === false ? undefined : options.drop_solved
+  const left = prompts.filter((p) => {
+    const seen = stats.get(p.id)
+    if (!seen) return true
+    if (options.max_records_per_prompt !== undefined && seen.records >= options.max_records_per_prompt) return false
+    return !(dropSolved && isSolved(seen, dropSolved))
+  })
+  if (left.length <= limit) return prompts
+  const eligible = new Set(left)
+  const order = left.map((p, i) => ({ p, i, attempts: stats.get(p.id)?.attempts ?? 0 })).sort((a, b) => a.attempts - b.attempts || a.i - b.i)
+  const chosen = new Set(order.slice(0, limit).map((x) => x.p.id))
+  dropped.unscheduled += left.length - limit
+  return prompts.filter((p) => chosen.has(p.id) || !eligible.has(p))
 }
 
 /**
