@@ -17,6 +17,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
 const SETTINGS = {
   rounds: 3,
   prompts: 384,
+  /** 1: every round samples `prompts` fresh problems (a pool of prompts × rounds, `curriculum.prompts_per_round`); 0: the same prompts every round. */
+  fresh: 1,
   /** Difficulty:weight of the self-play train prompts and of the held-out eval problems. */
   mix: "1:1,2:1,3:1,4:1",
   n: 8,
@@ -73,7 +75,7 @@ const problemSets = (s: Settings) => {
   const exclude = new Set(held.map((p) => arithmeticKey(p.prompt)!))
   const pretrain = generateArithmetic({ seed: "selfplay/pretrain", count: s.pretrain_steps * 32, difficulty: mixOf(s.pretrain_mix), langs: ["zh", "en"], exclude })
   for (const p of pretrain) exclude.add(arithmeticKey(p.prompt)!)
-  const train = generateArithmetic({ seed: "selfplay/train", count: s.prompts, difficulty: mix, langs: ["zh", "en"], exclude })
+  const train = generateArithmetic({ seed: "selfplay/train", count: s.fresh ? s.prompts * s.rounds : s.prompts, difficulty: mix, langs: ["zh", "en"], exclude })
   return { held, pretrain, train }
 }
 
@@ -128,6 +130,7 @@ const armSpec = (arm: Arm, base: string, trainFile: string, evalFile: string, s:
     }
   }),
   eval: { prompts: evalFile, n: s.eval_n, verifiers: ["answer"] },
+  ...(s.fresh ? { curriculum: { prompts_per_round: s.prompts } } : {}),
   output: { dataset: `selfplay-${arm}`, dedup: { near: false } }
 })
 
