@@ -66,6 +66,26 @@ describe("dataset gc", () => {
     expect(await run(store.commit({ dataset: "ds", segments: [], lineage: lineage("c", 1) }))).toMatchObject({ created: false, id: head.id })
   })
 
+  it("keeps a round's staging for another output until that output commits it (outputs commit one after another)", async () => {
+    const first = await run(store.stageSegment({ campaignId: "c", round: 1, shard: 0, records: [sft("q1", "a", 0.5, 1)] }))
+    const other = await run(store.stageSegment({ campaignId: "c", round: 1, shard: 0, output: 1, records: [sft("q1", "a", 0.5, 1), sft("q2", "b", 0.4, 1)] }))
+    expect(await run(store.listStaged("c", 1))).toEqual([first])
+    expect(await run(store.listStaged("c", 1, 1))).toEqual([other])
+    await run(store.commit({ dataset: "ds", segments: await run(store.listStaged("c", 1)), lineage: lineage("c", 1) }))
+    await ageAll()
+    expect(await run(store.gc())).toMatchObject({ stagingRounds: 1 })
+    expect(existsSync(join(root, "staging", "c", "r1"))).toBe(false)
+    expect(await run(store.listStaged("c", 1, 1))).toEqual([other])
+    expect((await objectFiles()).some((f) => f.startsWith(other.hash))).toBe(true)
+
+    const committed = await run(store.commit({ dataset: "pairs", segments: await run(store.listStaged("c", 1, 1)), lineage: { ...lineage("c", 1), output: 1 } }))
+    expect(committed.manifest.lineage.output).toBe(1)
+    expect(await run(store.gc())).toMatchObject({ stagingRounds: 1 })
+    expect(existsSync(join(root, "staging", "c", "r1-o1"))).toBe(false)
+    expect(await records("pairs")).toBe(2)
+    expect((await run(store.verify("pairs"))).ok).toBe(true)
+  })
+
   it("spares an old unreferenced object that a new stage reuses (its time is refreshed)", async () => {
     const records = [sft("q1", "a", 0.5, 1)]
     const first = await run(store.stageSegment({ campaignId: "a", round: 1, shard: 0, records }))
