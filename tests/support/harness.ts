@@ -10,6 +10,7 @@ import { inject } from "vitest"
 import { parse, stringify } from "yaml"
 import { defaultPoolOptions, poolWithThreads } from "../../models/inferencePool.js"
 import { type RunningServe, startServe } from "../../serve/server.js"
+import { type DevServer, startDevServer } from "../../worker/devServer.js"
 import { type RunningWorker, startWorker } from "../../worker/temporalWorker.js"
 
 /** The repository root. */
@@ -64,6 +65,20 @@ export const startTestWorker = (taskQueue: string, home: string): Promise<Runnin
     pool: defaultPoolOptions(),
     logger: pino({ level: "error" }, pino.destination(2))
   })
+
+/**
+ * A Temporal dev server of the test's own (not the shared one) persisting to `dbFile`, on `port`
+ * (default: a free one). Use for tests that kill the server and start it again on the same
+ * database file and port; stop it after the test.
+ */
+export const startOwnDevServer = (dbFile: string, port?: number): Promise<DevServer> =>
+  startDevServer({ cliPath: inject("temporalCliPath"), dbFile, ...(port !== undefined ? { port } : {}), ui: false, log: pino({ level: "warn" }, pino.destination(2)) })
+
+/** SIGKILLs a dev server started by `startOwnDevServer` (no shutdown, as a crash) and waits until it is gone. */
+export const killDevServer = async (server: DevServer): Promise<void> => {
+  process.kill(server.pid, "SIGKILL")
+  await server.stop()
+}
 
 /** A winnow worker on a task queue of its own with its own WINNOW_HOME, and the CLI environment that reaches it. */
 export interface TestCluster {
