@@ -45,12 +45,14 @@ describe("a campaign whose generator is an OpenAI-compatible server (winnow serv
       expect(lineage.generator.sampling.backend).toMatchObject({ type: "openai", base_url: server.url, model: "tiny-chat" })
       const out = join(dir, `${name}.jsonl`)
       expect((await runCli(["dataset", "pull", name, "--out", out], env)).code).toBe(0)
-      const rows = readFileSync(out, "utf8").trim().split("\n")
-      for (const row of rows.map((line) => JSON.parse(line))) {
+      const rows = readFileSync(out, "utf8").trim().split("\n").map((line) => JSON.parse(line))
+      for (const row of rows) {
         expect(row.messages.at(-1).role).toBe("assistant")
         expect(Object.keys(row.scores).sort()).toEqual(["quality", "reward"])
+        // Provenance names the campaign and the served model's hash; the records themselves must repeat.
+        expect(row.provenance).toMatchObject({ campaign: lastJson(run.stdout).campaignId, generator: lineage.generator.model_hash })
       }
-      pulled.push(rows.sort())
+      pulled.push(rows.map(({ provenance: _, ...row }) => JSON.stringify(row)).sort())
     }
     expect(pulled[0]!.length).toBe(10)
     expect(pulled[1]).toEqual(pulled[0])
