@@ -4,11 +4,18 @@ import { NON_RETRYABLE_CODES } from "../core/errorPolicy.js"
 const NON_RETRYABLE = [...NON_RETRYABLE_CODES]
 
 /**
+ * Replaced by a number at bundle time when the worker was started with
+ * `WINNOW_HEARTBEAT_TIMEOUT_SECONDS` (see `worker/workflowBundle.ts`); otherwise never declared.
+ * Only for measuring recovery (`bench/recovery.ts`): production leaves it unset.
+ */
+declare const WINNOW_HEARTBEAT_TIMEOUT_SECONDS: number | undefined
+
+/**
  * How long a silent activity is waited for before it runs again on another worker. Activities
  * heartbeat three times within it (`activities/boundary.ts`), inference runs in worker threads,
  * so only a dead worker (or a frozen one) misses it: a killed worker's work resumes in seconds.
  */
-const HEARTBEAT_TIMEOUT = "10 seconds"
+const HEARTBEAT_TIMEOUT = typeof WINNOW_HEARTBEAT_TIMEOUT_SECONDS === "number" ? `${WINNOW_HEARTBEAT_TIMEOUT_SECONDS} seconds` : "10 seconds"
 
 /** Long model work (generation, model-based scoring): heartbeats, a few retries. */
 export const inferenceProfile: ActivityOptions = {

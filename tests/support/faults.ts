@@ -15,6 +15,7 @@ import { DatasetStore } from "../../datasets/store.js"
 /** The repository root, whether this file runs from source (tests) or from `dist/` (benches). */
 export const repoRoot: string = ((here) => (existsSync(join(here, "bin/winnow.js")) ? here : join(here, "..")))(fileURLToPath(new URL("../../", import.meta.url)))
 const STARTED = proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+const ACTIVITY_QUEUE = proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** A `winnow worker` process of its own; `identity` is the worker Temporal names on the activities it runs. */
@@ -55,6 +56,22 @@ export const spawnWorkerProcess = (options: { address: string; queue: string; ho
     },
     log: () => tail
   }
+}
+
+/**
+ * Waits until every worker named in `identities` polls the activity task queue `queue` (as
+ * Temporal's task queue description lists its pollers). Use to know a standby worker is ready
+ * before killing another.
+ */
+export const untilPolling = async (client: Client, queue: string, identities: readonly string[], timeoutMs = 120_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const { pollers } = await client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: queue }, taskQueueType: ACTIVITY_QUEUE })
+    const polling = new Set((pollers ?? []).map((p) => p.identity))
+    if (identities.every((id) => polling.has(id))) return
+    await sleep(200)
+  }
+  throw new Error(`workers ${identities.join(", ")} did not all poll ${queue} within ${timeoutMs} ms`)
 }
 
 /** One attempt of an activity that Temporal lists as running (started, not closed). */
