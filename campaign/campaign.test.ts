@@ -58,7 +58,8 @@ describe("campaign spec", () => {
     expect(clash?.issues.map((i) => i.path)).toEqual([
       "outputs[1].dataset", "outputs[2].dataset", "outputs[2].selection.min_score", "outputs[2].selection.rejected", "outputs[2].selection.accept_until"
     ])
-    expect(clash?.issues[0]!.expected).toContain("a dataset no other output writes")
+    expect(clash?.message).toContain('outputs[1].dataset: got "d", expected a dataset no other output writes (output.dataset writes "d")')
+    expect(clash?.issues[1]!.expected).toContain('(outputs[0].dataset writes "e")')
   })
 
   it("requires fields and checks scorer types before their fields", () => {

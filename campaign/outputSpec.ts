@@ -15,10 +15,11 @@ interface Outputs {
 export const outputsIssues = (spec: Outputs): InputIssue[] =>
   (spec.outputs ?? []).flatMap((extra, i): InputIssue[] => {
     const at = `outputs[${i}]`
-    const taken = [spec.output.dataset, ...(spec.outputs ?? []).slice(0, i).map((o) => o.dataset)]
-    const issues: InputIssue[] = taken.includes(extra.dataset)
-      ? [{ path: `${at}.dataset`, value: extra.dataset, expected: `a dataset no other output writes (${taken.map((d) => JSON.stringify(d)).join(", ")} already ${taken.length === 1 ? "is" : "are"} written)` }]
-      : []
+    const earlier = [["output.dataset", spec.output.dataset], ...(spec.outputs ?? []).slice(0, i).map((o, j) => [`outputs[${j}].dataset`, o.dataset])]
+    const writer = earlier.find(([, dataset]) => dataset === extra.dataset)?.[0]
+    const issues: InputIssue[] = writer === undefined
+      ? []
+      : [{ path: `${at}.dataset`, value: extra.dataset, expected: `a dataset no other output writes (${writer} writes ${JSON.stringify(extra.dataset)})` }]
     issues.push(...selectionIssues(extra.selection).map((issue) => ({ ...issue, path: `${at}.${issue.path}` })))
     if (extra.selection.accept_until !== undefined) {
       issues.push({ path: `${at}.selection.accept_until`, value: extra.selection.accept_until, expected: "no accept_until in outputs (the campaign's quota is selection.accept_until, counted on output.dataset)" })

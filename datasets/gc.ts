@@ -50,7 +50,7 @@ export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000
  * manifest and no pending staging pointer names, leftover partial writes, and manifests that no
  * chain from HEAD or a tag reaches (a commit stopped after writing its manifest, before moving
  * HEAD). At once: staging folders of rounds a dataset has committed (their segments were merged
- * into the commit's own), with `work` the work files of committed rounds, the pending staging and
+ * into the commit's own; each of a campaign's outputs stages and commits apart), with `work` the work files of committed rounds, the pending staging and
  * work of campaigns named in `abandon`, and campaign folders left empty (removed only while
  * empty, so a writer that has just created a round folder keeps it). Any unreadable manifest a
  * chain reaches, or a young one, stops it before it deletes anything.
