@@ -31,16 +31,15 @@ export const outputsIssues = (spec: Outputs): InputIssue[] =>
 export const selectedFileOf = (output: number | undefined): string => (output === undefined || output === 0 ? "selected" : `selected-o${output}`)
 
 /**
- * What selection sees for output `output` of a spec: for 0 the spec itself (with the shard's
- * accept-until limit), for k ≥ 1 `outputs[k-1].selection` over the same generator (no limit: the
- * quota counts output 0). Use in the select activity.
+ * What selection sees for output `output` of a spec: for 0 the spec itself, for k ≥ 1 the spec
+ * with `outputs[k-1].selection` (same generator and seed); undefined when the spec has no such
+ * entry. Use in the select activity.
  */
 export const selectionSpecOf = <S extends { readonly selection: SelectionSpec; readonly outputs?: ReadonlyArray<{ readonly selection: SelectionSpec }> }>(
   spec: S,
   output: number | undefined
-): S => {
+): S | undefined => {
   if (output === undefined || output === 0) return spec
   const extra = spec.outputs?.[output - 1]
-  if (extra === undefined) throw new RangeError(`the spec has no outputs[${output - 1}]`)
-  return { ...spec, selection: extra.selection }
+  return extra === undefined ? undefined : { ...spec, selection: extra.selection }
 }
