@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs"
 import { Effect } from "effect"
 import type { RoundStats, RoundStatsInput } from "../campaign/contracts.js"
-import { roundStats as computeRoundStats, type StatsRecord, type StatsSample } from "../campaign/roundStats.js"
-import { keptSample, liveScores, type ScoredRow, type SelectedRow } from "../campaign/rows.js"
+import { roundStats as computeRoundStats, type StatsRecord, type StatsSample, statsRecordOf, statsSampleOf } from "../campaign/roundStats.js"
+import type { ScoredRow, SelectedRow } from "../campaign/rows.js"
 import type { WinnowError } from "../core/errors.js"
 import { readRows } from "../datasets/workArea.js"
 import type { ActivityDeps } from "./deps.js"
@@ -20,17 +20,9 @@ export const roundStats = (deps: ActivityDeps) => (input: RoundStatsInput): Effe
       const scoredPath = deps.work.shardFile(input.campaignId, input.round, shard, "scored")
       const selectedPath = deps.work.shardFile(input.campaignId, input.round, shard, "selected")
       if (!existsSync(scoredPath)) continue
-      for (const row of yield* readRows<ScoredRow>(scoredPath)) {
-        samples.push({
-          group: row.prompt_index, scores: liveScores(row.scores), score: row.score, passed: row.passed,
-          ...(row.truncated ? { truncated: row.truncated } : {}), ...(row.failed ? { failed: row.failed } : {})
-        })
-      }
+      for (const row of yield* readRows<ScoredRow>(scoredPath)) samples.push(statsSampleOf(row))
       if (!existsSync(selectedPath)) continue
-      for (const row of yield* readRows<SelectedRow>(selectedPath)) {
-        const kept = keptSample(row)
-        accepted.push({ scores: liveScores(kept.scores), score: kept.score, text: kept.text })
-      }
+      for (const row of yield* readRows<SelectedRow>(selectedPath)) accepted.push(statsRecordOf(row))
     }
     return computeRoundStats(input.round, input.spec.scorers.map((s) => s.name), samples, accepted)
   })

@@ -152,6 +152,39 @@ export interface RoundStats {
   readonly truncated: Readonly<Record<string, number>>
   /** Samples that failed a scorer's filter (or could not be ranked by it), by scorer name. */
   readonly failed?: Readonly<Record<string, number>>
+  /** Samples the generator cut at `max_new_tokens` (finish `length`); rounds recorded before it have none. */
+  readonly length_stopped?: number
+  /** Lengths of all samples and of the kept responses, in tokens and in units (CJK characters / words). */
+  readonly lengths?: {
+    readonly tokens: { readonly all: ScoreSummary | null; readonly accepted: ScoreSummary | null }
+    readonly units: { readonly all: ScoreSummary | null; readonly accepted: ScoreSummary | null }
+  }
+  /** Language of all samples and of the kept responses (`detectLanguage`), as counts. */
+  readonly languages?: { readonly all: LanguageMix; readonly accepted: LanguageMix }
+  /** Histograms of all samples against kept records, for the combined score and each scorer. */
+  readonly histograms?: { readonly combined: ScoreHistogram | null; readonly scores: Readonly<Record<string, ScoreHistogram | null>> }
+  /** Correlation between every pair of scorers (and the combined score, `score`) over the round's samples. */
+  readonly correlations?: readonly ScoreCorrelation[]
+}
+
+/** Counts of texts by language (`zh`, `ja`, `ko`, `latin`, `none`). */
+export type LanguageMix = Readonly<Record<string, number>>
+
+/** One score's histogram in a round: equal-width bins over [lo, hi], counted over all samples and over kept records. */
+export interface ScoreHistogram {
+  readonly lo: number
+  readonly hi: number
+  readonly all: readonly number[]
+  readonly kept: readonly number[]
+}
+
+/** How two scores agree over a round's samples: Pearson and Spearman correlation over the `n` samples where both are finite. */
+export interface ScoreCorrelation {
+  readonly a: string
+  readonly b: string
+  readonly n: number
+  readonly pearson: number | null
+  readonly spearman: number | null
 }
 
 /** Input of the `cleanWork` activity: the committed round (or evaluation) whose work files go. */

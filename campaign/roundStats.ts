@@ -1,5 +1,7 @@
 import { textUnits } from "../core/text.js"
 import type { RoundStats, ScoreSummary } from "./contracts.js"
+import { languageMix, scoreCorrelations, scoreHistogram, unitLength } from "./roundDistributions.js"
+import { keptSample, liveScores, type ScoredRow, type SelectedRow } from "./rows.js"
 
 /** One scored sample of a round, as the statistics need it. */
 export interface StatsSample {
@@ -10,6 +12,10 @@ export interface StatsSample {
   readonly truncated?: readonly string[]
   /** Scorers whose filter this sample failed, or whose value could not be ranked. */
   readonly failed?: readonly string[]
+  /** The sample's text, generated tokens and why it stopped (lengths, language mix, cut at the token limit). */
+  readonly text?: string
+  readonly tokens?: number
+  readonly finish?: string
 }
 
 /** One accepted record: the per-scorer and combined scores of the kept (chosen) response, and its text. */
@@ -17,6 +23,20 @@ export interface StatsRecord {
   readonly scores: Readonly<Record<string, number>>
   readonly score: number
   readonly text: string
+  readonly tokens?: number
+}
+
+/** A scored work-file row as the statistics read it; use it for every reader of `scored.jsonl` rows. */
+export const statsSampleOf = (row: ScoredRow): StatsSample => ({
+  group: row.prompt_index, scores: liveScores(row.scores), score: row.score, passed: row.passed,
+  text: row.text, tokens: row.token_count, finish: row.finish,
+  ...(row.truncated ? { truncated: row.truncated } : {}), ...(row.failed ? { failed: row.failed } : {})
+})
+
+/** A selected work-file row (its kept sample) as the statistics read it. */
+export const statsRecordOf = (row: SelectedRow): StatsRecord => {
+  const kept = keptSample(row)
+  return { scores: liveScores(kept.scores), score: kept.score, text: kept.text, tokens: kept.token_count }
 }
 
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6
@@ -77,7 +97,9 @@ export const corpusDistinctN = (texts: readonly string[], n: number): number => 
 /**
  * The statistics a campaign records for one round: each score's distribution over all samples
  * and over accepted records, best-of-N gains, acceptance and filter pass rates, distinct-1/2 of
- * the accepted responses, and truncation counts per scorer.
+ * the accepted responses, truncation counts per scorer, samples cut at the token limit, lengths,
+ * language mix, all-vs-kept histograms and the correlations between scores. Use it wherever a
+ * round's statistics are computed (the `roundStats` activity, a report over kept work files).
  */
 export const roundStats = (round: number, scorers: readonly string[], samples: readonly StatsSample[], accepted: readonly StatsRecord[]): RoundStats => {
   const column = (name: string | null) => ({
@@ -90,6 +112,9 @@ export const roundStats = (round: number, scorers: readonly string[], samples: r
   const failed: Record<string, number> = {}
   for (const sample of samples) for (const name of sample.failed ?? []) failed[name] = (failed[name] ?? 0) + 1
   const texts = accepted.map((r) => r.text)
+  const sampleTexts = samples.flatMap((s) => (s.text === undefined ? [] : [s.text]))
+  const valuesOf = (name: string | null, rows: ReadonlyArray<StatsSample | StatsRecord>) => rows.map((r) => (name === null ? r.score : r.scores[name] ?? Number.NaN))
+  const tokens = (rows: ReadonlyArray<StatsSample | StatsRecord>) => summarize(rows.flatMap((r) => (r.tokens === undefined ? [] : [r.tokens])))
   return {
     round,
     samples: samples.length,
@@ -102,6 +127,17 @@ export const roundStats = (round: number, scorers: readonly string[], samples: r
     distinct_1: corpusDistinctN(texts, 1),
     distinct_2: corpusDistinctN(texts, 2),
     truncated,
-    failed
+    failed,
+    length_stopped: samples.filter((s) => s.finish === "length").length,
+    lengths: {
+      tokens: { all: tokens(samples), accepted: tokens(accepted) },
+      units: { all: summarize(sampleTexts.map(unitLength)), accepted: summarize(texts.map(unitLength)) }
+    },
+    languages: { all: languageMix(sampleTexts), accepted: languageMix(texts) },
+    histograms: {
+      combined: scoreHistogram(valuesOf(null, samples), valuesOf(null, accepted)),
+      scores: Object.fromEntries(scorers.map((name) => [name, scoreHistogram(valuesOf(name, samples), valuesOf(name, accepted))]))
+    },
+    correlations: scoreCorrelations([...scorers.map((name) => ({ name, values: valuesOf(name, samples) })), { name: "score", values: valuesOf(null, samples) }])
   }
 }

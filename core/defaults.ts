@@ -135,5 +135,7 @@ export const LIMITS = {
   maxRounds: 1000,
   maxPromptsPerShard: 10000,
   maxConcurrentShards: 256,
-  maxHttpConcurrency: 1024
+  maxHttpConcurrency: 1024,
+  /** Prompts per round that `winnow report`'s sample browser embeds (the page says how many it left out). */
+  reportPromptsPerRound: 200
 } as const

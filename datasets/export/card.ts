@@ -2,7 +2,8 @@ import type { DuckDBConnection } from "@duckdb/node-api"
 import { queryObjects, sqlString, toNumber } from "../duck.js"
 import type { Version } from "../manifest.js"
 import { ANSWER_TEXT_SQL } from "../segmentFormat.js"
-import { barsSvg, histogramSvg, rateCurveSvg, type Series } from "./charts.js"
+import { renderSvg } from "../../charts/render.js"
+import { groupedBars, lineChart, type ShareBin, shareHistogram } from "../../charts/specs.js"
 import { frontMatter, licenseSection } from "./frontMatter.js"
 import { generatorName } from "./publicNames.js"
 import type { ExportSchema } from "./schemas.js"
@@ -53,8 +54,12 @@ const distribution = async (db: DuckDBConnection, relation: string, expr: string
     counts[toNumber(row.bin)] += toNumber(row.n)
     byRound.set(round, counts)
   }
-  const series: Array<Series> = [...byRound].map(([round, counts]) => ({ label: `round ${round}`, counts }))
-  return { svg: histogramSvg(title, lo, hi > lo ? hi : lo + 1, series), lo, hi }
+  const top = hi > lo ? hi : lo + 1
+  const bins: Array<ShareBin> = [...byRound].flatMap(([round, counts]) => {
+    const total = counts.reduce((a, b) => a + b, 0) || 1
+    return counts.map((n, bin) => ({ series: `round ${round}`, lo: lo + ((top - lo) * bin) / BINS, hi: lo + ((top - lo) * (bin + 1)) / BINS, share: n / total }))
+  })
+  return { svg: await renderSvg(shareHistogram({ title, xTitle: "score", bins })), lo, hi }
 }
 
 const languagesOf = async (db: DuckDBConnection, relation: string): Promise<Array<string>> => {
@@ -118,18 +123,19 @@ export const datasetCard = async (db: DuckDBConnection, input: CardInput): Promi
   })
   files.push({
     name: "charts/rounds.svg",
-    text: barsSvg("records per round", rounds.map((r) => `r${r.round}`), [
-      { label: "staged", values: rounds.map((r) => r.staged) },
-      { label: "added", values: rounds.map((r) => r.added) }
-    ])
+    text: await renderSvg(groupedBars({
+      title: "records per round", xTitle: "round", yTitle: "records",
+      bars: rounds.flatMap((r) => [{ category: `r${r.round}`, measure: "staged", value: r.staged }, { category: `r${r.round}`, measure: "added", value: r.added }])
+    }))
   })
   const evaluated = oldestFirst.filter((v) => v.manifest.lineage.eval !== undefined)
   if (evaluated.length > 0) {
     files.push({
       name: "charts/eval.svg",
-      text: rateCurveSvg("held-out pass@1 of the generator that sampled each round", evaluated.map((v) => `r${v.manifest.lineage.round}`), [
-        { label: "pass@1", values: evaluated.map((v) => v.manifest.lineage.eval!.pass_at_1) }
-      ])
+      text: await renderSvg(lineChart({
+        title: "held-out pass@1 of the generator that sampled each round", xTitle: "round", yTitle: "pass@1", rate: true, labels: true,
+        points: evaluated.map((v) => ({ x: `r${v.manifest.lineage.round}`, series: "pass@1", y: v.manifest.lineage.eval!.pass_at_1 }))
+      }))
     })
     charts.unshift("![held-out pass@1 by round](charts/eval.svg)")
   }
