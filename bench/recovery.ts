@@ -89,7 +89,7 @@ export async function main(args: string[]): Promise<void> {
   const client = new Client({ connection: await Connection.connect({ address: server.address }) })
   try {
     const spec = await writeSpec(work)
-    const settings = [
+    const settings: ReadonlyArray<{ setting: string; heartbeat: string; env: Record<string, string>; timeoutMs: number }> = [
       { setting: "after", heartbeat: "10 s (default)", env: {}, timeoutMs: 120_000 },
       { setting: "before", heartbeat: `${before} s`, env: { WINNOW_HEARTBEAT_TIMEOUT_SECONDS: String(before) }, timeoutMs: (before + 120) * 1000 }
     ]
