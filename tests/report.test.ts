@@ -36,10 +36,18 @@ describe("winnow report", () => {
   afterAll(async () => worker?.shutdown())
 
   it("reports a campaign that kept its work files: charts, every sample, the kept one marked, its statistics", async () => {
-    const spec = writeDemoSpec(dir, "kept", (s) => { s.output.dataset = "report-kept"; s.output.keep_work = true })
+    const held = join(dir, "held.jsonl")
+    writeFileSync(held, ['{"id":"held-zh","prompt":"二加三等于几？","reference":"5"}', '{"id":"held-en","prompt":"What is two plus two?","reference":"4"}'].join("\n"))
+    const spec = writeDemoSpec(dir, "kept", (s) => {
+      s.output.dataset = "report-kept"
+      s.output.keep_work = true
+      s.scorers.push({ name: "correct", type: "verifier", check: "answer_match", weight: 0 })
+      s.eval = { prompts: held, n: 2 }
+    })
     const ran = await runCli(["run", spec, "--json"], env)
     expect(ran.code, ran.stderr).toBe(0)
-    const id = lastJson(ran.stdout).campaignId as string
+    const result = lastJson(ran.stdout)
+    const id = result.campaignId as string
     const out = join(dir, "kept-report")
     const made = await runCli(["report", id, "--out", out, "--json"], env)
     expect(made.code, made.stderr).toBe(0)
@@ -53,13 +61,17 @@ describe("winnow report", () => {
     const texts = (file: string) => svgTexts(join(out, "charts", file)).join("\n")
     expect(texts("acceptance.svg")).toContain("accepted / generated")
     expect(texts("acceptance.svg")).toContain("passed every filter")
-    for (const file of ["score-combined.svg", "score-scorer-1-reward.svg", "score-scorer-2-quality.svg"]) {
+    for (const file of ["score-combined.svg", "score-scorer-1-reward.svg", "score-scorer-2-quality.svg", "score-scorer-3-correct.svg"]) {
       for (const series of ["mean, all samples", "mean, kept", "best-of-N gain"]) expect(texts(file)).toContain(series)
     }
     for (const series of ["combined", "reward", "quality"]) expect(texts("gain.svg")).toContain(series)
     for (const file of ["hist-combined.svg", "hist-scorer-1-reward.svg", "hist-scorer-2-quality.svg"]) {
       for (const label of ["all samples", "kept", "r1", "r2"]) expect(texts(file)).toContain(label)
     }
+    expect(texts("eval.svg")).toContain("start")
+    expect(texts("eval.svg")).toContain("pass@1")
+    expect(data.evals).toEqual(result.evals.map((e: { round: number; pass_at_1: number }) => ({ label: e.round === 0 ? "start" : `after r${e.round}`, pass_at_1: e.pass_at_1 })))
+    expect(data.rounds[0]!.pass_at_1).toBe(result.evals[0].pass_at_1)
     expect(texts("distinct.svg")).toContain("distinct-2")
     expect(texts("lengths.svg")).toContain("tokens, kept")
     expect(texts("truncation.svg")).toContain("cut at max_new_tokens")
@@ -77,7 +89,7 @@ describe("winnow report", () => {
     expect(data.rounds.map((r) => r.source)).toEqual(["history", "history"])
     expect(data.rounds.map((r) => r.stats)).toEqual(status.stats)
     expect(data.rounds[0]!.stats.histograms?.scores.reward?.all.reduce((a, b) => a + b, 0)).toBe(40)
-    expect(data.rounds[0]!.stats.correlations?.map((c) => `${c.a}~${c.b}`)).toEqual(["reward~quality", "reward~score", "quality~score"])
+    expect(data.rounds[0]!.stats.correlations?.map((c) => `${c.a}~${c.b}`)).toEqual(["reward~quality", "reward~correct", "reward~score", "quality~correct", "quality~score", "correct~score"])
     expect(data.lineage.map((v) => [v.sequence, v.campaign, v.round])).toEqual([[1, id, 1], [2, id, 2]])
 
     for (const round of [1, 2]) {
