@@ -126,7 +126,7 @@ export const untilRunning = async (client: Client, workflowId: string, match: (a
   throw new Error(`no matching activity ran in ${workflowId} within ${timeoutMs} ms`)
 }
 
-/** The last attempt of a closed activity as its workflow's history records it. */
+/** One attempt of an activity (running, or the last one of a closed activity): its number, its worker, when it started by the server's clock. */
 export interface ActivityAttempt {
   readonly attempt: number
   readonly worker: string
