@@ -125,7 +125,9 @@ export const DEFAULTS = {
     port: 7233,
     uiPort: 8233
   },
-  temporalCliVersion: "v1.5.1"
+  temporalCliVersion: "v1.5.1",
+  /** Prompts per round that `winnow report`'s sample browser embeds (the page says how many it left out). */
+  reportPromptsPerRound: 200
 } as const
 
 /** Limits that protect the cluster and the machine; the spec is rejected beyond them. */
@@ -135,7 +137,5 @@ export const LIMITS = {
   maxRounds: 1000,
   maxPromptsPerShard: 10000,
   maxConcurrentShards: 256,
-  maxHttpConcurrency: 1024,
-  /** Prompts per round that `winnow report`'s sample browser embeds (the page says how many it left out). */
-  reportPromptsPerRound: 200
+  maxHttpConcurrency: 1024
 } as const

@@ -1,9 +1,9 @@
 import { Effect, Stream } from "effect"
 import type { RoundStats } from "../campaign/contracts.js"
 import type { EvalStats } from "../campaign/evaluation.js"
-import { roundStats } from "../campaign/roundStats.js"
+import { roundStats, type StatsRecord } from "../campaign/roundStats.js"
 import { scoreHistogram } from "../campaign/roundDistributions.js"
-import { LIMITS } from "../core/defaults.js"
+import { DEFAULTS } from "../core/defaults.js"
 import { NotFound, type WinnowError } from "../core/errors.js"
 import { generatorName } from "../datasets/export/publicNames.js"
 import type { Version } from "../datasets/manifest.js"
@@ -26,18 +26,36 @@ const keyOf = (campaign: string, round: number) => `${campaign}\u0000${round}`
 
 const campaignOf = (record: DatasetRecord): string => String((record.meta as Record<string, unknown> | undefined)?.campaign ?? "")
 
-/** Records of a version grouped by (campaign, round). */
-const recordsByRound = (store: DatasetStoreApi, version: Version): Effect.Effect<Map<string, DatasetRecord[]>, WinnowError> =>
+/** A round's committed records as the report keeps them: the first few whole (for the browser), every one as statistics read it. */
+interface RoundRecords {
+  readonly shown: DatasetRecord[]
+  readonly stats: StatsRecord[]
+}
+
+/** What a version's records tell the report: per (campaign, round) its records, and each prompt id's text. */
+interface VersionRecords {
+  readonly rounds: Map<string, RoundRecords>
+  readonly prompts: Map<string, string>
+}
+
+const statsRecordOfRecord = (r: DatasetRecord): StatsRecord =>
+  ({ scores: r.scores, score: r.score, text: r.kind === "sft" ? r.response : r.chosen, ...(typeof r.meta?.tokens === "number" ? { tokens: r.meta.tokens } : {}) })
+
+/** Streams a version's records once, keeping at most `limit` whole records per round (memory stays bounded by the texts). */
+const recordsByRound = (store: DatasetStoreApi, version: Version, limit: number): Effect.Effect<VersionRecords, WinnowError> =>
   Effect.gen(function* () {
-    const groups = new Map<string, DatasetRecord[]>()
+    const rounds = new Map<string, RoundRecords>()
+    const prompts = new Map<string, string>()
     yield* Stream.runForEach(store.readRecords(version.manifest), (record) =>
       Effect.sync(() => {
         const key = keyOf(campaignOf(record), record.round)
-        const group = groups.get(key)
-        if (group) group.push(record)
-        else groups.set(key, [record])
+        const group = rounds.get(key) ?? { shown: [], stats: [] }
+        rounds.set(key, group)
+        if (group.shown.length < limit) group.shown.push(record)
+        group.stats.push(statsRecordOfRecord(record))
+        if (!prompts.has(record.prompt_id)) prompts.set(record.prompt_id, promptTextOf(record))
       }))
-    return groups
+    return { rounds, prompts }
   })
 
 /** The chain of a version, oldest first, by following parents. */
@@ -62,12 +80,11 @@ const lineageOf = (chain: readonly Version[]): LineageRow[] =>
   })
 
 /** Statistics of a round known only by its committed records: the kept side, with the manifest's counts for acceptance. */
-const keptOnlyStats = (round: number, scorers: readonly string[], records: readonly DatasetRecord[], version?: Version): RoundStats => {
-  const kept = records.map((r) => ({ scores: r.scores, score: r.score, text: r.kind === "sft" ? r.response : r.chosen, ...(typeof r.meta?.tokens === "number" ? { tokens: r.meta.tokens } : {}) }))
+const keptOnlyStats = (round: number, scorers: readonly string[], kept: readonly StatsRecord[], version?: Version): RoundStats => {
   const base = roundStats(round, scorers, [], kept)
   const counted = version?.manifest.lineage.round_stats
   const generated = counted?.generated ?? 0
-  const accepted = counted?.accepted ?? records.length
+  const accepted = counted?.accepted ?? kept.length
   const values = (name: string | null) => kept.map((r) => (name === null ? r.score : r.scores[name] ?? Number.NaN))
   const keptHistogram = (name: string | null) => {
     const h = scoreHistogram(values(name), values(name))
@@ -96,11 +113,9 @@ interface RoundPlan {
 }
 
 /** Builds rounds and browser prompts from a plan: work files first, then history, then committed records. */
-const assemble = (work: WorkArea, plans: readonly RoundPlan[], scorers: readonly string[], records: Map<string, DatasetRecord[]>) =>
+const assemble = (work: WorkArea, plans: readonly RoundPlan[], scorers: readonly string[], records: VersionRecords) =>
   Effect.gen(function* () {
     const label = labeler(plans.map((p) => p.campaign))
-    const prompts = new Map<string, string>()
-    for (const group of records.values()) for (const r of group) if (!prompts.has(r.prompt_id)) prompts.set(r.prompt_id, promptTextOf(r))
     const rounds: ReportRound[] = []
     const browser: BrowserPrompt[] = []
     const browserRounds: BrowserRound[] = []
@@ -108,17 +123,17 @@ const assemble = (work: WorkArea, plans: readonly RoundPlan[], scorers: readonly
     for (const plan of plans) {
       const name = label(plan.campaign, plan.round)
       const files = yield* readRoundWork(work, plan.campaign, plan.round)
-      const kept = records.get(keyOf(plan.campaign, plan.round)) ?? []
+      const kept = records.rounds.get(keyOf(plan.campaign, plan.round)) ?? { shown: [], stats: [] }
       let stats: RoundStats
       let source: StatsSource
       if (plan.history && (plan.history.histograms || !files)) [stats, source] = [plan.history, "history"]
       else if (files) [stats, source] = [statsFromWork(plan.round, scorers, files), "work files"]
-      else [stats, source] = [keptOnlyStats(plan.round, scorers, kept, plan.version), "records"]
+      else [stats, source] = [keptOnlyStats(plan.round, scorers, kept.stats, plan.version), "records"]
       if (source === "history" && !stats.histograms) notes.push(`${name}: this campaign's history predates per-scorer histograms, correlations, lengths and language mix, and its work files are gone.`)
       if (source === "records") notes.push(`${name}: all-sample statistics were not recorded here; the curves show its kept records only.`)
       rounds.push({ label: name, campaign: plan.campaign, round: plan.round, stats, source, ...(plan.version ? { version: plan.version.id } : {}), ...(plan.pass_at_1 !== undefined ? { pass_at_1: plan.pass_at_1 } : {}) })
-      const shown = files ? promptsFromWork(name, files, prompts, LIMITS.reportPromptsPerRound) : promptsFromRecords(name, kept, LIMITS.reportPromptsPerRound)
-      const total = files ? new Set(files.shards.flatMap((s) => s.scored.map((r) => `${s.shard}/${r.prompt_index}`))).size : kept.length
+      const shown = files ? promptsFromWork(name, files, records.prompts, DEFAULTS.reportPromptsPerRound) : promptsFromRecords(name, kept.shown, DEFAULTS.reportPromptsPerRound)
+      const total = files ? new Set(files.shards.flatMap((s) => s.scored.map((r) => `${s.shard}/${r.prompt_index}`))).size : kept.stats.length
       browser.push(...shown)
       browserRounds.push({ label: name, all_samples: files !== undefined, prompts: total, shown: shown.length })
     }
@@ -150,7 +165,7 @@ export const campaignReport = (store: DatasetStoreApi, work: WorkArea, facts: Ca
     const mine = yield* campaignVersions(store, facts)
     const last = mine[0]
     const chain = last ? yield* chainOf(store, last) : []
-    const records = last ? yield* recordsByRound(store, last) : new Map<string, DatasetRecord[]>()
+    const records = last ? yield* recordsByRound(store, last, DEFAULTS.reportPromptsPerRound) : { rounds: new Map<string, RoundRecords>(), prompts: new Map<string, string>() }
     const byRound = new Map(mine.map((v) => [v.manifest.lineage.round, v]))
     const passBefore = new Map(facts.evals.map((e) => [e.round + 1, e.pass_at_1]))
     const rounds = [...new Set([...facts.stats.map((s) => s.round), ...byRound.keys()])].sort((a, b) => a - b)
@@ -183,7 +198,7 @@ export const datasetReport = (store: DatasetStoreApi, work: WorkArea, ref: strin
   Effect.gen(function* () {
     const version = yield* store.resolve(ref)
     const chain = yield* chainOf(store, version)
-    const records = yield* recordsByRound(store, version)
+    const records = yield* recordsByRound(store, version, DEFAULTS.reportPromptsPerRound)
     const plans: RoundPlan[] = chain.map((v) => ({
       campaign: v.manifest.lineage.campaign_id, round: v.manifest.lineage.round, version: v,
       ...(v.manifest.lineage.eval ? { pass_at_1: v.manifest.lineage.eval.pass_at_1 } : {})
