@@ -19,7 +19,7 @@ body { font-family: ${FONTS}; margin: 0 auto; max-width: 1280px; padding: 16px 2
 h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 nav a { margin-right: 1em; } .meta { color: #666; font-size: 0.9em; }
 .notes { background: #fff8e1; border: 1px solid #f0d98c; padding: 8px 14px; border-radius: 6px; }
-.charts { display: flex; flex-wrap: wrap; gap: 16px; } .charts figure { margin: 0; } .charts img { max-width: 100%; border: 1px solid #eee; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(540px, 1fr)); gap: 16px; margin-top: 12px; } .charts figure { margin: 0; } .charts img { width: 100%; height: auto; border: 1px solid #eee; }
 table.lineage, table.rounds { border-collapse: collapse; font-size: 0.85em; } table.lineage td, table.lineage th, table.rounds td, table.rounds th { border: 1px solid #ddd; padding: 3px 6px; text-align: left; }
 .controls { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; position: sticky; top: 0; background: #fafafa; padding: 8px; border: 1px solid #ddd; z-index: 1; }
 .controls input[type=number] { width: 6em; } .controls input[type=search] { width: 18em; }

@@ -166,6 +166,10 @@ describe("winnow report", () => {
       expect(await page.$$eval(".prompt-text[lang=en]", (nodes) => nodes.length)).toBeGreaterThan(0)
       expect(await page.$$eval("img", (imgs) => imgs.every((img: any) => img.complete && img.naturalWidth > 0))).toBe(true)
 
+      const top = join(dir, "report-top.png")
+      await page.screenshot({ path: top })
+      console.log(`report screenshot (curves): ${top}`)
+
       await page.type("#search", "苹果")
       const found = await page.$$eval("#prompts .prompt", (nodes) => nodes.map((n) => n.getAttribute("data-prompt-id")))
       const matching = kept.data.browser.prompts.filter((p) => p.prompt.includes("苹果") || p.samples.some((x) => x.text.includes("苹果")))
@@ -185,7 +189,7 @@ describe("winnow report", () => {
       expect(failed).toEqual([])
       const shot = join(dir, "report.png")
       await page.screenshot({ path: shot, fullPage: false })
-      console.log(`report screenshot: ${shot}`)
+      console.log(`report screenshot (sample browser, filtered): ${shot}`)
       expect(existsSync(shot)).toBe(true)
     } finally {
       await chrome.close()
