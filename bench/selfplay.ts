@@ -5,7 +5,8 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { stringify } from "yaml"
 import { arithmeticKey, type ArithmeticProblem, generateArithmetic } from "../campaign/promptStage/arithmetic.js"
-import { rateCurveSvg } from "../datasets/export/charts.js"
+import { renderSvg } from "../charts/render.js"
+import { lineChart } from "../charts/specs.js"
 import { TRAINER_PACKAGES } from "../trainers/packages.js"
 import { ensurePythonEnv } from "../trainers/pythonEnv.js"
 import { cachedBenchModel } from "./modelCache.js"
@@ -16,29 +17,32 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
 /** What the benchmark runs; every number can be set with `--name value`. */
 const SETTINGS = {
   rounds: 3,
-  prompts: 384,
+  prompts: 3072,
   /** 1: every round samples `prompts` fresh problems (a pool of prompts × rounds, `curriculum.prompts_per_round`); 0: the same prompts every round. */
   fresh: 1,
   /** Difficulty:weight of the self-play train prompts and of the held-out eval problems. */
-  mix: "1:1,2:1,3:1,4:1",
+  mix: "2:1,3:1,4:1",
   n: 8,
   temperature: 0.8,
   keep: 2,
-  steps: 120,
+  steps: 150,
   batch_size: 32,
   learning_rate: 5e-4,
-  eval_count: 400,
+  eval_count: 600,
   eval_n: 4,
-  /** The base model: pretraining steps (× 32 rows), difficulty mix of its worked solutions, size. */
-  pretrain_steps: 700,
-  pretrain_mix: "1:1,2:1,3:1,4:1",
+  /**
+   * The base model: pretraining steps (× 32 rows), difficulty mix of its worked solutions (short
+   * chains: the loop has to carry it to longer ones), size.
+   */
+  pretrain_steps: 1200,
+  pretrain_mix: "1:2,2:2,3:0.5",
   pretrain_lr: 3e-3,
   hidden: 128,
   layers: 4,
   intermediate: 384,
   max_new_tokens: 64,
   from: "previous",
-  data: "round",
+  data: "all",
   discriminator: "steps",
   seed: 7
 }
@@ -226,11 +230,12 @@ export const main = async (args: string[]): Promise<void> => {
   const margin = full.at(-1)! - curves.unfiltered.at(-1)!
   log(`goal: rises every round ${rises ? "yes" : "no"}; after ${s.rounds} rounds ${gain >= 0 ? "+" : ""}${(100 * gain).toFixed(1)} points (goal ≥ +15); ${margin >= 0 ? "+" : ""}${(100 * margin).toFixed(1)} points over (a) (goal ≥ +10)`)
   log(`seconds: full ${runs.full.seconds}, unfiltered ${runs.unfiltered.seconds}, none ${runs.none.seconds}; whole bench ${Math.round((Date.now() - started) / 1000)} s`)
-  const svg = rateCurveSvg("held-out pass@1 by round (selfplay bench)", curves.full.map((_, r) => (r === 0 ? "start" : `round ${r}`)), [
-    { label: "full loop", values: curves.full },
-    { label: "(a) all samples", values: curves.unfiltered },
-    { label: "(b) no improve", values: curves.none }
-  ])
+  const rounds = curves.full.map((_, r) => (r === 0 ? "start" : `round ${r}`))
+  const series: Array<[string, number[]]> = [["full loop", curves.full], ["(a) all samples", curves.unfiltered], ["(b) no improve", curves.none]]
+  const svg = await renderSvg(lineChart({
+    title: "held-out pass@1 by round (selfplay bench)", xTitle: "", yTitle: "pass@1", rate: true, labels: true,
+    points: series.flatMap(([name, values]) => values.map((y, r) => ({ x: rounds[r]!, series: name, y })))
+  }))
   const picture = join(ROOT, "bench/selfplay/curve.svg")
   writeFileSync(picture, svg)
   log(`curve: ${picture}`)
