@@ -3,13 +3,17 @@ import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, inject, it } from "vitest"
 import { freePort } from "../worker/devServer.js"
-import { repoRoot, runCli, tempDir } from "./support/harness.js"
+import { repoRoot, runCli, tempDir, writeDemoSpec } from "./support/harness.js"
 
 describe("winnow dev", () => {
-  it("serves Temporal with the Web UI and a worker, lets `winnow run` use it, and stops on SIGINT", async () => {
+  it("serves Temporal with the Web UI and a worker, shows the embedded runs made before it, lets `winnow run` use it, and stops on SIGINT", async () => {
     const home = tempDir("dev")
     const [port, uiPort] = [await freePort(), await freePort()]
     const env = { ...process.env, WINNOW_HOME: home, TEMPORAL_ADDRESS: "", TEMPORAL_CLI_PATH: inject("temporalCliPath"), WINNOW_LOG_LEVEL: "warn" }
+    const earlierSpec = writeDemoSpec(tempDir("dev-specs"), "earlier", (spec) => { spec.output.dataset = "earlier"; spec.rounds = 1 })
+    const earlier = await runCli(["run", earlierSpec, "--json"], { WINNOW_HOME: home, TEMPORAL_ADDRESS: "", TEMPORAL_CLI_PATH: inject("temporalCliPath") })
+    expect(earlier.code, earlier.stderr).toBe(0)
+    const earlierId = JSON.parse(earlier.stdout.trim().split("\n").at(-1)!).campaignId as string
     const dev = spawn(process.execPath, [join(repoRoot, "bin/winnow.js"), "dev", "--port", String(port), "--ui-port", String(uiPort)], { env, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
@@ -23,6 +27,8 @@ describe("winnow dev", () => {
       expect(stdout).toContain(`Temporal server: 127.0.0.1:${port}`)
       const ui = await fetch(`http://127.0.0.1:${uiPort}/`)
       expect(ui.status).toBe(200)
+      const listed = await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/namespaces/default/workflows?query=${encodeURIComponent(`WorkflowId = '${earlierId}'`)}`)).json() as { executions?: Array<{ execution: { workflowId: string } }> }
+      expect(listed.executions?.map((e) => e.execution.workflowId)).toContain(earlierId)
       expect(existsSync(join(home, "temporal", "dev.db"))).toBe(true)
       expect(existsSync(join(home, "temporal", "dev.json"))).toBe(true)
 
