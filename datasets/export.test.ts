@@ -64,7 +64,7 @@ describe("pull", () => {
     expect(addedIn(await pulled("ds", "dpo"))).toEqual([["p-q4", 2, v2.id]])
     for (const schema of ["raw", "sharegpt", "alpaca"] as const) {
       const rows = await pulled("ds", schema)
-      expect(rows.map((row) => row.provenance.added_in).sort(), schema).toEqual(schema === "raw" ? [v1.id, v1.id, v2.id, v2.id] : [v1.id, v1.id, v2.id])
+      expect(rows.map((row) => row.provenance.added_in).sort(), schema).toEqual((schema === "raw" ? [v1.id, v1.id, v2.id, v2.id] : [v1.id, v1.id, v2.id]).sort())
     }
     for (const row of sftRows) expect(row.provenance).toMatchObject({ campaign: "c", generator: "abc123" })
     // Pulling an older version names the same version for the same rows: an id never changes once known.
