@@ -25,7 +25,7 @@ const SETTINGS = {
   n: 8,
   temperature: 0.8,
   keep: 2,
-  steps: 150,
+  steps: 300,
   batch_size: 32,
   learning_rate: 5e-4,
   eval_count: 600,
