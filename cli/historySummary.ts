@@ -64,7 +64,10 @@ export interface CampaignHistory {
   readonly activities: readonly ActivityLine[]
   readonly failures: readonly FailureView[]
   readonly updates: readonly UpdateView[]
+  /** The versions of `output.dataset`, one per committed round. */
   readonly versions: ReadonlyArray<{ readonly round: number; readonly version: string; readonly records: number; readonly added: number }>
+  /** The versions of each entry of `outputs` (spec order), when the spec has them. */
+  readonly outputVersions?: ReadonlyArray<{ readonly output: number; readonly dataset: string; readonly round: number; readonly version: string; readonly records: number; readonly added: number }>
   readonly stats: readonly RoundStats[]
   readonly evals: readonly EvalStats[]
   /** What the campaign's shards, evaluations and prompt stages spent, as its budget counts it. */
@@ -242,6 +245,8 @@ export const summarizeHistory = (campaignId: string, runs: readonly ExecutionEve
   const lastEvent = last?.events.at(-1)
   const failure = causeOf(lastEvent?.workflowExecutionFailedEventAttributes?.failure, campaignId)
   const result = decode<CampaignResult>(lastEvent?.workflowExecutionCompletedEventAttributes?.result)
+  const commits = activityResults<{ round: number; output?: number; dataset: string }, { version: string; records: number; added: number }>(runs, "commit")
+  const extra = commits.filter((c) => c.input.output)
   return {
     campaignId,
     status: summaries.at(-1)?.ended ?? "running",
@@ -249,7 +254,8 @@ export const summarizeHistory = (campaignId: string, runs: readonly ExecutionEve
     activities: [...lines].map(([activity, l]) => ({ activity, queues: [...l.queues], executions: l.executions, attempts: l.attempts, retried: l.retried, failed: l.failed })),
     failures,
     updates,
-    versions: activityResults<{ round: number }, { version: string; records: number; added: number }>(runs, "commit").map(({ input, result: r }) => ({ round: input.round, version: r.version, records: r.records, added: r.added })),
+    versions: commits.filter((c) => !c.input.output).map(({ input, result: r }) => ({ round: input.round, version: r.version, records: r.records, added: r.added })),
+    ...(extra.length > 0 ? { outputVersions: extra.map(({ input, result: r }) => ({ output: input.output!, dataset: input.dataset, round: input.round, version: r.version, records: r.records, added: r.added })) } : {}),
     stats: activityResults<unknown, RoundStats>(runs, "roundStats").map((r) => r.result),
     evals: activityResults<unknown, EvalStats>(runs, "evalStats").map((r) => r.result),
     spent: spentOf(runs),

@@ -31,5 +31,9 @@ export const printHistory = (h: CampaignHistory): void => {
     process.stdout.write("\nversions:\n")
     printTable(h.versions, ["round", "version", "records", "added"])
   }
+  if (h.outputVersions) {
+    process.stdout.write("\nversions of the other outputs:\n")
+    printTable(h.outputVersions, ["output", "dataset", "round", "version", "records", "added"])
+  }
   if (h.evals.length > 0) printEvals(h.evals)
 }

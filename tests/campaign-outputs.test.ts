@@ -119,6 +119,10 @@ describe("a campaign with several outputs on the real Temporal server", () => {
       versions: pairsLog.map((v, i) => ({ round: i + 1, version: v.id, records: expect.any(Number), added: expect.any(Number) }))
     }])
 
+    const summary = lastJson((await runCli(["campaign", "history", both.campaignId, "--json"], env)).stdout)
+    expect(summary.versions.map((v: { version: string }) => v.version)).toEqual(status.versions.map((v: { version: string }) => v.version))
+    expect(summary.outputVersions.map((v: { output: number; dataset: string; version: string }) => [v.output, v.dataset, v.version])).toEqual(pairsLog.map((v) => [1, "both-pairs", v.id]))
+
     // Sampled once: every shard of the two-output campaign ran generate and score once, select and stage once per output.
     const counts = await shardActivities(both.campaignId, 2, 3, "shard-outputs")
     expect(counts).toHaveLength(6)

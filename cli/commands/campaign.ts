@@ -132,7 +132,7 @@ const campaignStatus = (log: Logger): Command => ({
 
 /** What a closed campaign's history says of its progress, when no worker can answer its query. */
 const progressOfHistory = (h: CampaignHistory) => ({
-  versions: h.versions, ...(h.stats.length ? { stats: h.stats } : {}), ...(h.evals.length ? { evals: h.evals } : {}),
+  versions: h.versions, ...(h.outputVersions ? { outputVersions: h.outputVersions } : {}), ...(h.stats.length ? { stats: h.stats } : {}), ...(h.evals.length ? { evals: h.evals } : {}),
   spent: h.spent,
   ...(h.updates.length ? { revisions: h.updates.filter((u) => u.name === "set").map((u, i) => ({ revision: i + 1, at: u.at, values: u.args[0] })) } : {}),
   source: "history"
