@@ -1,4 +1,5 @@
 import { defaultPayloadConverter } from "@temporalio/common"
+import { tsToMs } from "@temporalio/common/lib/time.js"
 import type { temporal } from "@temporalio/proto"
 import type { CampaignInput, CampaignResult, RoundStats } from "../campaign/contracts.js"
 import type { EvalStats } from "../campaign/evaluation.js"
@@ -82,12 +83,7 @@ const decode = <T>(payloads: Payloads): T | undefined => {
   return first ? (defaultPayloadConverter.fromPayload(first) as T) : undefined
 }
 
-const timeOf = (event: Event): string => {
-  const ts = event.eventTime
-  if (!ts) return ""
-  const seconds = typeof ts.seconds === "number" ? ts.seconds : Number(ts.seconds?.toString() ?? 0)
-  return new Date(seconds * 1000 + Math.floor((ts.nanos ?? 0) / 1e6)).toISOString()
-}
+const timeOf = (event: Event): string => (event.eventTime ? new Date(tsToMs(event.eventTime)).toISOString() : "")
 
 /** The innermost cause of a failure, with the activity and code it names. */
 export const causeOf = (failure: Failure | null | undefined, workflowId: string): FailureView | undefined => {

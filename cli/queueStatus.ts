@@ -1,12 +1,11 @@
 import type { Client, WorkflowHandle } from "@temporalio/client"
-import type { temporal } from "@temporalio/proto"
+import proto, { type temporal } from "@temporalio/proto"
 import type { CampaignSpec } from "../campaign/spec.js"
 
-/** `TaskQueueType` values (the proto package is CommonJS: its enums are not importable by name from ESM). */
-const WORKFLOW_QUEUE = 1
-const ACTIVITY_QUEUE = 2
-/** `PendingActivityState.PENDING_ACTIVITY_STATE_STARTED`. */
-const STARTED = 2
+const { TaskQueueType, PendingActivityState } = proto.temporal.api.enums.v1
+const WORKFLOW_QUEUE = TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW
+const ACTIVITY_QUEUE = TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
+const STARTED = PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
 
 const KIND_OF_ACTIVITY: Readonly<Record<string, "generation" | "scoring" | "store">> = {
   generate: "generation", writePrompts: "generation", score: "scoring",

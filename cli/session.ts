@@ -50,7 +50,7 @@ const external = (client: Client, address: string, taskQueue: string): Session =
 export const openSession = async (config: CliConfig, log: Logger, mode: SessionMode): Promise<Session> => {
   if (config.address) return external(await connectClient(config.address, config.namespace), config.address, config.taskQueue)
   const live = await servingDev(config.home)
-  const usable = live && (mode !== "run" && mode !== "start" ? true : (live.kind ?? "dev") === "dev")
+  const usable = live && (mode === "attach" || mode === "inspect" || (live.kind ?? "dev") === "dev")
   if (live && usable) return external(await connectClient(live.address, config.namespace), live.address, live.taskQueue || config.taskQueue)
   if (mode === "start" || mode === "attach") {
     throw new TemporalUnavailable({

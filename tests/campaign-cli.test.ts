@@ -1,18 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { RunningWorker } from "../worker/temporalWorker.js"
-import { runCli, startTestCluster, tempDir, writeDemoSpec } from "./support/harness.js"
+import { runCli, startTestCluster, tempDir, writeDemoSpec, until } from "./support/harness.js"
 
 const specWith = writeDemoSpec
-
-const until = async <T>(probe: () => Promise<T | undefined>, timeoutMs = 150_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, 500))
-  }
-}
 
 describe("campaign commands against a cluster", () => {
   let worker: RunningWorker

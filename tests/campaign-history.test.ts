@@ -3,17 +3,7 @@ import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import type { RunningWorker } from "../worker/temporalWorker.js"
-import { lastJson, repoRoot, runCli, startTestCluster, tempDir, writeDemoSpec } from "./support/harness.js"
-
-const until = async <T>(probe: () => Promise<T | undefined>, timeoutMs = 150_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, 500))
-  }
-}
+import { lastJson, repoRoot, runCli, startTestCluster, tempDir, writeDemoSpec, until } from "./support/harness.js"
 
 describe("the history of embedded runs stays readable afterwards", () => {
   const home = tempDir("history-home")

@@ -1,12 +1,12 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
+import { mkdtemp, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeRecord, type DatasetRecord } from "../datasets/record.js"
 import type { DatasetStoreApi } from "../datasets/store.js"
-import { ensurePythonEnv, runPython } from "../trainers/pythonEnv.js"
+import { ensurePythonEnv } from "../trainers/pythonEnv.js"
 import { lineage, run, tempStore } from "./support/storeFixtures.js"
+import { consumeExports } from "./support/datasetsConsumers.js"
 
 /**
  * Exports read by the real consumers the way users combine them: a dataset-repo folder exported
@@ -14,7 +14,6 @@ import { lineage, run, tempStore } from "./support/storeFixtures.js"
  * LLaMA-Factory exports sharing one `dataset_info.json`.
  */
 const CONSUMERS = ["datasets==5.2.0", "pyarrow==26.0.1"]
-const SCRIPT = fileURLToPath(new URL("./datasets_consumers.py", import.meta.url))
 
 let store: DatasetStoreApi
 let cleanup: () => Promise<void>
@@ -63,16 +62,7 @@ afterAll(async () => {
 })
 
 /** Runs the consumers on a spec; every call shares one `datasets` cache, as one user's machine does. */
-const consume = async (spec: unknown): Promise<Record<string, any>> => {
-  const specPath = join(out, `spec-${Math.random().toString(36).slice(2)}.json`)
-  await writeFile(specPath, JSON.stringify(spec))
-  const stdout = await runPython(python, SCRIPT, [specPath], {
-    HF_DATASETS_CACHE: join(out, "hf-cache"),
-    HF_HUB_OFFLINE: "1",
-    HF_DATASETS_OFFLINE: "1"
-  })
-  return JSON.parse(stdout.trim().split("\n").at(-1)!)
-}
+const consume = (spec: unknown) => consumeExports(python, out, spec)
 
 const idsOf = async (ref: string, kind: "sft" | "dpo") => {
   const path = join(out, `ids-${ref.replace("@", "-")}-${kind}.jsonl`)

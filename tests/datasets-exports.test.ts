@@ -1,16 +1,15 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { ensurePythonEnv, runPython } from "../trainers/pythonEnv.js"
+import { ensurePythonEnv } from "../trainers/pythonEnv.js"
 import { makeRecord, type DatasetRecord } from "../datasets/record.js"
 import type { DatasetStoreApi } from "../datasets/store.js"
 import { failure, lineage, run, tempStore } from "./support/storeFixtures.js"
+import { consumeExports } from "./support/datasetsConsumers.js"
 
 /** The real consumers, pinned: what users load winnow exports with. */
 const CONSUMERS = ["datasets==5.2.0", "pyarrow==26.0.1"]
-const SCRIPT = fileURLToPath(new URL("./datasets_consumers.py", import.meta.url))
 
 let store: DatasetStoreApi
 let cleanup: () => Promise<void>
@@ -75,16 +74,8 @@ afterAll(async () => {
   await rm(out, { recursive: true, force: true })
 })
 
-const consume = async (spec: unknown): Promise<Record<string, any>> => {
-  const specPath = join(out, `spec-${Math.random().toString(36).slice(2)}.json`)
-  await writeFile(specPath, JSON.stringify(spec))
-  const stdout = await runPython(python, SCRIPT, [specPath], {
-    HF_DATASETS_CACHE: join(out, "hf-cache"),
-    HF_HUB_OFFLINE: "1",
-    HF_DATASETS_OFFLINE: "1"
-  })
-  return JSON.parse(stdout.trim().split("\n").at(-1)!)
-}
+/** Runs the consumers on a spec; every call shares one `datasets` cache, as one user's machine does. */
+const consume = (spec: unknown) => consumeExports(python, out, spec)
 
 describe("exports load in Hugging Face datasets and pyarrow", () => {
   it("sft and dpo as JSONL and Parquet, raw as Parquet", async () => {

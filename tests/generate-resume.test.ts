@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { clusterEnv, lastJson, repoRoot, runCli, tempDir, uniqueQueue, writeDemoSpec } from "./support/harness.js"
+import { clusterEnv, lastJson, pulledRecords, repoRoot, runCli, tempDir, uniqueQueue, writeDemoSpec } from "./support/harness.js"
 
 /** A `winnow worker` process whose JSON log lines are kept, so a test can SIGKILL it and read what it did. */
 const workerProcess = (env: Record<string, string>): { child: ChildProcess; lines: () => Array<Record<string, unknown>>; exited: Promise<void> } => {
@@ -19,12 +19,6 @@ const workerProcess = (env: Record<string, string>): { child: ChildProcess; line
 const checkpointsUnder = (dir: string): string[] => {
   if (!existsSync(dir)) return []
   return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((name) => /samples\.c\d+-\d+\.jsonl$/.test(name))
-}
-
-const pulledRecords = async (env: Record<string, string>, dataset: string, dir: string): Promise<string[]> => {
-  const out = join(dir, `${dataset}.jsonl`)
-  expect((await runCli(["dataset", "pull", dataset, "--out", out], env)).code).toBe(0)
-  return readFileSync(out, "utf8").trim().split("\n").map((line) => { const { provenance: _, ...row } = JSON.parse(line); return JSON.stringify(row) }).sort()
 }
 
 describe("a generate attempt after a dead worker resumes from the dead one's checkpoints", () => {

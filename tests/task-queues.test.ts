@@ -1,21 +1,10 @@
 import { spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import pino from "pino"
 import { afterAll, describe, expect, inject, it } from "vitest"
 import { defaultPoolOptions } from "../models/inferencePool.js"
 import { type RunningWorker, startWorker } from "../worker/temporalWorker.js"
-import { clusterEnv, lastJson, repoRoot, runCli, tempDir, uniqueQueue, writeDemoSpec } from "./support/harness.js"
-
-const until = async <T>(probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, 300))
-  }
-}
+import { clusterEnv, lastJson, repoRoot, runCli, tempDir, uniqueQueue, writeDemoSpec, pulledRecords, until } from "./support/harness.js"
 
 describe("task queues split by kind of work", () => {
   const home = tempDir("queues")
@@ -72,12 +61,7 @@ describe("task queues split by kind of work", () => {
     const single = writeDemoSpec(dir, "single", (s) => { s.output.dataset = "single"; s.rounds = 1 })
     const one = await runCli(["campaign", "start", single, "--wait", "--json"], env)
     expect(one.code, one.stderr).toBe(0)
-    const pulled = await Promise.all(["split", "single"].map(async (name) => {
-      const out = join(dir, `${name}.jsonl`)
-      expect((await runCli(["dataset", "pull", name, "--out", out], env)).code).toBe(0)
-      // Provenance names each campaign and version; the records themselves must agree.
-      return readFileSync(out, "utf8").trim().split("\n").map((line) => { const { provenance: _, ...row } = JSON.parse(line); return JSON.stringify(row) }).sort()
-    }))
+    const pulled = [await pulledRecords(env, "split", dir), await pulledRecords(env, "single", dir)]
     expect(pulled[0]).toHaveLength(10)
     expect(pulled[0]).toEqual(pulled[1])
   }, 420_000)

@@ -155,3 +155,26 @@ export const startRateLimiter = async (target: string, windowMs: number, seconds
   }
 }
 
+
+/** Polls `probe` every half second until it returns a value; throws after `timeoutMs`. Use to wait for a campaign state. */
+export const until = async <T>(probe: () => Promise<T | undefined>, timeoutMs = 150_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 500))
+  }
+}
+
+/**
+ * Pulls a dataset's records (`winnow dataset pull`, SFT JSONL) into `dir` and returns them as
+ * sorted JSON lines without `provenance`, which names each run's own campaign and version. Use to
+ * compare the records of two campaigns.
+ */
+export const pulledRecords = async (env: Record<string, string>, dataset: string, dir: string): Promise<string[]> => {
+  const out = join(dir, `${dataset}.jsonl`)
+  const pull = await runCli(["dataset", "pull", dataset, "--out", out], env)
+  if (pull.code !== 0) throw new Error(`dataset pull ${dataset} exited ${pull.code}: ${pull.stderr}`)
+  return readFileSync(out, "utf8").trim().split("\n").map((line) => { const { provenance: _, ...row } = JSON.parse(line); return JSON.stringify(row) }).sort()
+}
