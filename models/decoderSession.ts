@@ -140,3 +140,32 @@ export const selectRows = (cache: KvCache, rows: readonly number[], inPlace = fa
   }
   return { tensors, length: cache.length }
 }
+
+/**
+ * Gathers rows `aRows` of cache `a` then rows `bRows` of cache `b` into one cache as long as the
+ * longer of the two, each row's past right-aligned (the shorter cache's rows get zeros on the
+ * left, which the caller masks out as padding). Use when prompts join a running batch.
+ */
+export const joinRows = (a: KvCache, aRows: readonly number[], b: KvCache, bRows: readonly number[]): KvCache => {
+  const length = Math.max(a.length, b.length)
+  const rows = aRows.length + bRows.length
+  const tensors: Record<string, ort.Tensor> = {}
+  for (const [name, first] of Object.entries(a.tensors)) {
+    const [, heads, , dim] = first.dims.map(Number) as [number, number, number, number]
+    const dst = new ((first.data as Float32Array | Uint16Array).constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(rows * heads * length * dim)
+    const copy = (tensor: ort.Tensor, from: readonly number[], at: number) => {
+      const past = Number(tensor.dims[2])
+      const src = tensor.data as Float32Array | Uint16Array
+      from.forEach((row, j) => {
+        for (let h = 0; h < heads; h++) {
+          const start = (row * heads + h) * past * dim
+          dst.set(src.subarray(start, start + past * dim), (((at + j) * heads + h) * length + length - past) * dim)
+        }
+      })
+    }
+    copy(first, aRows, 0)
+    copy(b.tensors[name]!, bRows, aRows.length)
+    tensors[name] = new ort.Tensor(first.type as FloatType, dst, [rows, heads, length, dim])
+  }
+  return { tensors, length }
+}

@@ -1,5 +1,5 @@
 import { InferenceFailed } from "../core/errors.js"
-import { type DecoderSession, type KvCache, selectRows } from "./decoderSession.js"
+import { type DecoderSession, joinRows, type KvCache, selectRows } from "./decoderSession.js"
 import { prefillPrompts } from "./prefill.js"
 import { Rng } from "../core/rng.js"
 import { type SamplingParams, sampleToken, type TokenAlternative } from "./sampling.js"
@@ -38,6 +38,13 @@ export interface GenerationRequest {
   readonly onStep?: (tokens: readonly StepToken[]) => void
   /** Asked before every decode step; true ends the generation with `InferenceFailed` ("cancelled"). */
   readonly cancelled?: () => boolean
+  /**
+   * Continuous batching: asked after every decode step for groups that join the running batch
+   * (numbered on after the groups already in it), told how many rows run and how long the cache is.
+   */
+  readonly admit?: (running: { readonly rows: number; readonly length: number }) => Promise<readonly PromptGroup[]>
+  /** Called as soon as every sample of a group has ended, with its samples in order. */
+  readonly onGroupDone?: (group: number, samples: GeneratedSample[]) => void
 }
 
 /** One token sampled in a step: which group and sample it extends. */
@@ -73,11 +80,27 @@ interface Row {
   readonly findStop: ((tokens: readonly number[]) => Promise<number>) | undefined
   readonly rng: Rng
   readonly seen: Set<number> | undefined
-  /** left padding of this row's prompt inside the batch. */
-  readonly pad: number
+  /** left padding of this row inside the batch's cache (grows when a longer prompt joins). */
+  pad: number
   position: number
   /** most new tokens this row may get: max_new_tokens, or fewer where the position limit is nearer */
   readonly limit: number
+}
+
+/** A row about to sample: where its logits are, and which row of which cache holds its past. */
+interface Live {
+  readonly row: Row
+  readonly logits: Float32Array
+  readonly offset: number
+  readonly cacheRow: number
+  /** its past is in the joining prefill's cache, not yet in the batch's */
+  readonly joining: boolean
+}
+
+/** Groups just prefilled, whose rows sample their first tokens at the next step and then join the batch. */
+interface Joining {
+  readonly cache: KvCache
+  readonly lives: Live[]
 }
 
 /**
@@ -86,55 +109,36 @@ interface Row {
  * samples still running (one copy), then batched decode steps that drop rows as they finish
  * (compacting the cache in place, moving only rows whose position changes). Each row's draws
  * come only from its own seed, so results do not depend on batching; each group may bring its
- * own sampling parameters, EOS set and stop strings.
+ * own sampling parameters, EOS set and stop strings. With `admit`, groups that arrive while the
+ * batch decodes are prefilled and join it at the next step (continuous batching).
  */
 export const generateBatch = async (model: DecoderSession, request: GenerationRequest): Promise<GeneratedSample[]> => {
-  const { layout } = model
-  const { groups } = request
-  if (groups.length === 0) return []
-  const prefill = await prefillPrompts(model, groups.map((g) => g.ids), request.padId, request.maxPrefillLogits)
-  const { width } = prefill
-  const rowOf: number[] = []
-  const rows: Row[] = []
-  groups.forEach((group, g) => {
-    const params = group.params ?? request.params
-    const eos = group.eos ?? request.eos
-    const findStop = group.findStop ?? request.findStop
-    group.seeds.forEach((seed, s) => {
-      rowOf.push(g)
-      rows.push({
-        out: { group: g, sample: s, tokens: [], logprobs: [], entropies: [], ...(params.top_logprobs ? { alternatives: [] } : {}), finish: "length" },
-        params,
-        eos,
-        findStop,
-        rng: new Rng(seed),
-        seen: params.repetition_penalty !== 1 ? new Set(group.ids) : undefined,
-        pad: width - group.ids.length,
-        position: group.ids.length,
-        limit: Math.min(params.max_new_tokens, (request.maxPositions ?? Infinity) - group.ids.length)
-      })
-    })
-  })
-  if (rows.length === 0) return []
-  let cache: KvCache = prefill.cache
-  /** For each active row, its row in `cache`: the prompt's row until the first decode step fans it out. */
-  let cacheRows = rowOf
-  let logits = prefill.logits
-  let stride = prefill.seq
-  let source = rowOf
-  let active = rows
+  if (request.groups.length === 0) return []
+  const { vocab } = model.layout
   const finished: GeneratedSample[] = []
+  const running: number[] = []
+  const done: GeneratedSample[][] = []
+  const finish = (row: Row) => {
+    finished.push(row.out)
+    const group = row.out.group
+    done[group]!.push(row.out)
+    if (--running[group]! === 0) request.onGroupDone?.(group, done[group]!.sort((a, b) => a.sample - b.sample))
+  }
+  let joining: Joining | undefined = await prefillGroups(model, request, request.groups, 0, running, done)
+  let lives: Live[] = []
+  let cache: KvCache | undefined
   const collector = new StepCollector()
   for (let step = 0; ; step++) {
-    const keep: number[] = []
+    const candidates = joining ? [...lives, ...joining.lives] : lives
+    const keep: Live[] = []
     const stepTokens: StepToken[] = []
     const stopChecks: Array<Promise<void>> = []
-    for (let r = 0; r < active.length; r++) {
-      const row = active[r]!
-      const offset = (source[r]! * stride + stride - 1) * layout.vocab
-      const pick = sampleToken(logits, offset, layout.vocab, row.params, row.rng, row.seen)
+    for (const live of candidates) {
+      const { row } = live
+      const pick = sampleToken(live.logits, live.offset, vocab, row.params, row.rng, row.seen)
       if (row.eos.has(pick.token)) {
         row.out.finish = "eos"
+        finish(row)
         continue
       }
       row.out.tokens.push(pick.token)
@@ -153,24 +157,25 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
           row.out.stopAt = at
         }))
       }
-      keep.push(r)
+      keep.push(live)
     }
     if (step === 0) request.onFirstToken?.()
     request.onStep?.(stepTokens)
     await Promise.all(stopChecks)
-    const alive = keep.filter((r) => active[r]!.out.finish === "length" && active[r]!.out.tokens.length < active[r]!.limit)
-    const living = new Set(alive)
-    active.forEach((row, r) => living.has(r) || finished.push(row.out))
+    const alive = keep.filter(({ row }) => {
+      const going = row.out.finish === "length" && row.out.tokens.length < row.limit
+      if (!going) finish(row)
+      return going
+    })
     if (alive.length === 0) break
-    cacheRows = alive.map((r) => cacheRows[r]!)
-    if (!isIdentity(cacheRows) || cacheRows.length !== batchOf(cache)) cache = selectRows(cache, cacheRows, true)
-    active = alive.map((r) => active[r]!)
+    cache = gatherCache(cache, joining, alive)
+    joining = undefined
     const total = cache.length + 1
-    const batch = active.length
+    const batch = alive.length
     const stepMask = new BigInt64Array(batch * total).fill(1n)
     const stepIds = new BigInt64Array(batch)
     const stepPositions = new BigInt64Array(batch)
-    active.forEach((row, i) => {
+    alive.forEach(({ row }, i) => {
       stepMask.fill(0n, i * total, i * total + row.pad)
       stepIds[i] = BigInt(row.out.tokens[row.out.tokens.length - 1]!)
       stepPositions[i] = BigInt(row.position++)
@@ -180,15 +185,62 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
     const next = await model.forward({ batch, inputIds: stepIds, attentionMask: stepMask, positionIds: stepPositions, past: cache, lastOnly: true })
     cache = next.cache
     collector.afterStep(cacheBytes(cache), performance.now() - started)
-    logits = next.logits
-    stride = next.seq
-    source = identityRows(batch)
-    cacheRows = source
+    lives = alive.map(({ row }, i) => ({ row, logits: next.logits, offset: (i * next.seq + next.seq - 1) * vocab, cacheRow: i, joining: false }))
+    const arrivals = request.admit ? await request.admit({ rows: batch, length: cache.length }) : []
+    if (arrivals.length > 0) joining = await prefillGroups(model, request, arrivals, done.length, running, done)
   }
   return finished.sort((a, b) => a.group - b.group || a.sample - b.sample)
 }
 
-const identityRows = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
+/** Prefills `groups` (numbered from `first`) and makes a row for each of their samples, sampling from the prefill's logits. */
+const prefillGroups = async (
+  model: DecoderSession,
+  request: GenerationRequest,
+  groups: readonly PromptGroup[],
+  first: number,
+  running: number[],
+  done: GeneratedSample[][]
+): Promise<Joining> => {
+  const prefill = await prefillPrompts(model, groups.map((g) => g.ids), request.padId, request.maxPrefillLogits)
+  const { vocab } = model.layout
+  const lives: Live[] = []
+  groups.forEach((group, g) => {
+    const params = group.params ?? request.params
+    const findStop = group.findStop ?? request.findStop
+    running[first + g] = group.seeds.length
+    done[first + g] = []
+    group.seeds.forEach((seed, s) => {
+      const row: Row = {
+        out: { group: first + g, sample: s, tokens: [], logprobs: [], entropies: [], ...(params.top_logprobs ? { alternatives: [] } : {}), finish: "length" },
+        params,
+        eos: group.eos ?? request.eos,
+        findStop,
+        rng: new Rng(seed),
+        seen: params.repetition_penalty !== 1 ? new Set(group.ids) : undefined,
+        pad: prefill.width - group.ids.length,
+        position: group.ids.length,
+        limit: Math.min(params.max_new_tokens, (request.maxPositions ?? Infinity) - group.ids.length)
+      }
+      lives.push({ row, logits: prefill.logits, offset: (g * prefill.seq + prefill.seq - 1) * vocab, cacheRow: g, joining: true })
+    })
+  })
+  return { cache: prefill.cache, lives }
+}
+
+/**
+ * The cache of the rows still running: the batch's rows compacted in place (or a prompt's row
+ * fanned out to its samples), and joining rows merged in, right-aligned to the longer past with
+ * each row's padding grown to match.
+ */
+const gatherCache = (cache: KvCache | undefined, joining: Joining | undefined, alive: readonly Live[]): KvCache => {
+  const old = alive.filter((l) => !l.joining).map((l) => l.cacheRow)
+  const fresh = alive.filter((l) => l.joining).map((l) => l.cacheRow)
+  if (!joining || fresh.length === 0) return isIdentity(old) && old.length === batchOf(cache!) ? cache! : selectRows(cache!, old, true)
+  if (!cache || old.length === 0) return isIdentity(fresh) && fresh.length === batchOf(joining.cache) ? joining.cache : selectRows(joining.cache, fresh, true)
+  const length = Math.max(cache.length, joining.cache.length)
+  for (const live of alive) live.row.pad += length - (live.joining ? joining.cache.length : cache.length)
+  return joinRows(cache, old, joining.cache, fresh)
+}
 
 const isIdentity = (rows: readonly number[]): boolean => rows.every((r, i) => r === i)
 

@@ -94,4 +94,25 @@ describe.each(Object.entries(VARIANTS))("generator on a %s decoder", (_name, var
     together.forEach((s, i) => s.logprobs.forEach((lp, t) => expect(lp).toBeCloseTo(alone[i]!.logprobs[t]!, 4)))
     expect(new Set(together.filter((s) => s.group === 0).map((s) => s.tokens.join(","))).size).toBeGreaterThan(1)
   })
+
+  it("lets prompts join a running batch at a later step (longer and shorter than its past) with the tokens they get alone, each group reported as it ends", async () => {
+    const arrivals: GenerationRequest["groups"][] = [[], [{ ids: long, seeds: seeds("l", 2) }], [], [{ ids: short, seeds: seeds("t", 2) }]]
+    const lengths: number[] = []
+    const reported: Array<[number, number[][]]> = []
+    const joined = await generateBatch(session, {
+      ...request([{ ids: short, seeds: seeds("s", 3) }], SAMPLED),
+      admit: async ({ length }) => (lengths.push(length), arrivals.shift() ?? []),
+      onGroupDone: (group, samples) => reported.push([group, samples.map((s) => s.tokens)])
+    })
+    const alone = [
+      ...(await generateBatch(session, request([{ ids: short, seeds: seeds("s", 3) }], SAMPLED))),
+      ...(await generateBatch(session, request([{ ids: long, seeds: seeds("l", 2) }], SAMPLED))).map((s) => ({ ...s, group: 1 })),
+      ...(await generateBatch(session, request([{ ids: short, seeds: seeds("t", 2) }], SAMPLED))).map((s) => ({ ...s, group: 2 }))
+    ]
+    expect(lengths[1]! < long.length && lengths[3]! > short.length).toBe(true)
+    expect(joined.map((s) => [s.group, s.sample, s.tokens])).toEqual(alone.map((s) => [s.group, s.sample, s.tokens]))
+    joined.forEach((s, i) => s.logprobs.forEach((lp, t) => expect(lp).toBeCloseTo(alone[i]!.logprobs[t]!, 4)))
+    expect(reported.map(([g]) => g).sort()).toEqual([0, 1, 2])
+    for (const [group, tokens] of reported) expect(tokens).toEqual(alone.filter((s) => s.group === group).map((s) => s.tokens))
+  })
 })
