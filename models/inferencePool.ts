@@ -7,9 +7,9 @@ import { DEFAULTS } from "../core/defaults.js"
 import { attemptPromise, InferenceFailed, reviveError, type WinnowError } from "../core/errors.js"
 import type { LmStatsRow, OptionProbs } from "./causalLmScorer.js"
 import type { ClassifierOutput } from "./classifierSession.js"
-import type { SampleText, StreamedToken } from "./localGenerator.js"
+import type { NumberedPrompt, SampleText, StreamedToken } from "./localGenerator.js"
 import { modelCopyBytes, type Placement, PlacementPlanner } from "./modelPlacement.js"
-import { modelKey, type OpInput, type PoolRequest, type ThreadCancel, type ThreadRequest, type ThreadResponse } from "./threadProtocol.js"
+import { type JoinableAnswer, modelKey, type OpInput, type PoolRequest, type ThreadCancel, type ThreadJoin, type ThreadRequest, type ThreadResponse } from "./threadProtocol.js"
 
 /** How many inference threads to run, the cores they share, and the memory their model copies may take. */
 export interface PoolOptions {
@@ -46,11 +46,31 @@ export interface PoolStats {
   readonly served: readonly number[]
 }
 
+interface Waiter {
+  resolve: (v: unknown) => void
+  reject: (e: WinnowError) => void
+  progress?: (tokens: readonly StreamedToken[]) => void
+}
+
 interface Slot {
   worker: Worker
   /** requests answered so far */
   served: number
-  pending: Map<number, { resolve: (v: unknown) => void; reject: (e: WinnowError) => void; progress?: (tokens: readonly StreamedToken[]) => void }>
+  pending: Map<number, Waiter>
+  /** joinable generations, by request id, until every prompt sent to them is answered or returned */
+  joinable: Map<number, JoinableHooks>
+}
+
+/** Where a joinable generation's prompts go: each prompt's samples as it ends, and the prompts it did not take. */
+export interface JoinableHooks {
+  readonly onDone: (prompt: number, samples: readonly SampleText[]) => void
+  readonly onReturned: (prompts: readonly number[]) => void
+}
+
+/** A running joinable generation: `join` sends more prompts (numbered on from the call's); `result` settles when it ends. */
+export interface JoinableCall {
+  join(prompts: readonly NumberedPrompt[]): void
+  readonly result: Promise<void>
 }
 
 /** Where the compiled thread entry lives (next to this module, or under dist/ when running from sources). */
@@ -80,8 +100,10 @@ export class ThreadPool {
 
   private spawn(): Slot {
     const worker = new Worker(threadEntry())
-    const slot: Slot = { worker, served: 0, pending: new Map() }
+    const slot: Slot = { worker, served: 0, pending: new Map(), joinable: new Map() }
     worker.on("message", (msg: ThreadResponse) => {
+      if ("done" in msg) return slot.joinable.get(msg.id)?.onDone(msg.done.prompt, msg.done.samples)
+      if ("returned" in msg) return slot.joinable.get(msg.id)?.onReturned(msg.returned)
       const waiter = slot.pending.get(msg.id)
       if (!waiter) return
       if ("progress" in msg) return waiter.progress?.(msg.progress)
@@ -109,12 +131,56 @@ export class ThreadPool {
    * they come. Aborting `signal` stops a generation before its next decode step (it then rejects).
    */
   request<T>(request: PoolRequest, progress?: (tokens: readonly StreamedToken[]) => void, signal?: AbortSignal): Promise<T> {
-    if (this.closed) return Promise.reject(new InferenceFailed({ model: "(pool)", reason: "the inference pool is closed" }))
+    try {
+      return this.send<T>(request, this.nextId++, progress, signal).promise
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /**
+   * Starts a generation that more prompts may join while it decodes (continuous batching): they
+   * are admitted at its next decode step while the batch budget holds; the ones it never takes
+   * come back through `onReturned`, also when `join` comes after the generation has ended.
+   */
+  startJoinable(request: OpInput<"generate">, hooks: JoinableHooks, progress?: (tokens: readonly StreamedToken[]) => void, signal?: AbortSignal): JoinableCall {
+    const id = this.nextId++
+    let outstanding = request.prompts.length
+    let ended = false
+    const release = () => ended && outstanding === 0 && sent.slot.joinable.delete(id)
+    const counted: JoinableHooks = {
+      onDone: (prompt, samples) => (outstanding--, hooks.onDone(prompt, samples), release()),
+      onReturned: (prompts) => ((outstanding -= prompts.length), hooks.onReturned(prompts), release())
+    }
+    const sent = this.send<JoinableAnswer>({ op: "generate", ...request, joinable: true, ...(progress ? { stream: true } : {}) }, id, progress, signal, counted)
+    const result = sent.promise.then(
+      (answer) => {
+        ended = true
+        if (answer.returned.length > 0) counted.onReturned(answer.returned)
+        release()
+      },
+      (error: unknown) => {
+        ended = true
+        sent.slot.joinable.delete(id)
+        throw error
+      }
+    )
+    return {
+      join: (prompts) => {
+        outstanding += prompts.length
+        sent.slot.worker.postMessage({ join: id, prompts } satisfies ThreadJoin)
+      },
+      result
+    }
+  }
+
+  private send<T>(request: PoolRequest, id: number, progress?: (tokens: readonly StreamedToken[]) => void, signal?: AbortSignal, joinable?: JoinableHooks): { promise: Promise<T>; slot: Slot } {
+    if (this.closed) throw new InferenceFailed({ model: "(pool)", reason: "the inference pool is closed" })
     const placement = this.planner.place(modelKey(request), () => modelCopyBytes(request.model, request.variant, request.op === "generate"))
     const slot = placement.threads.map((t) => this.slots[t]!).reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
-    const id = this.nextId++
+    if (joinable) slot.joinable.set(id, joinable)
     const cancel = () => slot.worker.postMessage({ cancel: id } satisfies ThreadCancel)
-    return new Promise<T>((resolve, reject) => {
+    const promise = new Promise<T>((resolve, reject) => {
       slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, ...(progress ? { progress } : {}) })
       slot.worker.ref()
       slot.worker.postMessage({ ...request, id, intraOpThreads: placement.intraOpThreads } satisfies ThreadRequest)
@@ -123,6 +189,7 @@ export class ThreadPool {
       signal?.removeEventListener("abort", cancel)
       if (slot.pending.size === 0) slot.worker.unref()
     })
+    return { promise, slot }
   }
 
   /** Where each model runs and how many requests each thread has answered (for health and logs). */
@@ -153,6 +220,8 @@ export class InferencePool extends Context.Service<InferencePool, {
   lmStats(input: OpInput<"lmStats">): Effect.Effect<LmStatsRow[], WinnowError>
   /** Next-token probabilities of judge options after each conversation (see `CausalLmScorer.optionProbs`). */
   judge(input: OpInput<"judge">): Effect.Effect<OptionProbs, WinnowError>
+  /** A generation that prompts may join while it decodes (continuous batching; see `ThreadPool.startJoinable`). */
+  startJoinable(input: OpInput<"generate">, hooks: JoinableHooks, onTokens?: (tokens: readonly StreamedToken[]) => void, signal?: AbortSignal): JoinableCall
   /** Where each model runs and what each thread has answered. */
   stats(): PoolStats
 }>()("winnow/models/InferencePool") {
@@ -170,6 +239,7 @@ export class InferencePool extends Context.Service<InferencePool, {
           classify: (input) => run<ClassifierOutput>(pool, { op: "classify", ...input }),
           lmStats: (input) => run<LmStatsRow[]>(pool, { op: "lmStats", ...input }),
           judge: (input) => run<OptionProbs>(pool, { op: "judge", ...input }),
+          startJoinable: (input, hooks, onTokens, signal) => pool.startJoinable(input, hooks, onTokens, signal),
           stats: () => pool.stats()
         })
       })

@@ -2,7 +2,7 @@ import { inputInvalid } from "../core/errors.js"
 import { type BatchBudget, DEFAULT_BATCH_BUDGET, MAX_KV_BYTES, type PlannedGroup, planBatches } from "./batchPlan.js"
 import { type ModelDir, readOwnedModelDir, tokenIdList } from "./modelDir.js"
 import { DecoderSession } from "./decoderSession.js"
-import { generateBatch, type FinishReason, type PromptGroup, type StepToken } from "./generate.js"
+import { type GeneratedSample, generateBatch, type FinishReason, type PromptGroup, type StepToken } from "./generate.js"
 import { stopFinder } from "./stopStrings.js"
 import type { SessionSettings } from "./onnxSession.js"
 import type { SamplingParams, TokenAlternative } from "./sampling.js"
@@ -50,6 +50,20 @@ export interface StreamedToken {
   readonly logprob: number
   /** with `top_logprobs`: the step's most likely tokens. */
   readonly alternatives?: readonly TokenAlternative[]
+}
+
+/** A prompt of a joinable generation with its number in the call, which its samples and tokens carry. */
+export interface NumberedPrompt {
+  readonly index: number
+  readonly prompt: GenerationPrompt
+}
+
+/** Callbacks of a generation that prompts may join while it decodes (continuous batching). */
+export interface JoinableHooks extends GenerationHooks {
+  /** Asked after every decode step: the waiting prompts to admit, taken in order while `fits` says yes. */
+  readonly admit: (fits: (prompt: GenerationPrompt) => boolean) => readonly NumberedPrompt[]
+  /** Called as soon as every sample of a prompt has ended. */
+  readonly onPromptDone: (prompt: number, samples: SampleText[]) => void
 }
 
 /** Callbacks of a generation: when every row has its first token, each step's new tokens, whether to stop. */
@@ -136,6 +150,82 @@ export class LocalGenerator {
     return results.sort((a, b) => a.prompt - b.prompt || a.sample - b.sample)
   }
 
+  /**
+   * Samples `first` as one batch that later prompts join at the next decode step while rows and
+   * KV tokens stay within the batch budget (continuous batching, for `winnow serve`); each
+   * prompt's samples go to `onPromptDone` as soon as they end. Batched rows may differ from
+   * lone ones in the last bits of their logits, as in any batch.
+   */
+  async generateJoinable(first: readonly NumberedPrompt[], params: GenerationParams, hooks: JoinableHooks): Promise<void> {
+    const numbers: number[] = []
+    const encodedOf: (readonly number[])[] = []
+    const groupsOf = async (prompts: readonly NumberedPrompt[]): Promise<PromptGroup[]> => {
+      const encoded = await Promise.all(prompts.map(({ prompt }) => (prompt.text !== undefined ? this.tokenizer.encode(prompt.text) : this.encodeChat(prompt.messages))))
+      return prompts.map(({ index, prompt }, i) => {
+        const ids = encoded[i]!
+        if (this.maxPositions !== undefined && ids.length >= this.maxPositions) {
+          throw inputInvalid(this.dir.path, `prompts[${index}]`, `${ids.length} tokens`, `a prompt shorter than the model's ${this.maxPositions} positions (max_position_embeddings)`)
+        }
+        numbers.push(index)
+        encodedOf.push(ids)
+        return this.groupOf(ids, prompt.seeds, prompt.params ?? params)
+      })
+    }
+    const groups = await groupsOf(first)
+    const admit = async ({ rows, length }: { readonly rows: number; readonly length: number }) => {
+      let taken = rows
+      const fits = (prompt: GenerationPrompt) => {
+        const grown = taken + prompt.seeds.length
+        const fit = grown <= this.budget.maxRows && grown * (length + (prompt.params ?? params).max_new_tokens) <= this.budget.maxKvTokens
+        if (fit) taken = grown
+        return fit
+      }
+      return groupsOf(hooks.admit(fits))
+    }
+    const textOf = this.sampleText(encodedOf, (group) => ({ prompt: numbers[group]!, firstSample: 0 }))
+    const { onFirstToken, onTokens, cancelled } = hooks
+    const reports: Array<Promise<void>> = []
+    await generateBatch(this.decoder, {
+      groups,
+      params,
+      eos: this.eos,
+      ...(this.maxPositions !== undefined ? { maxPositions: this.maxPositions } : {}),
+      padId: this.padId,
+      admit,
+      onGroupDone: (group, samples) => void reports.push(Promise.all(samples.map(textOf)).then((texts) => hooks.onPromptDone(numbers[group]!, texts))),
+      ...(onFirstToken ? { onFirstToken } : {}),
+      ...(cancelled ? { cancelled } : {}),
+      ...(onTokens ? { onStep: (tokens: readonly StepToken[]) => onTokens(tokens.map(({ group, ...token }) => ({ prompt: numbers[group]!, ...token }))) } : {})
+    })
+    await Promise.all(reports)
+  }
+
+  private groupOf(ids: readonly number[], seeds: GenerationPrompt["seeds"], params: GenerationParams): PromptGroup {
+    const findStop = stopFinder(this.tokenizer, params.stop ?? [])
+    return { ids, seeds, params, eos: params.ignore_eos ? NO_EOS : this.eos, ...(findStop ? { findStop } : {}) }
+  }
+
+  /** Turns a generated sample into text, its group placed by `placeOf` (prompt number, first sample). */
+  private sampleText(encoded: readonly (readonly number[])[], placeOf: (group: number) => { readonly prompt: number; readonly firstSample: number }) {
+    return async (s: GeneratedSample): Promise<SampleText> => {
+      const { prompt, firstSample } = placeOf(s.group)
+      const full = await this.tokenizer.decode(s.tokens)
+      const text = s.finish === "stop" && s.stopAt !== undefined ? full.slice(0, s.stopAt) : full
+      return {
+        prompt,
+        sample: firstSample + s.sample,
+        text,
+        tokenCount: s.tokens.length,
+        promptTokens: encoded[s.group]!.length,
+        logprobs: s.logprobs,
+        entropies: s.entropies,
+        finish: s.finish,
+        tokens: s.tokens,
+        ...(s.alternatives ? { alternatives: s.alternatives } : {})
+      }
+    }
+  }
+
   private async generateChunk(
     batch: readonly PlannedGroup[],
     encoded: readonly (readonly number[])[],
@@ -144,18 +234,7 @@ export class LocalGenerator {
     hooks: GenerationHooks
   ): Promise<SampleText[]> {
     const { onFirstToken, onTokens, cancelled } = hooks
-    const noEos = new Set<number>()
-    const groups = batch.map((g): PromptGroup => {
-      const params = perPrompt[g.prompt]!
-      const findStop = stopFinder(this.tokenizer, params.stop ?? [])
-      return {
-        ids: encoded[g.prompt]!,
-        seeds: seeds[g.prompt]!.slice(g.firstSample, g.firstSample + g.samples),
-        params,
-        eos: params.ignore_eos ? noEos : this.eos,
-        ...(findStop ? { findStop } : {})
-      }
-    })
+    const groups = batch.map((g) => this.groupOf(encoded[g.prompt]!, seeds[g.prompt]!.slice(g.firstSample, g.firstSample + g.samples), perPrompt[g.prompt]!))
     const samples = await generateBatch(this.decoder, {
       groups,
       params: perPrompt[batch[0]!.prompt]!,
@@ -168,25 +247,7 @@ export class LocalGenerator {
         ? { onStep: (tokens: readonly StepToken[]) => onTokens(tokens.map(({ group, sample, ...token }) => ({ prompt: batch[group]!.prompt, sample: batch[group]!.firstSample + sample, ...token }))) }
         : {})
     })
-    return Promise.all(
-      samples.map(async (s): Promise<SampleText> => {
-        const group = batch[s.group]!
-        const full = await this.tokenizer.decode(s.tokens)
-        const text = s.finish === "stop" && s.stopAt !== undefined ? full.slice(0, s.stopAt) : full
-        return {
-          prompt: group.prompt,
-          sample: group.firstSample + s.sample,
-          text,
-          tokenCount: s.tokens.length,
-          promptTokens: encoded[group.prompt]!.length,
-          logprobs: s.logprobs,
-          entropies: s.entropies,
-          finish: s.finish,
-          tokens: s.tokens,
-          ...(s.alternatives ? { alternatives: s.alternatives } : {})
-        }
-      })
-    )
+    return Promise.all(samples.map(this.sampleText(batch.map((g) => encoded[g.prompt]!), (group) => batch[group]!)))
   }
 
   /** Releases the ONNX session. */
@@ -194,6 +255,8 @@ export class LocalGenerator {
     return this.decoder.close()
   }
 }
+
+const NO_EOS: ReadonlySet<number> = new Set()
 
 /** The model's position limit from config.json (`max_position_embeddings` or GPT-2's `n_positions`), if it states one. */
 const positionLimit = (config: Record<string, unknown>): number | undefined => {

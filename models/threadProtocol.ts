@@ -1,6 +1,6 @@
 import type { LmStatsItem } from "./causalLmScorer.js"
 import type { Truncation } from "./classifierSession.js"
-import type { GenerationParams, GenerationPrompt, StreamedToken } from "./localGenerator.js"
+import type { GenerationParams, GenerationPrompt, NumberedPrompt, SampleText, StreamedToken } from "./localGenerator.js"
 import type { ChatMessage } from "./tokenizer.js"
 
 /** A request to the inference pool. `variant` picks the model directory's ONNX file; `field` names the spec entry (`scorers[2]`) in errors. */
@@ -13,6 +13,11 @@ export type PoolRequest =
       readonly params: GenerationParams
       /** Post each step's new tokens as progress messages before the answer. */
       readonly stream?: boolean
+      /**
+       * Continuous batching: prompts may join while it decodes (`ThreadJoin`); each prompt's
+       * samples are posted as it ends, and the answer lists the joined prompts never admitted.
+       */
+      readonly joinable?: boolean
     }
   | {
       readonly op: "classify"
@@ -53,11 +58,27 @@ export interface ThreadCancel {
   readonly cancel: number
 }
 
-/** What an inference thread posts back: progress of a streamed generation, then one answer. */
+/** Prompts that join the running joinable generation `join`, numbered on after the prompts it has. */
+export interface ThreadJoin {
+  readonly join: number
+  readonly prompts: readonly NumberedPrompt[]
+}
+
+/** The answer of a joinable generation: the joined prompts it never admitted (to be sent elsewhere). */
+export interface JoinableAnswer {
+  readonly returned: readonly number[]
+}
+
+/**
+ * What an inference thread posts back: progress of a streamed generation, a joinable
+ * generation's prompts as each ends, joined prompts it could not take, then one answer.
+ */
 export type ThreadResponse =
   | { readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly id: number; readonly ok: false; readonly error: Record<string, unknown> }
   | { readonly id: number; readonly progress: readonly StreamedToken[] }
+  | { readonly id: number; readonly done: { readonly prompt: number; readonly samples: readonly SampleText[] } }
+  | { readonly id: number; readonly returned: readonly number[] }
 
 /**
  * A pool request as posted to an inference thread: with its id and the intra-op threads a session

@@ -6,14 +6,14 @@ import { DEFAULT_BATCH_BUDGET } from "../models/batchPlan.js"
 import { InferencePool, type PoolOptions } from "../models/inferencePool.js"
 import { readModelDir, variantOf } from "../models/modelDir.js"
 import { logPlacement } from "../models/modelPlacement.js"
-import type { SampleText, StreamedToken } from "../models/localGenerator.js"
+import type { GenerationParams, GenerationPrompt, SampleText, StreamedToken } from "../models/localGenerator.js"
 import { choiceSeeds } from "../core/seeds.js"
 import { completionBody, completionId, randomSeed } from "./completion.js"
 import { CompletionStream } from "./completionStream.js"
 import { parseServeRequest } from "./request.js"
 import { TokenPieces } from "./tokenPieces.js"
 import type { OpenAIErrorBody } from "../models/openaiWire.js"
-import { type GenerateMany, RequestBatcher } from "./requestBatcher.js"
+import { RequestBatcher, type StartGeneration } from "./requestBatcher.js"
 import { modelKey } from "../models/threadProtocol.js"
 import { TextTokenizer } from "../models/tokenizer.js"
 
@@ -29,10 +29,16 @@ export interface ServeOptions {
   readonly pool: PoolOptions
   /** `max_tokens` when a request gives none (bounded by the context left). */
   readonly defaultMaxTokens: number
-  /** Decode concurrent requests as one batch, each with its own sampling parameters (default true; see `RequestBatcher`). */
-  readonly batch?: boolean
+  /** How concurrent requests share decoding (default continuous; see `RequestBatcher`). */
+  readonly batching?: ServeBatching
   readonly log?: { info(details: Record<string, unknown>, message: string): void }
 }
+
+/** The ways `winnow serve` can batch requests: joining running batches, waiting for the next batch, or each alone. */
+export const SERVE_BATCHING = ["continuous", "static", "off"] as const
+
+/** One of `SERVE_BATCHING`. */
+export type ServeBatching = (typeof SERVE_BATCHING)[number]
 
 /** A listening server. */
 export interface RunningServe {
@@ -73,11 +79,11 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
   const pieces = TokenPieces.load(dir.tokenizerPath)
   const context = contextLength(dir.config)
   const runtime = ManagedRuntime.make(InferencePool.layer(options.pool, options.log && logPlacement(options.log)))
-  const generate: GenerateMany = async (prompts, params, onTokens, signal) => {
+  const generate = async (prompts: readonly GenerationPrompt[], params: GenerationParams): Promise<SampleText[]> => {
     const exit = await runtime.runPromiseExit(Effect.gen(function* () {
       const pool = yield* InferencePool
-      return yield* pool.generate({ model: dir.path, ...variantOf(options), prompts, params }, onTokens)
-    }), signal ? { signal } : undefined)
+      return yield* pool.generate({ model: dir.path, ...variantOf(options), prompts, params })
+    }))
     if (Exit.isSuccess(exit)) return exit.value
     throw Cause.squash(exit.cause)
   }
@@ -92,7 +98,12 @@ export const startServe = async (options: ServeOptions): Promise<RunningServe> =
     await runtime.dispose()
     throw error
   }
-  const batcher = new RequestBatcher(generate, { slots: copies, maxRows: options.batch === false ? 1 : DEFAULT_BATCH_BUDGET.maxRows })
+  const pool = await runtime.runPromise(Effect.gen(function* () {
+    return yield* InferencePool
+  }))
+  const start: StartGeneration = (prompts, params, hooks, onTokens, signal) => pool.startJoinable({ model: dir.path, ...variantOf(options), prompts, params }, hooks, onTokens, signal)
+  const batching = options.batching ?? "continuous"
+  const batcher = new RequestBatcher(start, { slots: copies, maxRows: batching === "off" ? 1 : DEFAULT_BATCH_BUDGET.maxRows, continuous: batching === "continuous" })
   const created = Math.floor(Date.now() / 1000)
 
   const chat = async (body: unknown, res: ServerResponse): Promise<void> => {

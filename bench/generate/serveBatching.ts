@@ -22,8 +22,8 @@ export interface ServeFigure {
 export const compareServeBatching = async (dir: string, cores: number, clients: number, n: number, log: (l: string) => void, mixed = false): Promise<ServeFigure> => {
   const corpus = readCorpus().replace(/\s+/g, " ")
   const prompts = Array.from({ length: clients }, (_, i) => corpus.slice(i * 300, i * 300 + 200))
-  const servers = await Promise.all([true, false].map((batch) =>
-    startServe({ modelDir: dir, name: "bench", host: "127.0.0.1", port: 0, pool: poolWithThreads(cores), defaultMaxTokens: MAX_TOKENS, batch })))
+  const servers = await Promise.all((["continuous", "off"] as const).map((batching) =>
+    startServe({ modelDir: dir, name: "bench", host: "127.0.0.1", port: 0, pool: poolWithThreads(cores), defaultMaxTokens: MAX_TOKENS, batching })))
   const times = servers.map(() => [] as number[])
   const sampling = (i: number) => (mixed ? { temperature: [0.6, 0.8, 1, 1.2][i % 4], max_tokens: [64, 96, 128][i % 3] } : { temperature: 1, max_tokens: MAX_TOKENS })
   const ask = (url: string, content: string, i: number, seed: number) =>

@@ -5,7 +5,7 @@ import { DEFAULTS, LIMITS } from "../../core/defaults.js"
 import { inputInvalid } from "../../core/errors.js"
 import { poolWithThreads } from "../../models/inferencePool.js"
 import { variantOf } from "../../models/modelDir.js"
-import { startServe } from "../../serve/server.js"
+import { SERVE_BATCHING, type ServeBatching, startServe } from "../../serve/server.js"
 import { type Command, helpOf, UsageError } from "../args.js"
 import { readCliConfig } from "../config.js"
 import { printJson } from "../output.js"
@@ -31,7 +31,7 @@ export const openaiServeCommand = (log: Logger): Command => {
   const command: Command = {
     name: "serve",
     summary: "Serve a local ONNX chat model over an OpenAI-compatible API (POST /v1/chat/completions, GET /v1/models, GET /health) until interrupted.",
-    usage: "serve <model-dir> [--variant <name>] [--port <n>] [--host <addr>] [--threads <n>] [--name <id>] [--max-tokens <n>] [--no-batch] [--json]",
+    usage: "serve <model-dir> [--variant <name>] [--port <n>] [--host <addr>] [--threads <n>] [--name <id>] [--max-tokens <n>] [--batching continuous|static|off] [--no-batch] [--json]",
     options: {
       variant: { type: "string" },
       port: { type: "string" },
@@ -39,6 +39,7 @@ export const openaiServeCommand = (log: Logger): Command => {
       threads: { type: "string" },
       name: { type: "string" },
       "max-tokens": { type: "string" },
+      batching: { type: "string" },
       "no-batch": { type: "boolean" },
       json: { type: "boolean" }
     },
@@ -49,7 +50,8 @@ export const openaiServeCommand = (log: Logger): Command => {
       threads: "inference threads (default 1); the model is copied onto as many as WINNOW_MODEL_MEMORY_GIB holds, the cores shared among the copies",
       name: "model id clients send and /v1/models lists (default: the directory name)",
       "max-tokens": `max_tokens when a request gives none (default ${DEFAULTS.serve.max_tokens}, bounded by the context left)`,
-      "no-batch": "decode every request on its own (by default concurrent requests share one batch, each keeping its own sampling parameters; a seeded request is then reproducible only when it runs alone)",
+      batching: "continuous (default): a request that arrives while a batch decodes joins it at the next step; static: it waits for the batch to end and leaves with the next one; off: every request decodes on its own",
+      "no-batch": "the same as --batching off: decode every request on its own (by default concurrent requests share one batch, each keeping its own sampling parameters; a seeded request is then reproducible only when it runs alone)",
       json: "print {\"url\",\"model\"} as one JSON line once listening"
     },
     positionals: { min: 1, max: 1 },
@@ -65,7 +67,7 @@ export const openaiServeCommand = (log: Logger): Command => {
       const server = await startServe({
         modelDir,
         ...variantOf({ variant: args.values.variant as string | undefined }),
-        batch: args.values["no-batch"] !== true,
+        batching: batchingOf(command, args.values.batching as string | undefined, args.values["no-batch"] === true),
         name,
         host,
         port,
@@ -86,4 +88,12 @@ export const openaiServeCommand = (log: Logger): Command => {
     }
   }
   return command
+}
+
+/** `--batching` (or `--no-batch`, which means off), checked. */
+const batchingOf = (command: Command, value: string | undefined, noBatch: boolean): ServeBatching => {
+  if (value === undefined) return noBatch ? "off" : "continuous"
+  if (!SERVE_BATCHING.includes(value as ServeBatching)) throw new UsageError(`--batching: got ${JSON.stringify(value)}, expected one of ${SERVE_BATCHING.join(", ")}`, helpOf(command))
+  if (noBatch && value !== "off") throw new UsageError(`--no-batch: conflicts with --batching ${value}`, helpOf(command))
+  return value as ServeBatching
 }
