@@ -1,14 +1,14 @@
 import { type ChildProcessByStdio, execFile, spawn } from "node:child_process"
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { arch, platform } from "node:os"
-import { basename, join } from "node:path"
+import { basename, dirname, join } from "node:path"
 import { createInterface, type Interface } from "node:readline"
 import type { Readable, Writable } from "node:stream"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { toolCache } from "../../core/home.js"
 import { ensurePythonEnv, runPython } from "../../trainers/pythonEnv.js"
-import { EXPORT_PACKAGES } from "../../tests/fixtures/exports/makeExports.js"
+import { TRAINER_PACKAGES } from "../../trainers/packages.js"
 import { ORT_PYTHON_PACKAGES } from "./ortPython.js"
 import type { Timed } from "./ours.js"
 
@@ -21,7 +21,14 @@ export const LLAMA_CPP_PYTHON_SDIST = "llama-cpp-python==0.3.36"
 /** ONNX Runtime's quantizers (MatMulNBits needs onnx-ir), the same release as onnxruntime-node here. */
 export const ORT_QUANTIZE_PACKAGES = [...ORT_PYTHON_PACKAGES, "onnx==1.19.1", "onnx-ir==1.1.0"] as const
 
-const script = (name: string) => fileURLToPath(new URL(`../../../bench/generate/${name}`, import.meta.url))
+/** A Python script of this folder, found from the compiled file (dist/bench/generate) or the source one alike. */
+const script = (name: string): string => {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const path = join(dir, "bench", "generate", name)
+    if (existsSync(path)) return path
+    if (dirname(dir) === dir) throw new Error(`cannot find bench/generate/${name} above ${fileURLToPath(import.meta.url)}`)
+  }
+}
 
 /**
  * Installs node-llama-cpp and its prebuilt linux-x64 binaries once into the tool cache (outside the
@@ -66,12 +73,17 @@ export interface GgufFiles {
   readonly q4_0: string
 }
 
-/** Converts `modelDir`'s ONNX weights to GGUF F32, Q8_0 and Q4_0 with llama.cpp's converter (`to_gguf.py`), once. */
+/**
+ * Converts `modelDir`'s ONNX weights to GGUF F32, Q8_0 and Q4_0 with llama.cpp's converter
+ * (`to_gguf.py`), once, in the bundled trainer's environment (it has the torch, transformers,
+ * safetensors and onnx the converter and the weight export need; the sdist's own gguf-py goes on
+ * the path).
+ */
 export const ensureGguf = async (modelDir: string, log: (line: string) => void): Promise<GgufFiles> => {
   const out = join(toolCache(), "bench-models", `${basename(modelDir)}-gguf`)
   const files = { f32: join(out, "model-f32.gguf"), q8_0: join(out, "model-q8_0.gguf"), q4_0: join(out, "model-q4_0.gguf") }
   if (Object.values(files).every((f) => existsSync(f))) return files
-  const python = await ensurePythonEnv(EXPORT_PACKAGES, log)
+  const python = await ensurePythonEnv(TRAINER_PACKAGES, log)
   const tree = await ensureLlamaCppConverter(python, log)
   const staging = `${out}.partial-${process.pid}`
   rmSync(staging, { recursive: true, force: true })

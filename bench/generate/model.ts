@@ -55,7 +55,7 @@ export const ROPE_BENCH_MODEL_OPTIONS: DecoderOptions = {
   seed: 11,
   logitStd: 1.5,
   ropeTheta: 10000,
-  eosBias: 0
+  eosBias: 6.5
 }
 
 /** The 0.36 B Qwen2.5-0.5B-shaped model with rotary positions (Qwen2.5's base 10⁶), for the llama.cpp comparison. */
