@@ -41,7 +41,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
  * `--large` also on a 0.36 B-parameter model of a real small LLM's shape, ~10 minutes more),
  * `--llama-cpp` (just the comparison with llama.cpp at F32, 8-bit and 4-bit on the bench model's
  * rotary twin, or with `--large` on the 0.36 B model; `--precisions f32,q8,quantized,q4`,
- * `--reps N`, `--best-prompts N`, `--io-binding` adds ours vs ONNX Runtime's IO-binding loop).
+ * `--reps N`, `--best-prompts N`, `--io-binding` adds ours vs ONNX Runtime's IO-binding loop,
+ * `--llama-prompt-by-prompt` has llama.cpp decode best-of-8 one prompt at a time).
  */
 export const main = async (args: string[]): Promise<void> => {
   const threadsAt = args.indexOf("--threads")
@@ -56,7 +57,8 @@ export const main = async (args: string[]): Promise<void> => {
       reps: Number(value("--reps") ?? (large ? 1 : 3)),
       bestPrompts: Number(value("--best-prompts") ?? (large ? 2 : 4)),
       precisions: value("--precisions")?.split(","),
-      ioBinding: args.includes("--io-binding")
+      ioBinding: args.includes("--io-binding"),
+      promptByPrompt: args.includes("--llama-prompt-by-prompt")
     }
     const results = await llamaCppResults(options, log)
     const headline = results.find((r) => r.unit === "s/prompt") ?? results.at(-1)!

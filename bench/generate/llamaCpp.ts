@@ -136,9 +136,12 @@ export class LlamaCppPeer {
     })
   }
 
-  /** Generates n rows per prompt (prompt evaluated once, its cache copied to the rows), seeds[p][i] for row i of prompt p. */
-  async run(prompts: readonly number[][], n: number, maxNewTokens: number, eos: readonly number[], stopAtEos: boolean, seeds: readonly number[][], temperature = 1): Promise<LlamaCppTimed> {
-    const line = { prompts, n, max_new_tokens: maxNewTokens, stop_at_eos: stopAtEos, eos, seeds, temperature }
+  /**
+   * Generates n rows per prompt (prompt evaluated once, its cache copied to the rows), seeds[p][i]
+   * for row i of prompt p; prompt after prompt, or with `together` all at once (needs n × prompts sequences).
+   */
+  async run(prompts: readonly number[][], n: number, maxNewTokens: number, eos: readonly number[], stopAtEos: boolean, seeds: readonly number[][], temperature = 1, together = false): Promise<LlamaCppTimed> {
+    const line = { prompts, n, max_new_tokens: maxNewTokens, stop_at_eos: stopAtEos, eos, seeds, temperature, together }
     this.child.stdin.write(`${JSON.stringify(line)}\n`)
     const out = (await this.next()) as { seconds: number; tokens: number; first_token_seconds: number[]; outputs: number[][][] }
     return { seconds: out.seconds, tokens: out.tokens, firstTokenSeconds: out.first_token_seconds[0] ?? Number.NaN, outputs: out.outputs }

@@ -37,6 +37,8 @@ export interface LlamaCppOptions {
   readonly bestPrompts: number
   readonly precisions?: readonly string[]
   readonly ioBinding: boolean
+  /** llama.cpp decodes best-of-8 prompt after prompt (8 sequences) instead of all prompts at once (8 × prompts sequences). */
+  readonly promptByPrompt?: boolean
 }
 
 const llamaSeeds = (prompts: number, n: number, round: number) =>
@@ -46,7 +48,9 @@ const llamaSeeds = (prompts: number, n: number, round: number) =>
  * winnow's generator against llama.cpp (node-llama-cpp's prebuilt binaries) on the rotary twin of
  * the bench model (or the 0.36 B Qwen2.5-shaped one with `large`), both built from the same weights,
  * at every precision: greedy agreement over the first tokens, fixed 128+64 at N = 1 and 8 (fastest
- * of `reps`), best-of-8 with 512-token prompts and up to 256 new tokens stopping at EOS. Ours and
+ * of `reps`), best-of-8 with 512-token prompts and up to 256 new tokens stopping at EOS (ours
+ * batches the prompts' rows together as a campaign does; llama.cpp too, on 8 sequences per prompt,
+ * unless `promptByPrompt`). Ours and
  * the peer alternate run by run with the same thread count. With `ioBinding`, also ours against
  * ONNX Runtime for Python's IO-binding loop at N = 1, 8, 16 on the float32 file.
  */
@@ -65,7 +69,8 @@ export const llamaCppResults = async (options: LlamaCppOptions, log: (line: stri
   for (const precision of precisions) {
     log(`${label}${precision.name}: ${dir} variant ${precision.variant ?? "model"} / ${ggufs[precision.gguf]} (${options.threads} threads)`)
     const ours = await LocalGenerator.load(dir, { intraOpThreads: options.threads }, precision.variant)
-    const peer = await LlamaCppPeer.start(packageDir, ggufs[precision.gguf], options.threads, BEST_N, BEST_PROMPT + BEST_NEW + 16)
+    const sequences = options.promptByPrompt ? BEST_N : BEST_N * bestPrompts.length
+    const peer = await LlamaCppPeer.start(packageDir, ggufs[precision.gguf], options.threads, sequences, BEST_PROMPT + BEST_NEW + 16)
     try {
       const greedy = { ...BENCH_SAMPLING, temperature: 0, max_new_tokens: GREEDY_TOKENS, ignore_eos: true }
       const oursGreedy = await ours.generateIds(fixedPrompt, [benchSeeds(0, 1)], greedy)
@@ -73,7 +78,8 @@ export const llamaCppResults = async (options: LlamaCppOptions, log: (line: stri
       const agree = firstDifference(oursGreedy[0]!.tokens ?? [], peerGreedy.outputs[0]![0]!)
       log(`greedy: first ${agree} of ${GREEDY_TOKENS} tokens agree; ours ${JSON.stringify(oursGreedy[0]!.tokens)}, llama.cpp ${JSON.stringify(peerGreedy.outputs[0]![0])}`)
       results.push(benchResult(`${label}llama.cpp ${precision.name}: greedy tokens agreeing before the first difference (peer = ${GREEDY_TOKENS})`, agree, GREEDY_TOKENS, "tokens"))
-      results.push(...(await compare(ours, peer, fixedPrompt, bestPrompts, eos, options.reps, `${label}llama.cpp ${precision.name}`, log)))
+      const together = !options.promptByPrompt
+      results.push(...(await compare(ours, peer, fixedPrompt, bestPrompts, eos, options.reps, together, `${label}llama.cpp ${precision.name}`, log)))
     } finally {
       await peer.close()
       await ours.close()
@@ -96,6 +102,7 @@ const compare = async (
   bestPrompts: number[][],
   eos: readonly number[],
   reps: number,
+  together: boolean,
   label: string,
   log: (line: string) => void
 ): Promise<BenchResult[]> => {
@@ -111,7 +118,7 @@ const compare = async (
       push(fixed.peer, n, await peer.run(fixedPrompt, n, FIXED_NEW, eos, false, llamaSeeds(1, n, rep)))
     }
     best.ours.push(await runOurs(ours, bestPrompts, BEST_N, { ...BENCH_SAMPLING, max_new_tokens: BEST_NEW }, rep))
-    best.peer.push(await peer.run(bestPrompts, BEST_N, BEST_NEW, eos, true, llamaSeeds(bestPrompts.length, BEST_N, rep)))
+    best.peer.push(await peer.run(bestPrompts, BEST_N, BEST_NEW, eos, true, llamaSeeds(bestPrompts.length, BEST_N, rep), 1, together))
     log(`repetition ${rep + 1}/${reps}: fixed ${JSON.stringify(Object.fromEntries([...fixed.ours].map(([n, t]) => [n, [t.at(-1), fixed.peer.get(n)!.at(-1)]])))} s; best-of-8 ours ${JSON.stringify(best.ours.at(-1))}, llama.cpp ${JSON.stringify({ ...best.peer.at(-1), outputs: undefined })}`)
   }
   const rate = (times: number[], n: number) => (n * FIXED_NEW) / Math.min(...times)

@@ -11,7 +11,9 @@ import { pathToFileURL } from "node:url"
  * prompt token evaluated once in sequence 0, its KV cells copied to sequences 1..n−1
  * (`llama_memory_seq_cp`), then the n sequences decode together, one llama_decode per step for all
  * unfinished rows (node-llama-cpp batches concurrent sequences), each with its own seeded sampler
- * (top-k, top-p, temperature) and stopping at EOS when asked.
+ * (top-k, top-p, temperature) and stopping at EOS when asked. With `"together": true` all prompts
+ * run at once on their own sequences, so one decode carries every unfinished row of every prompt
+ * (what llama.cpp's server does with parallel slots), the way winnow batches a campaign's prompts.
  */
 
 interface Sequence {
@@ -30,6 +32,8 @@ interface Run {
   readonly seeds: number[][]
   readonly temperature?: number
   readonly top_k?: number
+  /** All prompts at once, prompt p on sequences p·n … p·n+n−1, every unfinished row of every prompt in each decode. */
+  readonly together?: boolean
 }
 
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
@@ -66,9 +70,7 @@ for (;;) {
   let tokens = 0
   const firsts: number[] = []
   const outputs: number[][][] = []
-  for (const [p, prompt] of run.prompts.entries()) {
-    const rows = sequences.slice(0, run.n)
-    await Promise.all(rows.map((s) => s.clearHistory()))
+  const runPrompt = async (prompt: number[], rows: Sequence[], seeds: number[]): Promise<{ generated: number[][]; first: number }> => {
     const started = performance.now()
     let firstAt = 0
     await rows[0]!.evaluateWithoutGeneratingNewTokens(prompt.slice(0, -1))
@@ -78,11 +80,30 @@ for (;;) {
     const onFirst = () => {
       if (firstAt === 0) firstAt = performance.now()
     }
-    const generated = await Promise.all(rows.map((row, i) => generateRow(row, prompt.at(-1)!, run, run.seeds[p]![i]!, eos, onFirst)))
-    seconds += (performance.now() - started) / 1000
-    firsts.push((firstAt - started) / 1000)
-    tokens += generated.reduce((t, g) => t + g.length, 0)
-    outputs.push(generated)
+    const generated = await Promise.all(rows.map((row, i) => generateRow(row, prompt.at(-1)!, run, seeds[i]!, eos, onFirst)))
+    return { generated, first: (firstAt - started) / 1000 }
+  }
+  if (run.together) {
+    await Promise.all(sequences.slice(0, run.n * run.prompts.length).map((s) => s.clearHistory()))
+    const started = performance.now()
+    const all = await Promise.all(run.prompts.map((prompt, p) => runPrompt(prompt, sequences.slice(p * run.n, (p + 1) * run.n), run.seeds[p]!)))
+    seconds = (performance.now() - started) / 1000
+    for (const { generated, first } of all) {
+      firsts.push(first)
+      tokens += generated.reduce((t, g) => t + g.length, 0)
+      outputs.push(generated)
+    }
+  } else {
+    for (const [p, prompt] of run.prompts.entries()) {
+      const rows = sequences.slice(0, run.n)
+      await Promise.all(rows.map((s) => s.clearHistory()))
+      const started = performance.now()
+      const { generated, first } = await runPrompt(prompt, rows, run.seeds[p]!)
+      seconds += (performance.now() - started) / 1000
+      firsts.push(first)
+      tokens += generated.reduce((t, g) => t + g.length, 0)
+      outputs.push(generated)
+    }
   }
   process.stdout.write(`${JSON.stringify({ seconds, tokens, first_token_seconds: firsts, outputs })}\n`)
 }

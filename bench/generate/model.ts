@@ -59,7 +59,7 @@ export const ROPE_BENCH_MODEL_OPTIONS: DecoderOptions = {
 }
 
 /** The 0.36 B Qwen2.5-0.5B-shaped model with rotary positions (Qwen2.5's base 10⁶), for the llama.cpp comparison. */
-export const ROPE_LARGE_MODEL_OPTIONS: DecoderOptions = { ...LARGE_RSS_MODEL_OPTIONS, ropeTheta: 1_000_000, eosBias: 0 }
+export const ROPE_LARGE_MODEL_OPTIONS: DecoderOptions = { ...LARGE_RSS_MODEL_OPTIONS, ropeTheta: 1_000_000, eosBias: 22 }
 
 /** Builds a rotary model once into the tool cache and returns its directory. */
 export const ropeModelDir = (large: boolean): string =>
