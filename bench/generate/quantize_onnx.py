@@ -16,6 +16,7 @@ its `onnx/model.onnx`, for the llama.cpp comparison of the generate benchmark.
 
 import json
 import os
+import shutil
 import sys
 
 import onnx
@@ -26,10 +27,11 @@ BLOCK = 32
 
 
 def save(model, path, external):
-    if os.path.exists(path + "_data"):
-        os.remove(path + "_data")
-    onnx.save(model, path, save_as_external_data=external, all_tensors_to_one_file=True,
-              location=os.path.basename(path) + "_data", size_threshold=1024)
+    partial = path + ".partial"
+    data = os.path.basename(path) + "_data"
+    onnx.save(model, partial, save_as_external_data=external, all_tensors_to_one_file=True, location=data,
+              size_threshold=1024)
+    os.replace(partial, path)
 
 
 def nbits(source, target, bits, external):
@@ -48,11 +50,15 @@ def main():
     written = []
     target = os.path.join(onnx_dir, "model_quantized.onnx")
     if not os.path.exists(target):
-        quantize_dynamic(source, target + ".partial", weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
-                         use_external_data_format=external, extra_options={"MatMulConstBOnly": True})
-        os.replace(target + ".partial", target)
-        if os.path.exists(target + ".partial.data"):
-            raise RuntimeError("external data was written under the partial name")
+        staging = os.path.join(onnx_dir, ".staging-quantized")
+        shutil.rmtree(staging, ignore_errors=True)
+        os.makedirs(staging)
+        quantize_dynamic(source, os.path.join(staging, "model_quantized.onnx"), weight_type=QuantType.QInt8,
+                         op_types_to_quantize=["MatMul"], use_external_data_format=external,
+                         extra_options={"MatMulConstBOnly": True})
+        for name in sorted(os.listdir(staging), reverse=True):
+            os.replace(os.path.join(staging, name), os.path.join(onnx_dir, name))
+        os.rmdir(staging)
         written.append(target)
     for bits, name in [(8, "model_q8.onnx"), (4, "model_q4.onnx")]:
         target = os.path.join(onnx_dir, name)
