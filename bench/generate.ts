@@ -6,6 +6,7 @@ import { LocalGenerator } from "../models/localGenerator.js"
 import { readModelDir, tokenIdList } from "../models/modelDir.js"
 import { type BenchResult, benchResult, report } from "./result.js"
 import { benchModelDir, benchPrompts, largeRssModelDir } from "./generate/model.js"
+import { llamaCppResults } from "./generate/llamaCppBench.js"
 import { OrtPythonPeer } from "./generate/ortPython.js"
 import { BENCH_SAMPLING, runOurs, type Timed } from "./generate/ours.js"
 import { comparePools } from "./generate/pools.js"
@@ -37,12 +38,32 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
  * of them); fixed-length figures take the fastest of five repetitions, best-of-N sums two rounds.
  * Options: `--threads N` (default: all cores), `--skip-transformers-js`, `--only-serve` (just the
  * `winnow serve` batching comparison), `--only-rss` (just the peak-memory measurements; with
- * `--large` also on a 0.36 B-parameter model of a real small LLM's shape, ~10 minutes more).
+ * `--large` also on a 0.36 B-parameter model of a real small LLM's shape, ~10 minutes more),
+ * `--llama-cpp` (just the comparison with llama.cpp at F32, 8-bit and 4-bit on the bench model's
+ * rotary twin, or with `--large` on the 0.36 B model; `--precisions f32,q8,quantized,q4`,
+ * `--reps N`, `--best-prompts N`, `--io-binding` adds ours vs ONNX Runtime's IO-binding loop,
+ * `--llama-prompt-by-prompt` has llama.cpp decode best-of-8 one prompt at a time).
  */
 export const main = async (args: string[]): Promise<void> => {
   const threadsAt = args.indexOf("--threads")
   const threads = threadsAt >= 0 ? Number(args[threadsAt + 1]) : availableParallelism()
   const dir = benchModelDir()
+  if (args.includes("--llama-cpp")) {
+    const value = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined)
+    const large = args.includes("--large")
+    const options = {
+      threads,
+      large,
+      reps: Number(value("--reps") ?? (large ? 1 : 3)),
+      bestPrompts: Number(value("--best-prompts") ?? (large ? 2 : 4)),
+      precisions: value("--precisions")?.split(","),
+      ioBinding: args.includes("--io-binding"),
+      promptByPrompt: args.includes("--llama-prompt-by-prompt")
+    }
+    const results = await llamaCppResults(options, log)
+    const headline = results.find((r) => r.unit === "s/prompt") ?? results.at(-1)!
+    return report(results.filter((r) => r !== headline), headline)
+  }
   if (args.includes("--only-rss")) {
     const [first, ...rest] = await rssResults(dir, readModelDir(dir, "model", "bench").onnxPath, threads, benchPrompts(1, BEST_PROMPT)[0]!)
     if (args.includes("--large")) {

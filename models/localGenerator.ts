@@ -2,6 +2,7 @@ import { inputInvalid } from "../core/errors.js"
 import { type BatchBudget, DEFAULT_BATCH_BUDGET, MAX_KV_BYTES, type PlannedGroup, planBatches } from "./batchPlan.js"
 import { type ModelDir, readOwnedModelDir, tokenIdList } from "./modelDir.js"
 import { DecoderSession } from "./decoderSession.js"
+import { readGraphSignature } from "./onnxSignature.js"
 import { type GeneratedSample, generateBatch, type FinishReason, type PromptGroup, type StepToken } from "./generate.js"
 import { stopFinder } from "./stopStrings.js"
 import type { SessionSettings } from "./onnxSession.js"
@@ -86,6 +87,12 @@ export class LocalGenerator {
     private readonly eos: Set<number>,
     private readonly padId: number,
     private readonly budget: BatchBudget,
+    /**
+     * The graph quantizes activations with one scale over the whole batch (ONNX Runtime's dynamic
+     * int8, `model_quantized`), so a row's tokens depend on the other rows decoded with it: such
+     * models get one prompt per batch (see `rowsCoupled`).
+     */
+    readonly rowsCoupled: boolean,
     /** The model's position limit from config.json, if it states one. */
     private readonly maxPositions: number | undefined = positionLimit(dir.config)
   ) {}
@@ -110,7 +117,7 @@ export class LocalGenerator {
       [...eos][0] ??
       0
     const maxKvTokens = Math.max(1, Math.min(budget.maxKvTokens, Math.floor(MAX_KV_BYTES / decoder.layout.kvBytesPerToken)))
-    return new LocalGenerator(dir, decoder, tokenizer, eos, pad, { ...budget, maxKvTokens })
+    return new LocalGenerator(dir, decoder, tokenizer, eos, pad, { ...budget, maxKvTokens }, quantizesAcrossRows(dir.onnxPath))
   }
 
   /** The decoder's layout (sizes, dtypes, optional inputs), for callers that budget memory. */
@@ -144,7 +151,9 @@ export class LocalGenerator {
       }
     })
     const longest = Math.max(...perPrompt.map((p) => p.max_new_tokens))
-    const plan = planBatches(encoded.map((e) => e.length), seeds.map((s) => s.length), longest, this.budget)
+    const plan = this.rowsCoupled
+      ? encoded.flatMap((e, p) => planBatches([e.length], [seeds[p]!.length], perPrompt[p]!.max_new_tokens, this.budget).map((b) => b.map((g) => ({ ...g, prompt: p }))))
+      : planBatches(encoded.map((e) => e.length), seeds.map((s) => s.length), longest, this.budget)
     const results: SampleText[] = []
     for (const batch of plan) results.push(...(await this.generateChunk(batch, encoded, seeds, perPrompt, hooks)))
     return results.sort((a, b) => a.prompt - b.prompt || a.sample - b.sample)
@@ -157,6 +166,7 @@ export class LocalGenerator {
    * lone ones in the last bits of their logits, as in any batch.
    */
   async generateJoinable(first: readonly NumberedPrompt[], params: GenerationParams, hooks: JoinableHooks): Promise<void> {
+    if (this.rowsCoupled) return this.generateEachAlone(first, params, hooks)
     const numbers: number[] = []
     const encodedOf: (readonly number[])[] = []
     const groupsOf = async (prompts: readonly NumberedPrompt[]): Promise<PromptGroup[]> => {
@@ -198,6 +208,16 @@ export class LocalGenerator {
       ...(onTokens ? { onStep: (tokens: readonly StepToken[]) => onTokens(tokens.map(({ group, ...token }) => ({ prompt: numbers[group]!, ...token }))) } : {})
     })
     await Promise.all(reports)
+  }
+
+  /** For models whose rows are coupled: each prompt decoded on its own, none admitted (joined prompts are returned). */
+  private async generateEachAlone(prompts: readonly NumberedPrompt[], params: GenerationParams, hooks: JoinableHooks): Promise<void> {
+    for (const { index, prompt } of prompts) {
+      const { onTokens } = hooks
+      const own = { ...hooks, ...(onTokens ? { onTokens: (tokens: readonly StreamedToken[]) => onTokens(tokens.map((t) => ({ ...t, prompt: index }))) } : {}) }
+      const samples = await this.generate([prompt], prompt.params ?? params, own)
+      hooks.onPromptDone(index, samples.map((s) => ({ ...s, prompt: index })))
+    }
   }
 
   private groupOf(ids: readonly number[], seeds: GenerationPrompt["seeds"], params: GenerationParams): PromptGroup {
@@ -262,4 +282,18 @@ const NO_EOS: ReadonlySet<number> = new Set()
 const positionLimit = (config: Record<string, unknown>): number | undefined => {
   const value = config.max_position_embeddings ?? config.n_positions
   return typeof value === "number" && value > 0 ? value : undefined
+}
+
+/** Operators that quantize activations with scales computed over a whole input tensor, i.e. across the rows of a batch. */
+const BATCH_WIDE_QUANTIZERS = ["DynamicQuantizeLinear", "DynamicQuantizeMatMul"]
+
+/**
+ * Whether the model's graph makes a row's numbers depend on the other rows of its batch: ONNX
+ * Runtime's dynamic quantization (`quantize_dynamic`, the usual `model_quantized.onnx`) computes
+ * one int8 scale and zero point per MatMul input tensor, over every row. Weight-only formats
+ * (MatMulNBits `model_q4`, whose int8 activation blocks are taken per row) and float graphs do not.
+ */
+export const quantizesAcrossRows = (onnxPath: string): boolean => {
+  const ops = readGraphSignature(onnxPath).opTypes
+  return BATCH_WIDE_QUANTIZERS.some((op) => ops.has(op))
 }

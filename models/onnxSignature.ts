@@ -10,10 +10,12 @@ export interface ValueSignature {
   readonly shape: ReadonlyArray<number | string> | undefined
 }
 
-/** The declared inputs and outputs of an ONNX graph. */
+/** The declared inputs and outputs of an ONNX graph, and the operator types its nodes use. */
 export interface GraphSignature {
   readonly inputs: readonly ValueSignature[]
   readonly outputs: readonly ValueSignature[]
+  /** op_type of every node of the main graph (subgraphs not included). */
+  readonly opTypes: ReadonlySet<string>
 }
 
 /** Bytes read per file access: one window serves many small protobuf field headers. */
@@ -59,13 +61,18 @@ export const readGraphSignature = (onnxPath: string): GraphSignature => {
     if (!graph) throw new Error("it holds no graph")
     const inputs: ValueSignature[] = []
     const outputs: ValueSignature[] = []
+    const opTypes = new Set<string>()
     for (const field of fields(read, graph.start, graph.end)) {
+      if (field.number === 1 && field.wire === 2) {
+        const opType = [...fields(read, field.start, field.end)].find((f) => f.number === 4 && f.wire === 2)
+        if (opType) opTypes.add(text(read, opType))
+      }
       if (field.wire !== 2 || (field.number !== 11 && field.number !== 12)) continue
       const bytes = read(field.start, field.end - field.start).slice()
       const value = valueInfo((p, l) => bytes.subarray(p, p + l), bytes.length)
       ;(field.number === 11 ? inputs : outputs).push(value)
     }
-    return { inputs, outputs }
+    return { inputs, outputs, opTypes }
   } catch (e) {
     if (e instanceof ModelUnsupported) throw e
     throw new ModelUnsupported({ model: onnxPath, reason: `not a readable ONNX model: ${(e as Error).message}` })

@@ -39,6 +39,32 @@ export const LARGE_RSS_MODEL_OPTIONS: DecoderOptions = {
   externalData: true
 }
 
+/**
+ * The bench model's Llama twin for the llama.cpp comparison: the same sizes, seed and tokenizer,
+ * but rotary positions and no lm_head bias (the learned position table, the bias and the EOS ramp
+ * of `BENCH_MODEL_OPTIONS` have no GGUF equivalent). A constant EOS bias replaces the ramp, so
+ * sampled rows end after about 64 tokens on average (geometrically spread rather than clustered).
+ */
+export const ROPE_BENCH_MODEL_OPTIONS: DecoderOptions = {
+  hidden: 768,
+  layers: 4,
+  heads: 12,
+  kvHeads: 2,
+  intermediate: 3072,
+  maxPositions: 1024,
+  seed: 11,
+  logitStd: 1.5,
+  ropeTheta: 10000,
+  eosBias: 6.5
+}
+
+/** The 0.36 B Qwen2.5-0.5B-shaped model with rotary positions (Qwen2.5's base 10⁶), for the llama.cpp comparison. */
+export const ROPE_LARGE_MODEL_OPTIONS: DecoderOptions = { ...LARGE_RSS_MODEL_OPTIONS, ropeTheta: 1_000_000, eosBias: 22 }
+
+/** Builds a rotary model once into the tool cache and returns its directory. */
+export const ropeModelDir = (large: boolean): string =>
+  large ? cachedBenchModel("generate-large-rope", ROPE_LARGE_MODEL_OPTIONS, buildDecoder) : cachedBenchModel("generate-rope", ROPE_BENCH_MODEL_OPTIONS, buildDecoder)
+
 /** Builds the large RSS model once into the tool cache and returns its directory (about 20 s and 1.4 GB the first time). */
 export const largeRssModelDir = (): string => cachedBenchModel("generate-large", LARGE_RSS_MODEL_OPTIONS, buildDecoder)
 

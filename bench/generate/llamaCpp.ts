@@ -1,0 +1,155 @@
+import { type ChildProcessByStdio, execFile, spawn } from "node:child_process"
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { arch, platform } from "node:os"
+import { basename, dirname, join } from "node:path"
+import { createInterface, type Interface } from "node:readline"
+import type { Readable, Writable } from "node:stream"
+import { fileURLToPath } from "node:url"
+import { promisify } from "node:util"
+import { toolCache } from "../../core/home.js"
+import { ensurePythonEnv, runPython } from "../../trainers/pythonEnv.js"
+import { TRAINER_PACKAGES } from "../../trainers/packages.js"
+import { ORT_PYTHON_PACKAGES } from "./ortPython.js"
+import type { Timed } from "./ours.js"
+
+const run = promisify(execFile)
+
+/** node-llama-cpp, pinned with its prebuilt Linux x64 CPU binaries (llama.cpp built by its authors). */
+export const NODE_LLAMA_CPP_VERSION = "3.22.1"
+/** The llama-cpp-python sdist whose vendored llama.cpp tree gives `convert_hf_to_gguf.py` and `gguf-py` (never built). */
+export const LLAMA_CPP_PYTHON_SDIST = "llama-cpp-python==0.3.36"
+/** ONNX Runtime's quantizers (MatMulNBits needs onnx-ir), the same release as onnxruntime-node here. */
+export const ORT_QUANTIZE_PACKAGES = [...ORT_PYTHON_PACKAGES, "onnx==1.19.1", "onnx-ir==1.1.0"] as const
+
+/** A Python script of this folder, found from the compiled file (dist/bench/generate) or the source one alike. */
+const script = (name: string): string => {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const path = join(dir, "bench", "generate", name)
+    if (existsSync(path)) return path
+    if (dirname(dir) === dir) throw new Error(`cannot find bench/generate/${name} above ${fileURLToPath(import.meta.url)}`)
+  }
+}
+
+/**
+ * Installs node-llama-cpp and its prebuilt linux-x64 binaries once into the tool cache (outside the
+ * repo, so `npm ci` never sees it), with install scripts off: nothing is downloaded or built at run
+ * time. Returns the folder holding its node_modules.
+ */
+export const ensureNodeLlamaCpp = async (log: (line: string) => void): Promise<string> => {
+  if (platform() !== "linux" || arch() !== "x64") throw new Error(`the llama.cpp peer uses node-llama-cpp's linux-x64 binaries; this is ${platform()}-${arch()}`)
+  const dir = join(toolCache(), `node-llama-cpp-${NODE_LLAMA_CPP_VERSION}`)
+  if (existsSync(join(dir, "node_modules", "@node-llama-cpp", "linux-x64", "package.json"))) return dir
+  const staging = `${dir}.partial-${process.pid}`
+  rmSync(staging, { recursive: true, force: true })
+  mkdirSync(staging, { recursive: true })
+  writeFileSync(join(staging, "package.json"), JSON.stringify({ name: "winnow-bench-llama-cpp", private: true }))
+  log(`installing node-llama-cpp@${NODE_LLAMA_CPP_VERSION} into ${dir} (first use only)`)
+  const packages = [`node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`, `@node-llama-cpp/linux-x64@${NODE_LLAMA_CPP_VERSION}`]
+  await run("npm", ["install", "--omit=optional", "--ignore-scripts", "--no-audit", "--no-fund", "--save-exact", ...packages], { cwd: staging, maxBuffer: 16 * 2 ** 20 })
+  renameSync(staging, dir)
+  return dir
+}
+
+/** Downloads the llama-cpp-python sdist once (no build) and unpacks llama.cpp's conversion scripts; returns that llama.cpp folder. */
+export const ensureLlamaCppConverter = async (python: string, log: (line: string) => void): Promise<string> => {
+  const version = LLAMA_CPP_PYTHON_SDIST.split("==")[1]!
+  const dir = join(toolCache(), `llama-cpp-python-${version}-sdist`)
+  const tree = join(dir, `llama_cpp_python-${version}`, "vendor", "llama.cpp")
+  if (existsSync(join(tree, "convert_hf_to_gguf.py"))) return tree
+  mkdirSync(dir, { recursive: true })
+  log(`downloading the ${LLAMA_CPP_PYTHON_SDIST} sdist for llama.cpp's convert_hf_to_gguf.py (first use only; not built)`)
+  await run(python, ["-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps", "--no-binary", ":all:", LLAMA_CPP_PYTHON_SDIST, "-d", dir], { maxBuffer: 16 * 2 ** 20 })
+  const archive = readdirSync(dir).find((f) => f.endsWith(".tar.gz"))
+  if (!archive) throw new Error(`pip download of ${LLAMA_CPP_PYTHON_SDIST} left no .tar.gz in ${dir}`)
+  const inside = `llama_cpp_python-${version}/vendor/llama.cpp`
+  await run("tar", ["xzf", join(dir, archive), "-C", dir, "--wildcards", `${inside}/convert_hf_to_gguf.py`, `${inside}/conversion/*`, `${inside}/gguf-py/*`])
+  return tree
+}
+
+/** The GGUF files of a rotary bench model, by precision: converted once from its ONNX weights and cached beside it. */
+export interface GgufFiles {
+  readonly f32: string
+  readonly q8_0: string
+  readonly q4_0: string
+}
+
+/**
+ * Converts `modelDir`'s ONNX weights to GGUF F32, Q8_0 and Q4_0 with llama.cpp's converter
+ * (`to_gguf.py`), once, in the bundled trainer's environment (it has the torch, transformers,
+ * safetensors and onnx the converter and the weight export need; the sdist's own gguf-py goes on
+ * the path).
+ */
+export const ensureGguf = async (modelDir: string, log: (line: string) => void): Promise<GgufFiles> => {
+  const out = join(toolCache(), "bench-models", `${basename(modelDir)}-gguf`)
+  const files = { f32: join(out, "model-f32.gguf"), q8_0: join(out, "model-q8_0.gguf"), q4_0: join(out, "model-q4_0.gguf") }
+  if (Object.values(files).every((f) => existsSync(f))) return files
+  const python = await ensurePythonEnv(TRAINER_PACKAGES, log)
+  const tree = await ensureLlamaCppConverter(python, log)
+  const staging = `${out}.partial-${process.pid}`
+  rmSync(staging, { recursive: true, force: true })
+  mkdirSync(staging, { recursive: true })
+  log(`converting ${modelDir} to GGUF (f32, q8_0, q4_0) with llama.cpp's convert_hf_to_gguf.py`)
+  await runPython(python, script("to_gguf.py"), [tree, modelDir, staging])
+  rmSync(out, { recursive: true, force: true })
+  renameSync(staging, out)
+  return files
+}
+
+/** Writes `model_quantized`, `model_q8` and `model_q4` next to the model's ONNX file with ONNX Runtime's quantizers, once. */
+export const ensureQuantizedOnnx = async (modelDir: string, log: (line: string) => void): Promise<void> => {
+  if (["quantized", "q8", "q4"].every((v) => existsSync(join(modelDir, "onnx", `model_${v}.onnx`)))) return
+  const python = await ensurePythonEnv(ORT_QUANTIZE_PACKAGES, log)
+  log(`quantizing ${modelDir} with ONNX Runtime's quantizers (int8 dynamic, MatMulNBits 8 and 4 bits)`)
+  await runPython(python, script("quantize_onnx.py"), [modelDir])
+}
+
+/** One llama.cpp run's answer: timing plus the generated ids of every row of every prompt. */
+export interface LlamaCppTimed extends Timed {
+  readonly outputs: number[][][]
+}
+
+/**
+ * The llama.cpp peer: `llamaCppLoop.js` in a child process (model loaded once, n sequences in one
+ * context), given one run at a time so its runs interleave with ours.
+ */
+export class LlamaCppPeer {
+  private constructor(private readonly child: ChildProcessByStdio<Writable, Readable, null>, private readonly lines: Interface) {}
+
+  /** Loads `gguf` with `threads` threads and room for `sequences` rows of `contextSize` tokens each. */
+  static async start(packageDir: string, gguf: string, threads: number, sequences: number, contextSize: number): Promise<LlamaCppPeer> {
+    const loop = fileURLToPath(new URL("./llamaCppLoop.js", import.meta.url))
+    const child = spawn(process.execPath, [loop], { stdio: ["pipe", "pipe", "inherit"] })
+    const peer = new LlamaCppPeer(child, createInterface({ input: child.stdout }))
+    child.stdin.write(`${JSON.stringify({ packageDir, gguf, threads, sequences, contextSize })}\n`)
+    await peer.next()
+    return peer
+  }
+
+  private next(): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`llamaCppLoop exited with code ${code}`))
+      this.child.once("exit", onExit)
+      this.lines.once("line", (line) => {
+        this.child.off("exit", onExit)
+        resolve(JSON.parse(line) as Record<string, unknown>)
+      })
+    })
+  }
+
+  /**
+   * Generates n rows per prompt (prompt evaluated once, its cache copied to the rows), seeds[p][i]
+   * for row i of prompt p; prompt after prompt, or with `together` all at once (needs n × prompts sequences).
+   */
+  async run(prompts: readonly number[][], n: number, maxNewTokens: number, eos: readonly number[], stopAtEos: boolean, seeds: readonly number[][], temperature = 1, together = false): Promise<LlamaCppTimed> {
+    const line = { prompts, n, max_new_tokens: maxNewTokens, stop_at_eos: stopAtEos, eos, seeds, temperature, together }
+    this.child.stdin.write(`${JSON.stringify(line)}\n`)
+    const out = (await this.next()) as { seconds: number; tokens: number; first_token_seconds: number[]; outputs: number[][][] }
+    return { seconds: out.seconds, tokens: out.tokens, firstTokenSeconds: out.first_token_seconds[0] ?? Number.NaN, outputs: out.outputs }
+  }
+
+  /** Ends the child process. */
+  async close(): Promise<void> {
+    this.child.stdin.end()
+    await new Promise((resolve) => this.child.once("exit", resolve))
+  }
+}
