@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs"
-import { join } from "node:path"
 import { Effect, Stream } from "effect"
 import { type PromptRecord, recordConversationOf } from "../campaign/prompts.js"
 import type { OpenedReview, OpenReviewInput, ReviewItem } from "../campaign/review.js"
@@ -10,9 +9,6 @@ import { reviewOrderKey } from "../core/seeds.js"
 import type { DatasetRecord } from "../datasets/record.js"
 import { readPromptSlice, readRows, writeRows } from "../datasets/workArea.js"
 import type { ActivityDeps } from "./deps.js"
-
-/** The file `openReview` writes a round's review sample to (what `winnow review` reads). */
-export const reviewFileOf = (roundDir: string): string => join(roundDir, "review.jsonl")
 
 const sampleKey = (shard: number, promptId: string, sampleIndex: number) => `${shard}\0${promptId}\0${sampleIndex}`
 
@@ -96,7 +92,7 @@ export const openReview = (deps: ActivityDeps) => (input: OpenReviewInput): Effe
       rejected.push({ id: c.id, kept: false, kind: "sft", prompt_id: c.row.prompt_id, shard: c.shard, messages, response: c.row.text, ...scoringOf(c.row, scorers) })
     }
     const items = byOrder([...byOrder(kept).slice(0, review.sample), ...rejected])
-    const path = reviewFileOf(deps.work.roundDir(input.campaignId, input.round))
+    const path = deps.work.reviewFile(input.campaignId, input.round)
     yield* writeRows(path, items)
     deps.logger.info({ campaignId: input.campaignId, round: input.round, kept: items.filter((i) => i.kept).length, rejected: rejected.length }, "review opened")
     return { path, items: items.map((i) => ({ id: i.id, kept: i.kept })) }
