@@ -55,6 +55,7 @@ describe("review pool", () => {
     expect(p.decideIssue(decide({ item: "zz" }), 6)?.code).toBe("REVIEW_NOT_IN_SAMPLE")
     expect(p.decideIssue(decide({ item: "b", round: 1 }), 6)).toMatchObject({ code: "REVIEW_STALE", message: expect.stringContaining("round 1 was already committed") })
     expect(p.decideIssue(decide({ item: "b", action: "edit" }), 6)).toMatchObject({ code: "REVIEW_BAD_REQUEST", message: expect.stringContaining("an edit needs the new answer") })
+    expect(p.decideIssue(decide({ item: "c", action: "edit", text: "x" }), 6)).toMatchObject({ code: "REVIEW_BAD_REQUEST", message: expect.stringContaining("not kept by the discriminator") })
     expect(p.decideIssue(decide({ item: "b", action: "maybe" as never }), 6)?.message).toContain("expected one of accept, reject, edit, skip")
     expect(p.decideIssue(decide({ item: "b", reviewer: " " }), 6)?.message).toContain("reviewer")
 

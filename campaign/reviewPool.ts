@@ -158,7 +158,11 @@ export class ReviewPool {
     if (r.round > this.round) return refuse("REVIEW_STALE", `round ${r.round} has not started; the campaign is on round ${this.round}`)
     const closed = this.closedIssue()
     if (closed) return closed
-    if (!this.index.has(r.item)) return refuse("REVIEW_NOT_IN_SAMPLE", `record ${r.item} is not in round ${this.round}'s review sample`)
+    const item = this.index.get(r.item)
+    if (item === undefined) return refuse("REVIEW_NOT_IN_SAMPLE", `record ${r.item} is not in round ${this.round}'s review sample`)
+    if (r.action === "edit" && !item.kept) {
+      return refuse("REVIEW_BAD_REQUEST", `record ${r.item} was not kept by the discriminator: it is in the sample to measure agreement and never enters the dataset, so it cannot be edited (accept or reject it)`)
+    }
     const decided = this.verdicts.get(r.item)
     if (decided) return refuse("REVIEW_NOT_PENDING", `record ${r.item} is not pending: ${decided.reviewer} already decided "${decided.verdict}" at ${decided.at}`)
     const holder = this.claims.get(r.item)

@@ -60,10 +60,10 @@ export class ReviewApi {
     return { ...answer, campaign, item }
   }
 
-  /** Sends a decision; its id doubles as the update id, so a resent decision is answered, never applied twice. */
+  /** Sends a decision; a decision id the campaign has seen is answered `repeated`, never applied twice. */
   async decide(campaign: string, request: DecideRequest): Promise<DecideAnswer & { readonly campaign: string }> {
     const answer = await this.update(campaign, () =>
-      this.client.workflow.getHandle(campaign).executeUpdate(reviewDecideUpdate, { args: [request], updateId: `review-${request.decision_id}` }))
+      this.client.workflow.getHandle(campaign).executeUpdate(reviewDecideUpdate, { args: [request] }))
     return { ...answer, campaign }
   }
 

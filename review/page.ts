@@ -68,6 +68,7 @@ export const reviewPage = (config: { readonly campaign: string | null; readonly 
 </div>
 <aside class="panel">
 <p><span id="kept-badge" class="badge"></span></p>
+<p id="agreement-note" class="meta hidden">${bilingual("agreementOnly")}</p>
 <h3>${bilingual("scorers")}</h3>
 <table class="scores" id="scores"></table>
 <p class="meta" id="record-meta"></p>

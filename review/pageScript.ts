@@ -22,7 +22,8 @@ export const REVIEW_SCRIPT = String.raw`
 
   var st = { campaign: config.campaign, current: null, pending: null, editing: false, timer: null, stale: false };
   var reviewerInput = $("reviewer");
-  reviewerInput.value = localStorage.getItem("winnow-reviewer") || config.reviewer || "";
+  var params = new URLSearchParams(location.search);
+  reviewerInput.value = params.get("reviewer") || localStorage.getItem("winnow-reviewer") || config.reviewer || "";
 
   function reviewer() { return reviewerInput.value.trim(); }
 
@@ -130,6 +131,8 @@ export const REVIEW_SCRIPT = String.raw`
     var badge = $("kept-badge");
     badge.className = "badge " + (item.kept ? "kept" : "not-kept");
     badge.textContent = both(item.kept ? "kept" : "notKept");
+    $("agreement-note").classList.toggle("hidden", item.kept);
+    $("edit").disabled = !item.kept;
     var table = $("scores");
     table.textContent = "";
     var row = function (name, value) {
@@ -187,7 +190,8 @@ export const REVIEW_SCRIPT = String.raw`
   $("accept").addEventListener("click", function () { decide("accept"); });
   $("reject").addEventListener("click", function () { decide("reject"); });
   $("skip").addEventListener("click", function () { decide("skip"); });
-  $("edit").addEventListener("click", function () { if (st.current && !st.pending) setEditing(true); });
+  function startEdit() { if (st.current && !st.pending && st.current.item.kept) setEditing(true); }
+  $("edit").addEventListener("click", startEdit);
   $("save").addEventListener("click", function () { decide("edit", $("edit-text").value); });
   $("cancel").addEventListener("click", function () { setEditing(false); });
   $("retry").addEventListener("click", function () { if (st.pending) send(); else find(); });
@@ -205,7 +209,7 @@ export const REVIEW_SCRIPT = String.raw`
     if (event.key === "Enter" && st.pending) { event.preventDefault(); send(); return; }
     var action = { a: "accept", r: "reject", s: "skip" }[event.key];
     if (action) { event.preventDefault(); decide(action); }
-    else if (event.key === "e" && st.current && !st.pending) { event.preventDefault(); setEditing(true); }
+    else if (event.key === "e") { event.preventDefault(); startEdit(); }
   });
 
   if (reviewer()) localStorage.setItem("winnow-reviewer", reviewer());

@@ -17,6 +17,7 @@ export const REVIEW_STRINGS = {
   failedFilters: { en: "failed filters", zh: "未通过的过滤器" },
   kept: { en: "The discriminator kept it", zh: "判别器保留了它" },
   notKept: { en: "The discriminator did not keep it", zh: "判别器没有保留它" },
+  agreementOnly: { en: "In the sample to measure agreement only: accepting it does not add it to the dataset, and it cannot be edited.", zh: "仅用于衡量一致性：接受不会把它加入数据集，也不能编辑。" },
   accept: { en: "Accept", zh: "接受" },
   reject: { en: "Reject", zh: "拒绝" },
   edit: { en: "Edit", zh: "编辑" },
