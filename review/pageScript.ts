@@ -3,6 +3,8 @@
  * but the page's own API). It claims a record, shows it, and sends each decision with an id of
  * its own: a decision whose answer was lost is sent again with the same id, so the campaign
  * applies it once. Refusals (not pending, out of date) are shown with the server's message.
+ * While a record is shown its claim is renewed at half its lease, so a record returns to the pool
+ * only when its reviewer's page is closed or cut off.
  * Use it only through `reviewPage`.
  */
 export const REVIEW_SCRIPT = String.raw`
@@ -41,12 +43,18 @@ export const REVIEW_SCRIPT = String.raw`
     if (!state) return;
     $("round").textContent = String(state.round);
     var text = both("progress", state);
-    if (state.deadline) text += " · " + both("deadline", { deadline: state.deadline.replace("T", " ").slice(0, 19) + " UTC", on_deadline: state.on_deadline });
+    var then = S["then_" + state.on_deadline] || S.then_commit;
+    if (state.deadline) text += " · " + both("deadline", { deadline: state.deadline.replace("T", " ").slice(0, 19) + " UTC", then_en: then.en, then_zh: then.zh });
     $("progress").textContent = text;
     $("progress").setAttribute("data-decided", String(state.decided));
   }
 
   function later(run, ms) { clearTimeout(st.timer); st.timer = setTimeout(run, ms); }
+
+  function renewIn(until) {
+    var left = until ? Date.parse(until) - Date.now() : 60000;
+    return Math.max(1000, Math.min(60000, left / 2));
+  }
 
   function idle(key) {
     st.current = null;
@@ -94,7 +102,7 @@ export const REVIEW_SCRIPT = String.raw`
       showProgress(answer.body.state);
       if (!answer.body.item) { idle("nothingLeft"); return later(claim, 2000); }
       show(answer.body);
-      later(claim, 60000);
+      later(claim, renewIn(answer.body.lease_until));
     }, function () { say("offline", both("offline")); later(claim, 3000); });
   }
 
