@@ -171,6 +171,12 @@ describe("the review gate, driven through its updates", () => {
     const log = lastJson((await runCli(["dataset", "log", "reviewed", "--json"], env)).stdout) as Array<{ sequence: number; lineage: { review?: unknown } }>
     const { round: _round, ...lineageReview } = result.reviews![0]!
     expect(log.find((v) => v.sequence === 1)!.lineage.review).toEqual(lineageReview)
+    const reportDir = join(dir, "report-reviewed")
+    expect((await runCli(["report", "reviewed@1", "--out", reportDir], { ...env, TEMPORAL_ADDRESS: "127.0.0.1:1" })).code, "a dataset report needs no Temporal").toBe(0)
+    const html = readFileSync(join(reportDir, "index.html"), "utf8")
+    const data = JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1]!)
+    expect(data.rounds[0].review).toEqual(lineageReview)
+    expect(html).toContain('id="review-table"')
     const history = lastJson((await runCli(["campaign", "history", handle.workflowId, "--json"], env)).stdout)
     expect(history.reviews).toEqual(result.reviews)
     expect(history.updates).toEqual([])
@@ -201,11 +207,17 @@ describe("the review gate, driven through its updates", () => {
     await expect(decide(committing, { decision_id: "late", round: 1, item: "x", reviewer: "alice", action: "accept" })).rejects.toBeInstanceOf(WorkflowNotFoundError)
   }, 240_000)
 
-  it("refuses a bad review section before anything starts, naming the field", async () => {
+  it("refuses a bad review section before anything starts, and a review page for a campaign that does not exist", async () => {
     const spec = writeDemoSpec(dir, "bad-review", (s) => { s.review = { sample: 0, on_deadline: "later" } })
     const ran = await runCli(["campaign", "start", spec], env)
     expect(ran.code).toBe(2)
     expect(ran.stderr).toContain("review.sample: got 0")
     expect(ran.stderr).toContain('review.on_deadline: got "later"')
+    const page = await runCli(["review", "--campaign", "no-such-campaign", "--port", "0"], env)
+    expect(page.code).toBe(2)
+    expect(page.stderr).toContain("campaign not found: no-such-campaign")
+    const port = await runCli(["review", "--port", "http"], env)
+    expect(port.code).toBe(2)
+    expect(port.stderr).toContain('--port: got "http", expected a whole number from 0 to 65535')
   }, 60_000)
 })

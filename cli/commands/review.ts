@@ -41,7 +41,7 @@ export const reviewCommand = (log: Logger): Command => {
     options: { port: { type: "string" }, host: { type: "string" }, campaign: { type: "string" }, reviewer: { type: "string" }, json: { type: "boolean" } },
     descriptions: {
       port: `HTTP port of the page (default ${DEFAULTS.reviewServer.port}; 0 picks a free one)`,
-      host: `address to listen on (default ${DEFAULTS.reviewServer.host}, this machine only)`,
+      host: `address to listen on (default ${DEFAULTS.reviewServer.host}, this machine only; the page has no login, so open it wider only on a trusted network)`,
       campaign: "review this campaign only (default: every running campaign with a round waiting for review)",
       reviewer: "the reviewer name the page proposes (default: your user name; each reviewer can change it on the page)",
       json: "print {\"url\"} as one JSON line once listening"
