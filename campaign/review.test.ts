@@ -73,7 +73,7 @@ describe("review pool", () => {
     expect(p.claimIssue({ reviewer: "bob" })?.code).toBe("REVIEW_CLOSED")
 
     const summary = reviewSummaryOf(items, p.decisions, "reached")
-    expect(summary).toMatchObject({ sampled: 4, kept_sampled: 3, decided: 4, accepted: 1, rejected: 2, edited: 1, reviewers: ["alice", "bob"], outcome: "reached" })
+    expect(summary).toMatchObject({ sampled: 4, kept_sampled: 3, decided: 4, accepted: 1, rejected: 2, edited: 1, left_out: 1, reviewers: ["alice", "bob"], outcome: "reached" })
     expect(summary.agreement).toBe(0.75)
     expect(summary.kept_accepted).toBeCloseTo(2 / 3, 6)
     expect(p.decisions.find((d) => d.item === "b")).toMatchObject({ verdict: "edit", text: "better", reviewer: "bob" })

@@ -94,6 +94,8 @@ export interface ReviewSummary {
   readonly accepted: number
   readonly rejected: number
   readonly edited: number
+  /** Kept records the reviewers rejected: left out of the commit. */
+  readonly left_out: number
   readonly reviewers: readonly string[]
   readonly agreement: number | null
   readonly kappa: number | null
@@ -137,6 +139,7 @@ export const reviewSummaryOf = (items: readonly ReviewItemRef[], decisions: read
     accepted: count("accept"),
     rejected: count("reject"),
     edited: count("edit"),
+    left_out: decided.filter((d) => d.verdict === "reject" && keptOf.get(d.item)).length,
     reviewers: [...new Set(decided.map((d) => d.reviewer))].sort(),
     agreement: pairs.length === 0 ? null : round6(pairs.filter(([a, b]) => a === b).length / pairs.length),
     kappa: cohensKappa(pairs),

@@ -21,10 +21,10 @@ export const reviewLine = (state: ReviewState): string => {
 export const printReviews = (reviews: readonly RoundReview[], decisions?: readonly ReviewDecisionView[]): void => {
   process.stdout.write("\nreview (reviewers vs the discriminator):\n")
   printTable(reviews.map((r) => ({
-    round: r.round, sampled: `${r.sampled} (${r.kept_sampled} kept)`, decided: r.decided, accepted: r.accepted, rejected: r.rejected, edited: r.edited,
+    round: r.round, sampled: `${r.sampled} (${r.kept_sampled} kept)`, decided: r.decided, accepted: r.accepted, rejected: r.rejected, edited: r.edited, "left out": r.left_out,
     agreement: share(r.agreement), kappa: r.kappa === null ? "-" : r.kappa.toFixed(3), "kept accepted": share(r.kept_accepted),
     reviewers: r.reviewers.join(",") || "-", ended: r.outcome === "reached" ? "enough decided" : "deadline"
-  })), ["round", "sampled", "decided", "accepted", "rejected", "edited", "agreement", "kappa", "kept accepted", "reviewers", "ended"])
+  })), ["round", "sampled", "decided", "accepted", "rejected", "edited", "left out", "agreement", "kappa", "kept accepted", "reviewers", "ended"])
   if (decisions && decisions.length > 0) {
     process.stdout.write("\nreview decisions:\n")
     printTable(decisions.map((d) => ({ at: d.at.replace("T", " ").slice(0, 19), round: d.round, reviewer: d.reviewer, action: d.action, record: `${d.item.slice(0, 16)}…` })), ["at", "round", "reviewer", "action", "record"])

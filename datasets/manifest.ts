@@ -77,6 +77,7 @@ export const ReviewLineage = Schema.Struct({
   accepted: NonNegativeInt,
   rejected: NonNegativeInt,
   edited: NonNegativeInt,
+  left_out: NonNegativeInt,
   reviewers: Schema.Array(Schema.String),
   agreement: Schema.NullOr(Schema.Finite),
   kappa: Schema.NullOr(Schema.Finite),

@@ -54,10 +54,10 @@ const reviewTable = (data: ReportData): string => {
   const rows = data.rounds.flatMap((r) => {
     const v = r.review
     if (!v) return []
-    return [`<tr data-round="${escapeHtml(r.label)}"><td>${escapeHtml(r.label)}</td><td>${v.sampled} (${v.kept_sampled} kept)</td><td>${v.decided}</td><td>${v.accepted}</td><td>${v.rejected}</td><td>${v.edited}</td><td class="agreement">${pct(v.agreement)}</td><td class="kappa">${v.kappa === null ? "–" : v.kappa.toFixed(3)}</td><td>${pct(v.kept_accepted)}</td><td>${escapeHtml(v.reviewers.join(", ") || "–")}</td><td>${v.outcome === "reached" ? "enough decided" : "deadline passed"}</td></tr>`]
+    return [`<tr data-round="${escapeHtml(r.label)}"><td>${escapeHtml(r.label)}</td><td>${v.sampled} (${v.kept_sampled} kept)</td><td>${v.decided}</td><td>${v.accepted}</td><td>${v.rejected}</td><td>${v.left_out}</td><td>${v.edited}</td><td class="agreement">${pct(v.agreement)}</td><td class="kappa">${v.kappa === null ? "–" : v.kappa.toFixed(3)}</td><td>${pct(v.kept_accepted)}</td><td>${escapeHtml(v.reviewers.join(", ") || "–")}</td><td>${v.outcome === "reached" ? "enough decided" : "deadline passed"}</td></tr>`]
   })
   return `<p class="meta">Agreement: share of decided records where the reviewer's verdict (accept or edit = keep) matches selection's; kappa: Cohen's kappa (– when either side used one label only); kept accepted: share of decided kept records the reviewers kept. Rejected records were left out of the commit, edited ones committed with the reviewer's text. 一致率：审核人的决定（接受或编辑即保留）与选择结果一致的比例；kappa：Cohen's kappa。</p>
-<table class="rounds" id="review-table"><tr><th>round</th><th>sampled</th><th>decided</th><th>accepted</th><th>rejected</th><th>edited</th><th>agreement</th><th>kappa</th><th>kept accepted</th><th>reviewers</th><th>ended</th></tr>${rows.join("")}</table>`
+<table class="rounds" id="review-table"><tr><th>round</th><th>sampled</th><th>decided</th><th>accepted</th><th>rejected</th><th>left out</th><th>edited</th><th>agreement</th><th>kappa</th><th>kept accepted</th><th>reviewers</th><th>ended</th></tr>${rows.join("")}</table>`
 }
 
 const lineageTable = (data: ReportData): string => {

@@ -22,9 +22,9 @@ export const REVIEW_SCRIPT = String.raw`
     return "d-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
   };
 
-  var st = { campaign: config.campaign, current: null, pending: null, editing: false, timer: null, stale: false };
-  var reviewerInput = $("reviewer");
   var params = new URLSearchParams(location.search);
+  var st = { campaign: config.campaign || params.get("campaign"), current: null, pending: null, editing: false, timer: null, stale: false };
+  var reviewerInput = $("reviewer");
   reviewerInput.value = params.get("reviewer") || localStorage.getItem("winnow-reviewer") || config.reviewer || "";
 
   function reviewer() { return reviewerInput.value.trim(); }

@@ -202,7 +202,7 @@ describe("the review gate, driven through its updates", () => {
     expect((await runCli(["dataset", "log", "deadline-fail", "--json"], env)).code, "nothing of the round was committed").toBe(2)
 
     const result = await committing.result()
-    expect(result.reviews).toEqual([{ round: 1, sampled: 2, kept_sampled: 2, decided: 0, accepted: 0, rejected: 0, edited: 0, reviewers: [], agreement: null, kappa: null, kept_accepted: null, outcome: "deadline" }])
+    expect(result.reviews).toEqual([{ round: 1, sampled: 2, kept_sampled: 2, decided: 0, accepted: 0, rejected: 0, edited: 0, left_out: 0, reviewers: [], agreement: null, kappa: null, kept_accepted: null, outcome: "deadline" }])
     expect(result.kept).toBe(result.accepted)
     await expect(decide(committing, { decision_id: "late", round: 1, item: "x", reviewer: "alice", action: "accept" })).rejects.toBeInstanceOf(WorkflowNotFoundError)
   }, 240_000)
