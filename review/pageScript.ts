@@ -23,7 +23,8 @@ export const REVIEW_SCRIPT = String.raw`
   };
 
   var params = new URLSearchParams(location.search);
-  var st = { campaign: config.campaign || params.get("campaign"), current: null, pending: null, editing: false, timer: null, stale: false };
+  var pinned = config.campaign || params.get("campaign");
+  var st = { campaign: pinned, current: null, pending: null, editing: false, timer: null, stale: false, nothingLeft: false };
   var reviewerInput = $("reviewer");
   reviewerInput.value = params.get("reviewer") || localStorage.getItem("winnow-reviewer") || config.reviewer || "";
 
@@ -83,9 +84,13 @@ export const REVIEW_SCRIPT = String.raw`
     call("GET", "/api/reviews" + q).then(function (answer) {
       if (answer.status !== 200) { var r = refused(answer); if (r.stale) { st.stale = true; idle("REVIEW_STALE"); return; } return later(find, 3000); }
       var open = answer.body.reviews.filter(function (r) { return r.state.status === "open"; });
-      if (open.length === 0) { idle("waiting"); if (answer.body.reviews[0]) showProgress(answer.body.reviews[0].state); return later(find, 3000); }
-      st.campaign = st.campaign || open[0].campaign;
+      var mine = open.filter(function (r) { return r.campaign === st.campaign; })[0] || (pinned ? undefined : open[0]);
+      if (!mine) { idle("waiting"); if (answer.body.reviews[0]) showProgress(answer.body.reviews[0].state); return later(find, 3000); }
+      st.campaign = mine.campaign;
       $("campaign").textContent = st.campaign;
+      var s = mine.state;
+      // Waiting costs nothing: a claim is an update the campaign records, so ask again only when a record is free.
+      if (st.nothingLeft && s.sampled - s.decided - s.claimed <= 0) { showProgress(s); return later(find, 2000); }
       claim();
     }, function () { say("offline", both("offline")); later(find, 3000); });
   }
@@ -100,7 +105,8 @@ export const REVIEW_SCRIPT = String.raw`
         return later(find, 3000);
       }
       showProgress(answer.body.state);
-      if (!answer.body.item) { idle("nothingLeft"); return later(claim, 2000); }
+      st.nothingLeft = !answer.body.item;
+      if (!answer.body.item) { idle("nothingLeft"); return later(find, 2000); }
       show(answer.body);
       later(claim, renewIn(answer.body.lease_until));
     }, function () { say("offline", both("offline")); later(claim, 3000); });
