@@ -87,7 +87,7 @@ describe("winnow review in Chromium", () => {
     const spec = writeDemoSpec(dir, "reviewed", (s) => {
       s.rounds = 1
       s.output.dataset = "reviewed-page"
-      s.review = { sample: 50, include_rejected: 2, lease_seconds: 4, required_share: 0.9 }
+      s.review = { sample: 50, include_rejected: 2, lease_seconds: 8, required_share: 0.9 }
     })
     const started = await runCli(["campaign", "start", spec, "--json"], env)
     expect(started.code, started.stderr).toBe(0)
@@ -116,17 +116,17 @@ describe("winnow review in Chromium", () => {
         expect(await settled(page)).toBe(true)
         return page
       }
-      // Dave takes a record and goes away (his page closes): his lease runs out and the record returns to the pool.
-      const dave = await open("dave")
-      const daves = await shown(dave)
-      await dave.close()
       // Carol keeps a record open all along: her page renews its claim, so nobody else gets it.
       const carol = await open("carol")
       const alice = await open("alice")
       const bob = await open("bob")
+      // Dave takes a record and goes away (his page closes): his lease runs out and the record returns to the pool.
+      const dave = await open("dave")
+      const daves = await shown(dave)
       const carols = await shown(carol)
-      const held = [daves.id, carols.id, (await shown(alice)).id, (await shown(bob)).id]
+      const held = [carols.id, (await shown(alice)).id, (await shown(bob)).id, daves.id]
       expect(new Set(held).size, "four reviewers hold four different records").toBe(4)
+      await dave.close()
       expect(await alice.$eval("#accept", (b) => b.textContent)).toContain("接受")
       expect(await alice.$$eval("[lang=zh]", (nodes) => nodes.length)).toBeGreaterThan(10)
       await shot(alice, "review-alice")

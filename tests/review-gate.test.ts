@@ -69,7 +69,7 @@ describe("the review gate, driven through its updates", () => {
   const decide = (handle: WorkflowHandle, request: DecideRequest) => handle.executeUpdate(reviewDecideUpdate, { args: [request] })
 
   it("waits for reviewers, never hands two of them one record, applies each decision once, refuses what is not pending, and commits exactly what they kept", async () => {
-    const handle = await start("reviewed", { sample: 4, include_rejected: 2, lease_seconds: 3 }, 2)
+    const handle = await start("reviewed", { sample: 4, include_rejected: 2, lease_seconds: 6 }, 2)
     const opened = await openRound(handle, 1)
     expect(opened).toMatchObject({ sampled: 6, kept_sampled: 4, required: 6, decided: 0 })
     const status = lastJson((await runCli(["campaign", "status", handle.workflowId, "--json"], env)).stdout)
@@ -97,7 +97,7 @@ describe("the review gate, driven through its updates", () => {
     expect(await refusalOf(decide(handle, { ...first, decision_id: "alice-2", action: "reject" })))
       .toMatchObject({ code: "REVIEW_NOT_PENDING", message: expect.stringContaining(`alice already decided "${first.action}"`) })
 
-    await sleep(3500)
+    await sleep(6500)
     const carol = await claim(handle, "carol")
     expect(carol.item!.id, "bob's lease ran out: his record went back to the pool").toBe(bob.item!.id)
     expect(await refusalOf(decide(handle, { decision_id: "bob-late", round: 1, item: bob.item!.id, reviewer: "bob", action: "accept" })))
