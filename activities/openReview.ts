@@ -10,7 +10,27 @@ import type { DatasetRecord } from "../datasets/record.js"
 import { readPromptSlice, readRows, writeRows } from "../datasets/workArea.js"
 import type { ActivityDeps } from "./deps.js"
 
-const sampleKey = (shard: number, promptId: string, sampleIndex: number) => `${shard}\0${promptId}\0${sampleIndex}`
+const sampleKey = (promptId: string, sampleIndex: number) => `${promptId}\0${sampleIndex}`
+
+/**
+ * The `limit` items with the smallest keys seen so far, in key order, holding at most twice
+ * `limit` items at any time: a seeded sample drawn in one pass over a round of any size.
+ */
+const firstByKey = <T extends { readonly id: string }>(limit: number, keyOf: (id: string) => string) => {
+  let held: Array<{ key: string; item: T }> = []
+  const trim = () => { held = held.sort((a, b) => (a.key < b.key ? -1 : 1)).slice(0, limit) }
+  return {
+    add: (item: T): void => {
+      if (limit === 0) return
+      held.push({ key: keyOf(item.id), item })
+      if (held.length >= 2 * limit) trim()
+    },
+    first: (): T[] => {
+      trim()
+      return held.map((h) => h.item)
+    }
+  }
+}
 
 /** The sample a kept record came from: its own index, or a pair's chosen one. */
 const keptIndexOf = (record: DatasetRecord): number | undefined =>
@@ -54,44 +74,33 @@ export const openReview = (deps: ActivityDeps) => (input: OpenReviewInput): Effe
     const seed = input.spec.generator.seed
     const scorers = input.spec.scorers.map((s) => s.name)
     const order = (id: string) => reviewOrderKey(seed, input.round, id)
-    const byOrder = <T extends { readonly id: string }>(items: T[]) => items.sort((a, b) => (order(a.id) < order(b.id) ? -1 : 1))
-
-    const scored = new Map<string, ScoredRow>()
-    const selected = new Set<string>()
-    const candidates: Array<{ id: string; shard: number; row: ScoredRow }> = []
-    for (const shard of input.shards) {
+    const kept = firstByKey<ReviewItem>(review.sample, order)
+    const candidates = firstByKey<{ id: string; shard: number; row: ScoredRow }>(review.include_rejected, order)
+    const staged = new Map((yield* deps.store.listStaged(input.campaignId, input.round, 0)).map((s) => [s.shard, s] as const))
+    for (const shard of [...new Set([...input.shards, ...staged.keys()])].sort((a, b) => a - b)) {
       const scoredPath = deps.work.shardFile(input.campaignId, input.round, shard, "scored")
       const selectedPath = deps.work.shardFile(input.campaignId, input.round, shard, "selected")
-      if (!existsSync(scoredPath)) continue
-      const rows = yield* readRows<ScoredRow>(scoredPath)
-      for (const row of rows) scored.set(sampleKey(shard, row.prompt_id, row.sample_index), row)
-      if (existsSync(selectedPath)) {
-        for (const row of yield* readRows<SelectedRow>(selectedPath)) selected.add(sampleKey(shard, row.prompt_id, keptSample(row).sample_index))
-      }
-      if (review.include_rejected > 0) {
-        for (const row of rows) {
-          if (selected.has(sampleKey(shard, row.prompt_id, row.sample_index))) continue
-          candidates.push({ id: `sample-${sha256(`${input.round}\0${shard}\0${row.prompt_index}\0${row.sample_index}`)}`, shard, row })
+      const rows = existsSync(scoredPath) ? yield* readRows<ScoredRow>(scoredPath) : []
+      const scored = new Map(rows.map((row) => [sampleKey(row.prompt_id, row.sample_index), row] as const))
+      const selected = new Set(existsSync(selectedPath) ? (yield* readRows<SelectedRow>(selectedPath)).map((row) => sampleKey(row.prompt_id, keptSample(row).sample_index)) : [])
+      for (const row of review.include_rejected > 0 ? rows : []) {
+        if (!selected.has(sampleKey(row.prompt_id, row.sample_index))) {
+          candidates.add({ id: `sample-${sha256(`${input.round}\0${shard}\0${row.prompt_index}\0${row.sample_index}`)}`, shard, row })
         }
       }
-    }
-
-    const kept: ReviewItem[] = []
-    for (const segment of yield* deps.store.listStaged(input.campaignId, input.round, 0)) {
-      const records = yield* Stream.runCollect(deps.store.readStaged(segment))
-      for (const record of records) {
+      const segment = staged.get(shard)
+      for (const record of segment ? yield* Stream.runCollect(deps.store.readStaged(segment)) : []) {
         const index = keptIndexOf(record)
-        const row = index === undefined ? undefined : scored.get(sampleKey(segment.shard, record.prompt_id, index))
-        kept.push(keptItem(record, segment.shard, row, scorers))
+        kept.add(keptItem(record, shard, index === undefined ? undefined : scored.get(sampleKey(record.prompt_id, index)), scorers))
       }
     }
     const rejected: ReviewItem[] = []
-    for (const c of byOrder(candidates).slice(0, review.include_rejected)) {
+    for (const c of candidates.first()) {
       const [prompt] = yield* readPromptSlice<PromptRecord>(deps.work, input.prompts, { start: c.row.prompt_index, end: c.row.prompt_index + 1 })
       const messages = prompt ? recordConversationOf(input.spec.generator.system_prompt, prompt).map((m) => ({ role: m.role, content: m.content })) : []
       rejected.push({ id: c.id, kept: false, kind: "sft", prompt_id: c.row.prompt_id, shard: c.shard, messages, response: c.row.text, ...scoringOf(c.row, scorers) })
     }
-    const items = byOrder([...byOrder(kept).slice(0, review.sample), ...rejected])
+    const items = [...kept.first(), ...rejected].sort((a, b) => (order(a.id) < order(b.id) ? -1 : 1))
     const path = deps.work.reviewFile(input.campaignId, input.round)
     yield* writeRows(path, items)
     deps.logger.info({ campaignId: input.campaignId, round: input.round, kept: items.filter((i) => i.kept).length, rejected: rejected.length }, "review opened")
