@@ -62,7 +62,8 @@ export const commit = (deps: ActivityDeps) => (input: CommitInput): Effect.Effec
         winnow_version: deps.winnowVersion,
         round_stats: roundStats,
         ...(input.eval ? { eval: input.eval } : {}),
-        ...(output > 0 ? { output } : {})
+        ...(output > 0 ? { output } : {}),
+        ...(input.review && output === 0 ? { review: input.review } : {})
       },
       dedup: storeDedupOf(input.lineage.dedup)
     })

@@ -13,6 +13,8 @@ import { select } from "./select.js"
 import { updateCurriculum } from "./updateCurriculum.js"
 import { writePrompts } from "./writePrompts.js"
 import { stage } from "./stage.js"
+import { openReview } from "./openReview.js"
+import { applyReview } from "./applyReview.js"
 
 /**
  * Builds winnow's activities over their dependencies. Each activity is a thin adapter in a file
@@ -37,7 +39,9 @@ export const createActivities = (deps: ActivityDeps) => {
     updateCurriculum: boundary(updateCurriculum),
     evalStats: boundary(evalStats),
     improve: boundary(improve),
-    writePrompts: boundary(writePrompts)
+    writePrompts: boundary(writePrompts),
+    openReview: boundary(openReview),
+    applyReview: boundary(applyReview)
   }
 }
 

@@ -3,6 +3,8 @@ import type { EvalStats } from "./evaluation.js"
 import type { GeneratorRef, LoopState, WritePromptsResult } from "./loopContracts.js"
 import type { CarriedControl, SettingsRevision } from "./liveSettings.js"
 import type { PromptSet, ShardPlan } from "./promptSets.js"
+import type { ReviewSummary, RoundReview } from "./review.js"
+import type { ReviewState } from "./reviewPool.js"
 import type { CampaignSpec } from "./spec.js"
 
 /**
@@ -101,6 +103,10 @@ export interface CampaignProgress {
   readonly budgetStop?: string
   /** With `outputs` in the spec: per entry, its dataset, the records its selection accepted and its committed versions. */
   readonly outputs?: ReadonlyArray<OutputProgress>
+  /** With `review`: where the current round's review stands (open while the round waits for reviewers). */
+  readonly review?: ReviewState
+  /** With `review`: what each committed round's review found, oldest first. */
+  readonly reviews?: readonly RoundReview[]
 }
 
 /** One of a campaign's `outputs` in its progress: the dataset, records accepted by its selection, one version per committed round. */
@@ -227,6 +233,8 @@ export interface CampaignResult {
   /** The generator the campaign ended with (a trained one, with `improve`). */
   readonly generator?: GeneratorRef
   readonly stopReason?: string
+  /** With `review`: what each round's review found (decisions, agreement with the discriminator). */
+  readonly reviews?: readonly RoundReview[]
   /** With `outputs` in the spec: per entry, its dataset, last version, and records accepted and kept. */
   readonly outputs?: ReadonlyArray<{ readonly dataset: string; readonly version: string | null; readonly accepted: number; readonly kept: number }>
 }
@@ -287,6 +295,8 @@ export interface CommitInput {
   readonly eval?: EvalStats
   /** Which output's staging to commit (absent: `output`; k ≥ 1: the spec's `outputs[k-1]`, whose selection and dedup `lineage` carries). */
   readonly output?: number
+  /** What the round's review found, with `review` (recorded in the version's lineage). */
+  readonly review?: ReviewSummary
 }
 
 /** A committed version as the workflow sees it. */

@@ -2,7 +2,7 @@ import type { CampaignOutcome, CampaignProgress } from "./contracts.js"
 
 /**
  * How a finished campaign fared, and why when it fell short: no record added (which filters
- * removed the samples, or that dedup found them all in the dataset already), or fewer than
+ * removed the samples, reviewers left them out, or dedup found them all in the dataset already), or fewer than
  * `accept_until` asked for. Pure; the campaign workflow reports it, the CLI exits 3 unless `ok`.
  */
 export const outcomeOf = (progress: CampaignProgress, acceptUntil: number | undefined): { outcome: CampaignOutcome; reason?: string } => {
@@ -14,6 +14,10 @@ export const outcomeOf = (progress: CampaignProgress, acceptUntil: number | unde
       : { outcome: "ok" }
   }
   if (progress.generated === 0) return { outcome: "empty", reason: progress.stopReason ?? "no sample was generated" }
+  const leftOut = (progress.reviews ?? []).reduce((sum, r) => sum + r.left_out, 0)
+  if (leftOut > 0) {
+    return { outcome: "empty", reason: `reviewers left out ${leftOut} of the ${progress.accepted} accepted records${leftOut < progress.accepted ? "; the rest were already in the dataset" : ""}` }
+  }
   if (progress.accepted > 0) {
     return { outcome: "empty", reason: `all ${progress.accepted} accepted records were already in dataset ${progress.dataset} (dropped as duplicates at commit)` }
   }

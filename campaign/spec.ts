@@ -8,6 +8,7 @@ import { TaskQueuesSpec } from "./queueSpec.js"
 import { CurriculumSpec, EvalSpec, ImproveSpec, loopIssues, PromptStageSpec } from "./loopSpec.js"
 import { SelectionSpec, selectionIssues } from "./selectionSpec.js"
 import { outputsIssues } from "./outputSpec.js"
+import { ReviewSpec, reviewIssues } from "./reviewSpec.js"
 import { int, NonEmpty, NonNegative, OnnxVariant, Unit, withDefault } from "./specFields.js"
 
 
@@ -73,6 +74,7 @@ export {
 } from "./scorerSpec.js"
 export { SELECTION_POLICIES, SelectionSpec } from "./selectionSpec.js"
 export { CurriculumSpec, EvalSpec, ImproveSpec, PromptStageSpec } from "./loopSpec.js"
+export { ReviewSpec } from "./reviewSpec.js"
 
 /** How the prompt set is split into child workflows. */
 export const ShardingSpec = Schema.Struct({
@@ -138,6 +140,7 @@ export const CampaignSpec = Schema.Struct({
   curriculum: Schema.optionalKey(CurriculumSpec),
   prompt_stage: Schema.optionalKey(PromptStageSpec),
   budget: Schema.optionalKey(BudgetSpec),
+  review: Schema.optionalKey(ReviewSpec),
   task_queues: Schema.optionalKey(TaskQueuesSpec)
 })
 /** A validated campaign spec with every default filled in. */
@@ -155,7 +158,7 @@ export const decodeSpec = (input: unknown, source: string): Result.Result<Campai
   const modelIssues = checkGeneratorModel(input)
   const decoded = decode(input)
   if (Result.isSuccess(decoded)) {
-    const crossIssues = [...modelIssues, ...scorerIssues(decoded.success.scorers), ...selectionIssues(decoded.success.selection), ...outputsIssues(decoded.success), ...recordedStatsIssues(decoded.success), ...loopIssues(decoded.success), ...budgetIssues(decoded.success)]
+    const crossIssues = [...modelIssues, ...scorerIssues(decoded.success.scorers), ...selectionIssues(decoded.success.selection), ...outputsIssues(decoded.success), ...recordedStatsIssues(decoded.success), ...loopIssues(decoded.success), ...budgetIssues(decoded.success), ...reviewIssues(decoded.success)]
     return crossIssues.length > 0 ? Result.fail(new InputInvalid({ source, issues: crossIssues })) : Result.succeed(decoded.success)
   }
   const issues = inputIssuesOf(decoded.failure.issue, input)

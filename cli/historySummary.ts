@@ -6,6 +6,8 @@ import type { EvalStats } from "../campaign/evaluation.js"
 import { NOTHING, type Spend, spendOf } from "../campaign/budget.js"
 import { promptStageLoad } from "../campaign/loop.js"
 import type { CampaignSpec } from "../campaign/spec.js"
+import type { ReviewSummary, RoundReview } from "../campaign/review.js"
+import type { DecideRequest } from "../campaign/reviewPool.js"
 
 type Event = temporal.api.history.v1.IHistoryEvent
 type Failure = temporal.api.failure.v1.IFailure
@@ -50,6 +52,19 @@ export interface FailureView {
   readonly final: boolean
 }
 
+/** One decision a reviewer sent that the campaign accepted (a skip included), for the audit trail. */
+export interface ReviewDecisionView {
+  readonly at: string
+  readonly round: number
+  readonly item: string
+  readonly reviewer: string
+  readonly action: string
+  readonly decision_id: string
+}
+
+/** Update names of the review gate: kept out of `updates` (live changes), told in `reviews` and `reviewDecisions`. */
+const REVIEW_UPDATES = new Set(["reviewClaim", "reviewDecide"])
+
 /** A live change accepted by the campaign (`pause`, `resume`, `set`). */
 export interface UpdateView {
   readonly at: string
@@ -73,6 +88,9 @@ export interface CampaignHistory {
   readonly evals: readonly EvalStats[]
   /** What the campaign's shards, evaluations and prompt stages spent, as its budget counts it. */
   readonly spent: Spend
+  /** With `review`: what each reviewed round's review found, and every decision reviewers sent. */
+  readonly reviews?: readonly RoundReview[]
+  readonly reviewDecisions?: readonly ReviewDecisionView[]
   readonly result?: CampaignResult
   /** Why the campaign failed, when it did: the innermost cause. */
   readonly failure?: FailureView
@@ -230,12 +248,21 @@ export const summarizeHistory = (campaignId: string, runs: readonly ExecutionEve
   const lines = new Map<string, { queues: Set<string>; executions: number; attempts: number; retried: number; failed: number }>()
   const failures: FailureView[] = []
   for (const run of [...runs, ...shards]) collectActivities(run, lines, failures)
-  const updates: UpdateView[] = runs.flatMap((run) => run.events.flatMap((e) => {
+  const accepted: UpdateView[] = runs.flatMap((run) => run.events.flatMap((e) => {
     const request = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest
     if (!request) return []
     const args = request.input?.args?.payloads?.map((p) => defaultPayloadConverter.fromPayload(p)) ?? []
     return [{ at: timeOf(e), name: request.input?.name ?? "?", args }]
   }))
+  const updates = accepted.filter((u) => !REVIEW_UPDATES.has(u.name))
+  const seen = new Set<string>()
+  const reviewDecisions = accepted.filter((u) => u.name === "reviewDecide").flatMap((u): ReviewDecisionView[] => {
+    const r = u.args[0] as DecideRequest
+    if (seen.has(r.decision_id)) return []
+    seen.add(r.decision_id)
+    return [{ at: u.at, round: r.round, item: r.item, reviewer: r.reviewer, action: r.action, decision_id: r.decision_id }]
+  })
+  const reviews = activityResults<{ round: number }, ReviewSummary>(runs, "applyReview").map(({ input, result: r }): RoundReview => ({ round: input.round, ...r }))
   const summaries = runs.map(summarizeRun)
   const last = runs.at(-1)
   const lastEvent = last?.events.at(-1)
@@ -255,6 +282,7 @@ export const summarizeHistory = (campaignId: string, runs: readonly ExecutionEve
     stats: activityResults<unknown, RoundStats>(runs, "roundStats").map((r) => r.result),
     evals: activityResults<unknown, EvalStats>(runs, "evalStats").map((r) => r.result),
     spent: spentOf(runs),
+    ...(reviews.length > 0 || reviewDecisions.length > 0 ? { reviews, reviewDecisions } : {}),
     ...(result ? { result } : {}),
     ...(failure ? { failure: withAttempts(failure, [...runs, ...shards]) } : {})
   }

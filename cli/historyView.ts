@@ -1,6 +1,7 @@
 import type { CampaignHistory, FailureView } from "./historySummary.js"
 import { printFields, printTable } from "./output.js"
 import { printEvals } from "./roundStatsView.js"
+import { printReviews } from "./reviewView.js"
 
 /** One line naming a failed attempt: where, which activity, the code and message. */
 export const failureLine = (f: FailureView): string =>
@@ -36,4 +37,5 @@ export const printHistory = (h: CampaignHistory): void => {
     printTable(h.outputVersions, ["output", "dataset", "round", "version", "records", "added"])
   }
   if (h.evals.length > 0) printEvals(h.evals)
+  if (h.reviews) printReviews(h.reviews, h.reviewDecisions)
 }

@@ -6,6 +6,7 @@ import { datasetCommands } from "./commands/dataset.js"
 import { modelCommands } from "./commands/model.js"
 import { promptsCommands } from "./commands/prompts.js"
 import { reportCommand } from "./commands/report.js"
+import { reviewCommand } from "./commands/review.js"
 import { openaiServeCommand } from "./commands/openaiServe.js"
 import { devCommand, workerCommand } from "./commands/serve.js"
 import { specCommands } from "./commands/spec.js"
@@ -26,11 +27,11 @@ const TOP_HELP = (groups: Record<string, Command[]>, singles: Command[]) =>
   ].join("\n")
 
 /** Long-running commands log at info by default; one-shot commands only warn, so output stays readable. */
-const SERVER_COMMANDS = new Set(["worker", "dev", "serve"])
+const SERVER_COMMANDS = new Set(["worker", "dev", "serve", "review"])
 
 /** Resolves argv to a command and the arguments left for it. */
 const route = (argv: string[], log: Logger): { command: Command; rest: string[] } | { help: string; exit: number } => {
-  const singles = [runCommand(log), demoCommand(log), workerCommand(log), devCommand(log), openaiServeCommand(log), reportCommand(log)]
+  const singles = [runCommand(log), demoCommand(log), workerCommand(log), devCommand(log), openaiServeCommand(log), reportCommand(log), reviewCommand(log)]
   const groups: Record<string, Command[]> = { campaign: campaignCommands(log), dataset: datasetCommands(log), model: modelCommands(log), prompts: promptsCommands(log), spec: specCommands(log) }
   const [first, second, ...rest] = argv
   if (first === undefined || first === "--help" || first === "-h" || first === "help") return { help: TOP_HELP(groups, singles), exit: first === undefined ? 2 : 0 }

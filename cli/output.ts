@@ -51,7 +51,8 @@ export class ProgressBar {
     const overall = (p.round - 1 + fraction) / Math.max(1, p.rounds)
     const width = 24
     const filled = Math.round(overall * width)
-    const text = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] round ${p.round}/${p.rounds} shards ${p.shardsDone}/${p.shardsTotal} generated ${p.generated} accepted ${p.accepted}`
+    const waiting = p.review?.status === "open" ? ` · waiting for reviewers: ${p.review.decided}/${p.review.required} decided (winnow review)` : ""
+    const text = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] round ${p.round}/${p.rounds} shards ${p.shardsDone}/${p.shardsTotal} generated ${p.generated} accepted ${p.accepted}${waiting}`
     if (text === this.last) return
     this.last = text
     process.stderr.write(`\r\x1b[2K${text}`)

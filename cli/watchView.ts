@@ -65,7 +65,8 @@ export const watchLines = (f: WatchFrame): string[] => {
   const rounds = Array.from({ length: p.rounds }, (_, i) => i + 1).map((r) => {
     const version = p.versions.find((v) => v.round === r)
     if (version) return `round ${String(r).padStart(3)} ${bar(1)} committed ${version.version.slice(0, 12)}, +${version.added ?? "?"} records (${version.records} in dataset)`
-    if (r === p.round && p.status === "running") return `round ${String(r).padStart(3)} ${bar(p.shardsTotal ? p.shardsDone / p.shardsTotal : 0)} shards ${p.shardsDone}/${p.shardsTotal}`
+    const review = p.review?.status === "open" && p.review.round === r ? ` · waiting for reviewers: ${p.review.decided}/${p.review.required} decided (winnow review)` : ""
+    if (r === p.round && p.status === "running") return `round ${String(r).padStart(3)} ${bar(p.shardsTotal ? p.shardsDone / p.shardsTotal : 0)} shards ${p.shardsDone}/${p.shardsTotal}${review}`
     return `round ${String(r).padStart(3)} ${bar(0)}`
   })
   const rate = [

@@ -127,7 +127,26 @@ export const DEFAULTS = {
   },
   temporalCliVersion: "v1.5.1",
   /** Prompts per round that `winnow report`'s sample browser embeds (the page says how many it left out). */
-  reportPromptsPerRound: 200
+  reportPromptsPerRound: 200,
+  /** `review`: the human review gate between a round's selection and its commit. */
+  review: {
+    /** Samples the discriminator did not keep, added to each round's review sample (0: kept records only). */
+    include_rejected: 0,
+    /** How long a round waits for reviewers before `on_deadline` applies (24 hours). */
+    deadline_seconds: 86_400,
+    on_deadline: "commit" as const,
+    /** Share of the sample that must be decided before the round commits. */
+    required_share: 1,
+    /** How long a claimed record stays with its reviewer before it returns to the pool. */
+    lease_seconds: 600
+  },
+  /** `winnow review`: the local review page. */
+  reviewServer: {
+    host: "127.0.0.1",
+    port: 8765,
+    /** How long the page waits for the campaign to answer a claim or a decision. */
+    answer_ms: 15_000
+  }
 } as const
 
 /** Limits that protect the cluster and the machine; the spec is rejected beyond them. */
@@ -137,5 +156,11 @@ export const LIMITS = {
   maxRounds: 1000,
   maxPromptsPerShard: 10000,
   maxConcurrentShards: 256,
-  maxHttpConcurrency: 1024
+  maxHttpConcurrency: 1024,
+  /** Records one round's review may sample (kept plus rejected): their ids travel in the workflow's history. */
+  maxReviewSample: 2000,
+  /** Characters of one edited response. */
+  maxReviewEditChars: 32_768,
+  /** Characters of every edit of one round together: the edits travel to the commit in one activity input. */
+  maxReviewEditCharsPerRound: 262_144
 } as const

@@ -21,7 +21,8 @@ export const ERROR_POLICY = {
   NotFound: { code: "WINNOW_NOT_FOUND", retryable: false, exit: 2 },
   CommitConflict: { code: "WINNOW_COMMIT_CONFLICT", retryable: true, exit: 1 },
   TemporalUnavailable: { code: "WINNOW_TEMPORAL_UNAVAILABLE", retryable: true, exit: 1 },
-  TrainerFailed: { code: "WINNOW_TRAINER_FAILED", retryable: false, exit: 1 }
+  TrainerFailed: { code: "WINNOW_TRAINER_FAILED", retryable: false, exit: 1 },
+  ReviewDeadlinePassed: { code: "WINNOW_REVIEW_DEADLINE", retryable: false, exit: 1 }
 } as const satisfies Readonly<Record<string, ErrorPolicy>>
 
 /** A winnow error's tag. */

@@ -110,11 +110,25 @@ export class TrainerFailed extends Schema.TaggedError<TrainerFailed>()("TrainerF
 }
 
 /**
+ * A round's review deadline passed before enough of its sample was decided, under
+ * `review.on_deadline: fail`: the round was not committed. Raised by the campaign workflow.
+ */
+export class ReviewDeadlinePassed extends Schema.TaggedError<ReviewDeadlinePassed>()("ReviewDeadlinePassed", {
+  round: Schema.Number,
+  decided: Schema.Number,
+  required: Schema.Number
+}) {
+  override get message(): string {
+    return `round ${this.round}'s review deadline passed with ${this.decided} records decided, ${this.required} required`
+  }
+}
+
+/**
  * Every member of the closed set of winnow errors, by tag: the one list of them. Add a class here
  * and the compiler shows every place that must decide about it (`ERROR_POLICY` first).
  */
 const ERROR_CLASSES = {
-  InputInvalid, ModelUnsupported, InferenceFailed, StoreIoFailed, StoreCorrupt, NotFound, CommitConflict, TemporalUnavailable, TrainerFailed
+  InputInvalid, ModelUnsupported, InferenceFailed, StoreIoFailed, StoreCorrupt, NotFound, CommitConflict, TemporalUnavailable, TrainerFailed, ReviewDeadlinePassed
 } as const satisfies { readonly [Tag in WinnowErrorTag]: { readonly prototype: { readonly _tag: Tag } } }
 
 /** The closed set of winnow errors. */

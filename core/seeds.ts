@@ -55,3 +55,10 @@ export const seededUniform = (purpose: string, ...parts: ReadonlyArray<string | 
   const rng = new Rng(seed128(`winnow/${purpose}/v1\0${parts.join("\0")}`))
   return () => rng.next()
 }
+
+/**
+ * The order of a record (or sample) in a round's review sample: a hex key from (campaign seed,
+ * round, id). Sorting by it draws the same seeded sample on every machine and retry.
+ */
+export const reviewOrderKey = (seed: number, round: number, id: string): string =>
+  createHash("sha256").update(`winnow/review/v1\0${seed}\0${round}\0${id}`).digest("hex")

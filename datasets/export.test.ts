@@ -49,7 +49,10 @@ describe("pull", () => {
       id: chinese.id,
       prompt_id: "p-问题二",
       round: 0,
-      provenance: { campaign: "c", round: 0, generator: "abc123", added_in: (await run(store.resolve("ds@1"))).id }
+      provenance: {
+        campaign: "c", round: 0, generator: "abc123", added_in: (await run(store.resolve("ds@1"))).id,
+        review: { decision: "", reviewer: "", at: "", edited: false }
+      }
     })
     expect(await readdir(join(root, "exports"))).toEqual(["train.jsonl"])
   })

@@ -65,6 +65,29 @@ export const EvalLineage = Schema.Struct({
 })
 
 /**
+ * What people decided about a sample of the round's records before it was committed (the
+ * campaign's `review` gate): counts, reviewers, and agreement with the discriminator
+ * (`agreement`: share of decided records where reviewer and selection agree; `kappa`: Cohen's
+ * kappa; `kept_accepted`: share of decided kept records the reviewers kept).
+ */
+export const ReviewLineage = Schema.Struct({
+  sampled: NonNegativeInt,
+  kept_sampled: NonNegativeInt,
+  decided: NonNegativeInt,
+  accepted: NonNegativeInt,
+  rejected: NonNegativeInt,
+  edited: NonNegativeInt,
+  left_out: NonNegativeInt,
+  reviewers: Schema.Array(Schema.String),
+  agreement: Schema.NullOr(Schema.Finite),
+  kappa: Schema.NullOr(Schema.Finite),
+  kept_accepted: Schema.NullOr(Schema.Finite),
+  outcome: Schema.Literals(["reached", "deadline"])
+})
+/** A round's review as a version records it (see the schema of the same name). */
+export type ReviewLineage = typeof ReviewLineage.Type
+
+/**
  * Where a version came from, as the committer passes it. `commit_key` (e.g. `campaignId/round`)
  * makes commits idempotent: committing a key already present in the chain returns that version.
  */
@@ -88,7 +111,9 @@ export const Lineage = Schema.Struct({
   /** The held-out evaluation of the generator that sampled this version's records. */
   eval: Schema.optionalKey(EvalLineage),
   /** Which of the campaign's outputs this version commits (absent: its `output`; k ≥ 1: `outputs[k-1]`), and so which staging. */
-  output: Schema.optionalKey(NonNegativeInt)
+  output: Schema.optionalKey(NonNegativeInt),
+  /** What reviewers decided before this version was committed (with the campaign's `review` gate). */
+  review: Schema.optionalKey(ReviewLineage)
 })
 /** Where a version came from (see the schema of the same name). */
 export type Lineage = typeof Lineage.Type

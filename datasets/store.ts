@@ -36,6 +36,8 @@ export interface DatasetStoreApi {
   readonly stageSegment: (input: StageInput) => Effect.Effect<SegmentRef, InputInvalid | StoreIoFailed>
   /** The staged segments of a campaign round (of its output `output`, default 0), sorted by shard. */
   readonly listStaged: (campaignId: string, round: number, output?: number) => Effect.Effect<ReadonlyArray<SegmentRef>, InputInvalid | ReadError>
+  /** The records of one staged segment, in id order (the review gate reads a round's staging to rewrite it). */
+  readonly readStaged: (segment: SegmentRef) => Stream.Stream<DatasetRecord, ReadError>
   /** Commits staged segments as the next version, deduplicated (idempotent by `lineage.commit_key`). */
   readonly commit: (input: CommitInput) => Effect.Effect<CommitResult, InputInvalid | NotFound | CommitConflict | ReadError>
   /** Resolves `NAME`, `NAME@latest`, `NAME@<seq>`, `NAME@<id prefix>` or `NAME@<tag>` to a version. */
@@ -87,6 +89,9 @@ const makeDatasetStore = (layout: StoreLayout, commitOptions: CommitOptions): Da
   root: layout.root,
   stageSegment: (input) => stageSegment(layout, input),
   listStaged: (campaignId, round, output) => listStaged(layout, campaignId, round, output),
+  readStaged: (segment) =>
+    Stream.fromAsyncIterable(readSegmentRecords(layout, { hash: segment.hash, format: segment.format ?? "jsonl", bytes: segment.bytes }), (cause) =>
+      isStoreError(cause) ? cause : toStoreIoFailed(layout.objectsDir, cause)),
   commit: (input) => commitVersion(layout, input, commitOptions),
   resolve: (ref) => resolveRef(layout, "datasets.resolve", ref),
   list: () => listSummaries(layout),

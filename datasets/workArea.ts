@@ -35,6 +35,8 @@ export interface WorkArea {
   readonly stateFile: (campaignId: string, kind: string, hash: string) => string
   /** Scratch space of one improve step (exported data, trainer checkpoints), kept across retries. */
   readonly trainDir: (campaignId: string, round: number) => string
+  /** A round's review sample with every text the review page shows (written when the round's review opens). */
+  readonly reviewFile: (campaignId: string, round: number) => string
 }
 
 /** The work area under a store root. */
@@ -48,7 +50,8 @@ export const workArea = (root: string): WorkArea => {
     shardFile: (campaignId, round, shard, name, purpose) => join(roundDir(campaignId, round, purpose), `s${shard}`, `${name}.jsonl`),
     roundDir,
     stateFile: (campaignId, kind, hash) => join(layout.workDir, campaignId, "state", `${kind}-${hash}.json`),
-    trainDir: (campaignId, round) => join(layout.workDir, campaignId, `train-${round}`)
+    trainDir: (campaignId, round) => join(layout.workDir, campaignId, `train-${round}`),
+    reviewFile: (campaignId, round) => join(roundDir(campaignId, round), "review.jsonl")
   }
 }
 

@@ -6,7 +6,7 @@ import type { ReportData, ReportRound } from "./model.js"
 /** One chart of a report: its file under `charts/`, the page section it belongs to, its title and spec. */
 export interface ReportChart {
   readonly file: string
-  readonly section: "curves" | "scores" | "distributions"
+  readonly section: "curves" | "scores" | "distributions" | "review"
   readonly title: string
   readonly spec: ChartSpec
 }
@@ -138,5 +138,21 @@ const agreement = (data: ReportData): ReportChart[] => {
   ]
 }
 
+/** Agreement between reviewers and the discriminator per reviewed round (with the campaign's `review` gate). */
+const reviewCharts = (data: ReportData): ReportChart[] => {
+  const reviewed = data.rounds.filter((r) => r.review !== undefined)
+  if (reviewed.length === 0) return []
+  return [{
+    file: "review.svg", section: "review", title: "reviewers vs the discriminator",
+    spec: lineChart({
+      title: "reviewers vs the discriminator, per round", xTitle: "round", yTitle: "share of decided records", rate: true, labels: true,
+      points: [
+        ...series(reviewed, "agreement (reviewer verdict = selection)", (r) => r.review?.agreement),
+        ...series(reviewed, "kept records the reviewers kept", (r) => r.review?.kept_accepted)
+      ]
+    })
+  }]
+}
+
 /** Every chart of a report, in page order. Render each with `renderSvg` into `charts/<file>`. */
-export const reportCharts = (data: ReportData): ReportChart[] => [...curves(data), ...perScore(data), ...agreement(data)]
+export const reportCharts = (data: ReportData): ReportChart[] => [...curves(data), ...perScore(data), ...agreement(data), ...reviewCharts(data)]

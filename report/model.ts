@@ -1,4 +1,5 @@
 import type { RoundStats } from "../campaign/contracts.js"
+import type { ReviewSummary } from "../campaign/review.js"
 
 /**
  * What `winnow report` puts in a page: plain data, embedded as JSON in `index.html` and drawn
@@ -22,6 +23,8 @@ export interface ReportRound {
   readonly source: StatsSource
   /** Held-out pass@1 of the generator that sampled this round, when it was evaluated. */
   readonly pass_at_1?: number
+  /** What reviewers decided before the round committed (with the campaign's `review` gate). */
+  readonly review?: ReviewSummary
 }
 
 /** One sample in the browser, with its scores, whether selection kept it, and its language. */

@@ -47,6 +47,19 @@ const roundsTable = (data: ReportData): string => {
   return `<table class="rounds"><tr><th>round</th><th>version</th><th>samples</th><th>kept</th><th>acceptance</th><th>mean score (all)</th><th>mean score (kept)</th><th>best-of-N gain</th><th>pass@1 of its generator</th><th>statistics from</th></tr>${rows.join("")}</table>`
 }
 
+const pct = (x: number | null) => (x === null ? "–" : `${(x * 100).toFixed(1)}%`)
+
+/** Per reviewed round: what reviewers decided and how far they agreed with the discriminator. */
+const reviewTable = (data: ReportData): string => {
+  const rows = data.rounds.flatMap((r) => {
+    const v = r.review
+    if (!v) return []
+    return [`<tr data-round="${escapeHtml(r.label)}"><td>${escapeHtml(r.label)}</td><td>${v.sampled} (${v.kept_sampled} kept)</td><td>${v.decided}</td><td>${v.accepted}</td><td>${v.rejected}</td><td>${v.left_out}</td><td>${v.edited}</td><td class="agreement">${pct(v.agreement)}</td><td class="kappa">${v.kappa === null ? "–" : v.kappa.toFixed(3)}</td><td>${pct(v.kept_accepted)}</td><td>${escapeHtml(v.reviewers.join(", ") || "–")}</td><td>${v.outcome === "reached" ? "enough decided" : "deadline passed"}</td></tr>`]
+  })
+  return `<p class="meta">Agreement: share of decided records where the reviewer's verdict (accept or edit = keep) matches selection's; kappa: Cohen's kappa (– when either side used one label only); kept accepted: share of decided kept records the reviewers kept. Rejected records were left out of the commit, edited ones committed with the reviewer's text. 一致率：审核人的决定（接受或编辑即保留）与选择结果一致的比例；kappa：Cohen's kappa。</p>
+<table class="rounds" id="review-table"><tr><th>round</th><th>sampled</th><th>decided</th><th>accepted</th><th>rejected</th><th>left out</th><th>edited</th><th>agreement</th><th>kappa</th><th>kept accepted</th><th>reviewers</th><th>ended</th></tr>${rows.join("")}</table>`
+}
+
 const lineageTable = (data: ReportData): string => {
   if (data.lineage.length === 0) return "<p>No committed version.</p>"
   const rows = data.lineage.map((v) =>
@@ -83,7 +96,7 @@ export const reportPage = (data: ReportData, charts: readonly ReportChart[]): st
 <body>
 <h1>${escapeHtml(data.title)}</h1>
 <p class="meta">${escapeHtml(data.subject.kind)} <code>${escapeHtml(data.subject.ref)}</code>${data.subject.dataset ? ` · dataset <code>${escapeHtml(data.subject.dataset)}</code>` : ""}${data.subject.version ? ` · version <code>${escapeHtml(data.subject.version)}</code>` : ""} · generated ${escapeHtml(data.generated_at)} · scorers: ${data.scorers.map(escapeHtml).join(", ")}</p>
-<nav><a href="#rounds">Rounds 轮次</a><a href="#scores">Scores 分数</a><a href="#distributions">Distributions 分布</a><a href="#browser">Samples 样本</a><a href="#lineage">Lineage 谱系</a></nav>
+<nav><a href="#rounds">Rounds 轮次</a><a href="#scores">Scores 分数</a><a href="#distributions">Distributions 分布</a>${data.rounds.some((r) => r.review) ? `<a href="#review">Review 审核</a>` : ""}<a href="#browser">Samples 样本</a><a href="#lineage">Lineage 谱系</a></nav>
 ${data.notes.length > 0 ? `<div class="notes"><ul>${data.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul></div>` : ""}
 <h2 id="rounds">Rounds · 轮次</h2>
 ${roundsTable(data)}
@@ -92,6 +105,7 @@ ${section("curves")}
 ${section("scores")}
 <h2 id="distributions">Distributions and agreement · 分布与一致性</h2>
 ${section("distributions")}
+${data.rounds.some((r) => r.review) ? `<h2 id="review">Human review · 人工审核</h2>\n${reviewTable(data)}\n${section("review")}` : ""}
 <h2 id="browser">Samples · 样本浏览</h2>
 ${browserNotice(data)}
 <div class="controls">

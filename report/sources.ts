@@ -1,6 +1,7 @@
 import { Effect, Stream } from "effect"
 import type { RoundStats } from "../campaign/contracts.js"
 import type { EvalStats } from "../campaign/evaluation.js"
+import type { ReviewSummary, RoundReview } from "../campaign/review.js"
 import { roundStats, type StatsRecord } from "../campaign/roundStats.js"
 import { scoreHistogram } from "../campaign/roundDistributions.js"
 import { DEFAULTS } from "../core/defaults.js"
@@ -20,6 +21,8 @@ export interface CampaignFacts {
   readonly evals: readonly EvalStats[]
   readonly versions: ReadonlyArray<{ readonly round: number; readonly version: string }>
   readonly dataset?: string
+  /** What each reviewed round's review found (with `review`); versions' lineage says it too. */
+  readonly reviews?: readonly RoundReview[]
 }
 
 const keyOf = (campaign: string, round: number) => `${campaign}\u0000${round}`
@@ -98,6 +101,8 @@ const keptOnlyStats = (round: number, scorers: readonly string[], kept: readonly
   }
 }
 
+const withoutRound = ({ round: _round, ...summary }: RoundReview): ReviewSummary => summary
+
 /** Labels rounds `r<n>`, or `<campaign suffix>·r<n>` when the rounds come from more than one campaign. */
 const labeler = (campaigns: readonly string[]) => {
   const several = new Set(campaigns).size > 1
@@ -110,6 +115,7 @@ interface RoundPlan {
   readonly version?: Version
   readonly history?: RoundStats
   readonly pass_at_1?: number
+  readonly review?: ReviewSummary
 }
 
 /** Builds rounds and browser prompts from a plan: work files first, then history, then committed records. */
@@ -131,7 +137,7 @@ const assemble = (work: WorkArea, plans: readonly RoundPlan[], scorers: readonly
       else [stats, source] = [keptOnlyStats(plan.round, scorers, kept.stats, plan.version), "records"]
       if (source === "history" && !stats.histograms) notes.push(`${name}: this campaign's history predates per-scorer histograms, correlations, lengths and language mix, and its work files are gone.`)
       if (source === "records") notes.push(`${name}: all-sample statistics were not recorded here; the curves show its kept records only.`)
-      rounds.push({ label: name, campaign: plan.campaign, round: plan.round, stats, source, ...(plan.version ? { version: plan.version.id } : {}), ...(plan.pass_at_1 !== undefined ? { pass_at_1: plan.pass_at_1 } : {}) })
+      rounds.push({ label: name, campaign: plan.campaign, round: plan.round, stats, source, ...(plan.version ? { version: plan.version.id } : {}), ...(plan.pass_at_1 !== undefined ? { pass_at_1: plan.pass_at_1 } : {}), ...(plan.review ? { review: plan.review } : {}) })
       const shown = files ? promptsFromWork(name, files, records.prompts, DEFAULTS.reportPromptsPerRound) : promptsFromRecords(name, kept.shown, DEFAULTS.reportPromptsPerRound)
       const total = files ? new Set(files.shards.flatMap((s) => s.scored.map((r) => `${s.shard}/${r.prompt_index}`))).size : kept.stats.length
       browser.push(...shown)
@@ -173,7 +179,9 @@ export const campaignReport = (store: DatasetStoreApi, work: WorkArea, facts: Ca
       const history = facts.stats.find((s) => s.round === round)
       const version = byRound.get(round)
       const pass = passBefore.get(round)
-      return { campaign: facts.campaignId, round, ...(history ? { history } : {}), ...(version ? { version } : {}), ...(pass !== undefined ? { pass_at_1: pass } : {}) }
+      const reviewed = facts.reviews?.find((r) => r.round === round)
+      const review = reviewed ? withoutRound(reviewed) : version?.manifest.lineage.review
+      return { campaign: facts.campaignId, round, ...(history ? { history } : {}), ...(version ? { version } : {}), ...(pass !== undefined ? { pass_at_1: pass } : {}), ...(review ? { review } : {}) }
     })
     const assembled = yield* assemble(work, plans, scorersOf(facts.stats, chain), records)
     return {
@@ -201,7 +209,8 @@ export const datasetReport = (store: DatasetStoreApi, work: WorkArea, ref: strin
     const records = yield* recordsByRound(store, version, DEFAULTS.reportPromptsPerRound)
     const plans: RoundPlan[] = chain.map((v) => ({
       campaign: v.manifest.lineage.campaign_id, round: v.manifest.lineage.round, version: v,
-      ...(v.manifest.lineage.eval ? { pass_at_1: v.manifest.lineage.eval.pass_at_1 } : {})
+      ...(v.manifest.lineage.eval ? { pass_at_1: v.manifest.lineage.eval.pass_at_1 } : {}),
+      ...(v.manifest.lineage.review ? { review: v.manifest.lineage.review } : {})
     }))
     const scorers = scorersOf([], chain)
     const assembled = yield* assemble(work, plans, scorers, records)

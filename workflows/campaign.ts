@@ -9,6 +9,7 @@ import { inputBoundOf } from "../campaign/budget.js"
 import { promptStageLoad, specForRound, startLoop, trainBaseOf } from "../campaign/loop.js"
 import type { CampaignSpec } from "../campaign/spec.js"
 import { outcomeOf } from "../campaign/outcome.js"
+import type { ReviewSummary, RoundReview } from "../campaign/review.js"
 import { trainingProfile } from "./profiles.js"
 import { activitiesOf } from "./queues.js"
 import { CampaignControl } from "./control.js"
@@ -16,6 +17,7 @@ import { evaluateGenerator, runRoundShards } from "./roundSteps.js"
 import { STATUS_KEY } from "./searchAttributes.js"
 import { BudgetGate } from "./budgetGate.js"
 import { commitOutputs, outputsResult, withCommittedOutputs, withShardOutputs } from "./outputs.js"
+import { REVIEW_PATCH, ReviewGate } from "./review.js"
 
 /** Patch id of the per-round statistics activity (histories recorded before it have no such call). */
 export const ROUND_STATS_PATCH = "winnow-round-stats"
@@ -33,8 +35,8 @@ export const progressQuery = defineQuery<CampaignProgress>("progress")
 /**
  * A self-play campaign. Each run of this workflow is one round:
  *   evaluate the starting generator (round 1, with `eval`) → write new prompts (with
- *   `prompt_stage`) → plan the round's prompts (with `curriculum`) → shards through a bounded window → round statistics → commit one dataset
- *   version → update the per-prompt pass rates → delete the round's work files → train the next
+ *   `prompt_stage`) → plan the round's prompts (with `curriculum`) → shards through a bounded window → round statistics →
+ *   wait for reviewers (with `review`) → commit one dataset version → update the per-prompt pass rates → delete the round's work files → train the next
  *   generator on what was committed (with `improve`) → evaluate it → continue as new.
  * With `selection.accept_until` = K it launches shards only while the records kept so far (after
  * dedup) plus those accepted or reserved in this round stay below K, and stops after the round
@@ -56,6 +58,9 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     shardsDone: 0, shardsTotal: 0, prompts: 0, generated: 0, accepted: 0, versions: []
   }
   setHandler(progressQuery, () => progress)
+  const review = new ReviewGate(campaignId, round, (state) => { progress = { ...progress, review: state } })
+  review.register()
+  if (spec.review) progress = { ...progress, review: review.state() }
   if (progress.startedAt === undefined) progress = { ...progress, startedAt: new Date().toISOString() }
   const budget = new BudgetGate(() => control.spec.budget, Date.parse(progress.startedAt!), progress.spent)
   const spend = () => { progress = { ...progress, spent: budget.spent } }
@@ -127,13 +132,16 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       const stats = await store.roundStats({ campaignId, round, shards: ran, spec: roundSpec() })
       progress = { ...progress, stats: [...(progress.stats ?? []), stats].slice(-STATS_ROUNDS_KEPT) }
     }
+    const reviewed = spec.review && patched(REVIEW_PATCH) ? await review.run(store, spec.review, { spec: roundSpec(), prompts, shards: ran }) : undefined
+    if (reviewed) progress = { ...progress, reviews: [...(progress.reviews ?? []), reviewed] }
     const { workflowId, runId } = workflowInfo()
     // A cancel that arrives during a commit waits for it: no version lands after the campaign says it is cancelled.
     const commitInput = {
       campaignId, workflowId, runId, round, dataset: spec.output.dataset,
       lineage: plan?.threshold === undefined ? prepared.lineage : { ...prepared.lineage, selection: { ...prepared.lineage.selection, min_score: plan.threshold } },
       ...(loop ? { generator: loop.generator } : {}),
-      ...(loop?.evals.length ? { eval: loop.evals.at(-1)! } : {})
+      ...(loop?.evals.length ? { eval: loop.evals.at(-1)! } : {}),
+      ...(reviewed ? { review: summaryOf(reviewed) } : {})
     }
     const [committed, committedOutputs] = await CancellationScope.nonCancellable(async () => {
       const first = await store.commit(commitInput)
@@ -187,6 +195,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       ...(loop?.evals.length ? { evals: loop.evals.map((e) => ({ round: e.round, pass_at_1: e.pass_at_1 })) } : {}),
       ...(loop && spec.improve ? { generator: loop.generator } : {}),
       ...(stopReason ? { stopReason } : {}),
+      ...(progress.reviews ? { reviews: progress.reviews } : {}),
       ...outputsResult(progress)
     }
   }
@@ -194,6 +203,9 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
 
 /** Records the campaign's committed rounds added to the dataset after dedup. */
 const keptOf = (progress: CampaignProgress): number => progress.versions.reduce((sum, v) => sum + (v.added ?? 0), 0)
+
+/** A round's review as its version's lineage records it (the round is the version's own). */
+const summaryOf = ({ round: _round, ...summary }: RoundReview): ReviewSummary => summary
 
 /** The loop state with one more evaluation. */
 const withEval = (loop: LoopState, stats: LoopState["evals"][number]): LoopState => ({ ...loop, evals: [...loop.evals, stats] })

@@ -10,6 +10,9 @@ import { CAMPAIGN_WORKFLOW, queryProgress, startCampaign, waitForCampaign } from
 import { readCliConfig } from "../config.js"
 import { printAnswer, printFields, printTable, ProgressBar } from "../output.js"
 import { printEvals, printRoundStats } from "../roundStatsView.js"
+import { printReviews, reviewLine } from "../reviewView.js"
+import type { RoundReview } from "../../campaign/review.js"
+import type { ReviewState } from "../../campaign/reviewPool.js"
 import { controlCommands } from "./control.js"
 import { observeCommands } from "./observe.js"
 import { loadCampaignHistory } from "../historyLoad.js"
@@ -119,11 +122,15 @@ const campaignStatus = (log: Logger): Command => ({
         ...(queues ? { queues } : {})
       }
       await printAnswer(args.values.json, view, () => {
-        const { stats, evals, failure, queues: queueStates, ...fields } = view as typeof view & { stats?: readonly RoundStats[]; evals?: readonly EvalStats[]; failure?: FailureView }
-        printFields({ ...fields, ...(failure ? { failure: failureLine(failure) } : {}) })
+        const { stats, evals, failure, queues: queueStates, review, reviews, ...fields } = view as typeof view & {
+          stats?: readonly RoundStats[]; evals?: readonly EvalStats[]; failure?: FailureView; review?: ReviewState; reviews?: readonly RoundReview[]
+        }
+        const { reviews: _reviews, ...result } = (fields as { result?: Record<string, unknown> }).result ?? {}
+        printFields({ ...fields, ...(fields.result ? { result } : {}), ...(failure ? { failure: failureLine(failure) } : {}), ...(review && status === "RUNNING" ? { review: reviewLine(review) } : {}) })
         if (queueStates) printQueues(queueStates)
         for (const round of stats ?? []) printRoundStats(round)
         if (evals && evals.length > 0) printEvals(evals)
+        if (reviews && reviews.length > 0) printReviews(reviews)
       })
       return 0
     })
@@ -134,6 +141,7 @@ const campaignStatus = (log: Logger): Command => ({
 const progressOfHistory = (h: CampaignHistory) => ({
   versions: h.versions, ...(h.outputVersions ? { outputVersions: h.outputVersions } : {}), ...(h.stats.length ? { stats: h.stats } : {}), ...(h.evals.length ? { evals: h.evals } : {}),
   spent: h.spent,
+  ...(h.reviews ? { reviews: h.reviews } : {}),
   ...(h.updates.length ? { revisions: h.updates.filter((u) => u.name === "set").map((u, i) => ({ revision: i + 1, at: u.at, values: u.args[0] })) } : {}),
   source: "history"
 })

@@ -52,7 +52,7 @@ const report = (log: Logger): Command => {
         : await withSession(config, log, "inspect", async (session) => {
           const history = await loadCampaignHistory(session.client, ref, { shards: false })
           return run(campaignReport(store, work, {
-            campaignId: ref, stats: history.stats, evals: history.evals, versions: history.versions,
+            campaignId: ref, stats: history.stats, evals: history.evals, versions: history.versions, ...(history.reviews ? { reviews: history.reviews } : {}),
             ...(history.result?.dataset ? { dataset: history.result.dataset } : {})
           }))
         })

@@ -45,9 +45,20 @@ export const segmentOrigins = (layout: StoreLayout, chain: ReadonlyArray<Version
   })
 }
 
+/** `meta.review.<field>` of a row as text, '' when the record was not reviewed. */
+const reviewText = (field: string): string => `coalesce(json_extract_string(meta, '$.review.${field}'), '')`
+
+/**
+ * The `review` member of `provenance`: what a person decided about the record at the campaign's
+ * review gate (`decision` accept or edit, `reviewer`, `at`, `edited`); empty strings and false
+ * when nobody reviewed it (never null, like the rest of `provenance`).
+ */
+const REVIEW_STRUCT = `{'decision': ${reviewText("decision")}, 'reviewer': ${reviewText("reviewer")}, 'at': ${reviewText("at")}, ` +
+  `'edited': coalesce(TRY_CAST(json_extract(meta, '$.review.edited') AS BOOLEAN), false)}`
+
 /** The `provenance` struct of a row whose segment's origin is given by the SQL expressions. */
 const provenanceStruct = (campaign: string, generator: string, addedIn: string): string =>
-  `{'campaign': ${campaign}, 'round': round, 'generator': ${generator}, 'added_in': ${addedIn}} AS provenance`
+  `{'campaign': ${campaign}, 'round': round, 'generator': ${generator}, 'added_in': ${addedIn}, 'review': ${REVIEW_STRUCT}} AS provenance`
 
 /** `CASE filename WHEN <path> THEN <value> … END` over the segments. */
 const byFile = (origins: ReadonlyArray<SegmentOrigin>, value: (origin: SegmentOrigin) => string): string =>
@@ -55,8 +66,8 @@ const byFile = (origins: ReadonlyArray<SegmentOrigin>, value: (origin: SegmentOr
 
 /**
  * SQL relation over the segments in the order given, with the segment columns plus `provenance`:
- * `{campaign, round, generator, added_in}` (never null, so JSON readers type it the same in every
- * export). Use in place of `segmentsRelation` where rows leave the store.
+ * `{campaign, round, generator, added_in, review}` (never null, so JSON readers type it the same in
+ * every export). Use in place of `segmentsRelation` where rows leave the store.
  */
 export const provenanceRelation = (origins: ReadonlyArray<SegmentOrigin>): string => {
   if (origins.length === 0) {

@@ -60,7 +60,7 @@ const scoresStruct = (scorers: ReadonlyArray<string>): string | null =>
  * conversational forms). `sharegpt`/`alpaca`: LLaMA-Factory's layouts (`conversations` with
  * from/value, or single-turn instruction/input/output/system); `sharegpt-dpo`/`alpaca-dpo`
  * their preference (`ranking`) forms with `chosen`/`rejected`. `raw`: every column (`meta` as
- * JSON text). Every layout ends with `provenance` (`{campaign, round, generator, added_in}`,
+ * JSON text). Every layout ends with `provenance` (`{campaign, round, generator, added_in, review}`,
  * from `provenanceRelation`: the relation must carry it). `scorers` are the per-scorer names
  * of the exported records only, so no `scores` field is null in every row (JSON readers would
  * type it null).
