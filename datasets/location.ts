@@ -75,14 +75,16 @@ export const checkStoreLocation = async (location: StoreLocation): Promise<Input
     await client.send(new HeadBucketCommand({ Bucket: location.target.bucket }))
     return null
   } catch (error) {
-    const reason = describeS3Error(error, location.settings, location.url)
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
-    const credentials = status === 403 || /AWS_ACCESS_KEY_ID/.test(reason)
-    return status === 404 || /NoSuchBucket|NotFound/.test(reason)
-      ? inputInvalid(SOURCE, "WINNOW_STORE", location.url, `an existing bucket (${reason})`)
-      : credentials
-        ? inputInvalid(SOURCE, "AWS_ACCESS_KEY_ID", location.settings.credentials?.accessKeyId ?? "(unset)", `credentials ${location.url} accepts (${reason})`)
-        : inputInvalid(SOURCE, "WINNOW_STORE", location.url, `a reachable S3 store (${reason})`)
+    const service = location.settings.endpoint ?? "AWS S3"
+    if (status === 404) {
+      return inputInvalid(SOURCE, "WINNOW_STORE", location.url, `an existing bucket (${service} has no bucket ${location.target.bucket}: create it or fix WINNOW_STORE)`)
+    }
+    if (status === 403 || status === 401) {
+      return inputInvalid(SOURCE, "AWS_ACCESS_KEY_ID", location.settings.credentials?.accessKeyId ?? "(unset)",
+        `credentials that ${service} accepts for ${location.url} (it answered HTTP ${status}; check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`)
+    }
+    return inputInvalid(SOURCE, "WINNOW_STORE", location.url, `a reachable S3 store (${describeS3Error(error, location.settings, location.url)})`)
   } finally {
     client.destroy()
   }

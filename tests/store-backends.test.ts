@@ -83,7 +83,7 @@ describe.each(Object.keys(BACKENDS) as Array<keyof typeof BACKENDS>)("the datase
     expect(staged.map((s) => s.hash)).toEqual([a.hash, b.hash])
     const v1 = await run(store.commit({ dataset: "math", segments: staged, lineage: lineage("camp1", 1) }))
     expect(v1).toMatchObject({ created: true, manifest: { sequence: 1, parent: null, counts: { records: 3, added: 3 } } })
-    expect(store.location).toBe(kind === "fs" ? store.root : expect.stringMatching(/^s3:\/\/store-.*\/team\/winnow$/))
+    expect(store.location).toEqual(kind === "fs" ? store.root : expect.stringMatching(/^s3:\/\/store-.*\/team\/winnow$/))
 
     const other = elsewhere()
     const resolved = await run(other.resolve("math"))
@@ -162,7 +162,7 @@ describe.each(Object.keys(BACKENDS) as Array<keyof typeof BACKENDS>)("the datase
     const checked = await run(elsewhere().verify("ds"))
     expect(checked.ok).toBe(false)
     expect(checked.corrupt[0]).toMatchObject({ _tag: "StoreCorrupt", reason: expect.stringMatching(/^content hash is /) })
-    expect(await failure(collect(elsewhere().readRecords(v1.manifest)) as never)).toMatchObject({ _tag: "StoreCorrupt" })
+    await expect(collect(elsewhere().readRecords(v1.manifest))).rejects.toMatchObject({ _tag: "StoreCorrupt" })
   })
 })
 

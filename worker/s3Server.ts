@@ -2,11 +2,12 @@ import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs"
 import { delimiter, join } from "node:path"
 import { promisify } from "node:util"
-import { CreateBucketCommand, ListBucketsCommand, S3Client } from "@aws-sdk/client-s3"
+import { CreateBucketCommand, ListBucketsCommand } from "@aws-sdk/client-s3"
 import type { Logger } from "pino"
 import { DEFAULTS } from "../core/defaults.js"
 import { StoreIoFailed } from "../core/errors.js"
 import { toolCache } from "../core/home.js"
+import { s3Client } from "../datasets/blobs/s3Blobs.js"
 import { freePort, stopProcess } from "./devServer.js"
 
 const run = promisify(execFile)
@@ -117,7 +118,7 @@ export const startS3Server = async (options: S3ServerOptions): Promise<S3Server>
   child.stdout!.on("data", keep)
   child.stderr!.on("data", keep)
   const endpoint = `http://127.0.0.1:${port}`
-  const client = new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 })
+  const client = s3Client({ endpoint, region: "us-east-1", credentials: { accessKeyId, secretAccessKey } })
   options.log.debug({ endpoint, dataDir: options.dataDir }, "starting SeaweedFS")
   try {
     await waitUntilServing(client, child, () => output)
@@ -148,7 +149,7 @@ export const startS3Server = async (options: S3ServerOptions): Promise<S3Server>
   }
 }
 
-const waitUntilServing = async (client: S3Client, child: ChildProcess, output: () => string): Promise<void> => {
+const waitUntilServing = async (client: ReturnType<typeof s3Client>, child: ChildProcess, output: () => string): Promise<void> => {
   const deadline = Date.now() + 120_000
   let exited: number | null = null
   child.once("exit", (code) => { exited = code ?? -1 })

@@ -19,9 +19,14 @@ export interface S3Target {
   readonly prefix: string
 }
 
-/** An S3 client for `settings`: path-style addressing on a custom endpoint, checksums only where S3 requires them. */
-export const s3Client = (settings: S3Settings): S3Client =>
-  new S3Client({
+/**
+ * An S3 client for `settings`: path-style addressing on a custom endpoint, checksums only where
+ * S3 requires them. The pinned SDK runs on Node 20 (which winnow supports); its notice that later
+ * releases will need Node 22 is turned off so it does not land on every command's stderr.
+ */
+export const s3Client = (settings: S3Settings): S3Client => {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true"
+  return new S3Client({
     region: settings.region,
     ...(settings.endpoint ? { endpoint: settings.endpoint, forcePathStyle: true } : {}),
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
@@ -29,6 +34,7 @@ export const s3Client = (settings: S3Settings): S3Client =>
     responseChecksumValidation: "WHEN_REQUIRED",
     maxAttempts: 4
   })
+}
 
 /**
  * The store in an S3-compatible bucket. `root` is the local folder the layout's paths start

@@ -1,4 +1,5 @@
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3"
+import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3"
+import { s3Client } from "../../datasets/blobs/s3Blobs.js"
 import { inject } from "vitest"
 import { storeLocation } from "../../datasets/location.js"
 import { DatasetStore, type DatasetStoreApi } from "../../datasets/store.js"
@@ -15,12 +16,7 @@ export const s3Env = (): Record<string, string> => ({
 
 /** A client of the test run's S3 server, for tests that look at or damage objects directly. Test-only helper. */
 export const testS3Client = (): S3Client =>
-  new S3Client({
-    endpoint: inject("s3Endpoint"),
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: { accessKeyId: inject("s3AccessKeyId"), secretAccessKey: inject("s3SecretAccessKey") }
-  })
+  s3Client({ endpoint: inject("s3Endpoint"), region: "us-east-1", credentials: { accessKeyId: inject("s3AccessKeyId"), secretAccessKey: inject("s3SecretAccessKey") } })
 
 /** Creates a bucket no other test uses and returns its name. Test-only helper. */
 export const freshBucket = async (name: string): Promise<string> => {
