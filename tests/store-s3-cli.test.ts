@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
+import { ListObjectsV2Command } from "@aws-sdk/client-s3"
 import { join } from "node:path"
 import { inject } from "vitest"
 import { pino } from "pino"
@@ -8,7 +9,7 @@ import { storeLocation } from "../datasets/location.js"
 import { type RunningWorker, startWorker } from "../worker/temporalWorker.js"
 import { lineage, run, sft } from "./support/storeFixtures.js"
 import { clusterEnv, lastJson, pulledRecords, runCli, startTestCluster, tempDir, uniqueQueue, writeDemoSpec } from "./support/harness.js"
-import { freshBucket, s3Env, s3Store, s3StoreEnv } from "./support/s3Server.js"
+import { freshBucket, s3Env, s3Store, s3StoreEnv, testS3Client } from "./support/s3Server.js"
 
 describe("winnow dataset commands on an S3 store", () => {
   let bucket: string
@@ -49,6 +50,8 @@ describe("winnow dataset commands on an S3 store", () => {
     expect(await json(["dataset", "verify", "cli-ds"])).toMatchObject({ ok: true, segmentsChecked: 2 })
     expect(await json(["dataset", "gc"])).toMatchObject({ dryRun: false, stagingRounds: 2 })
     expect(await json(["dataset", "verify", "cli-ds"])).toMatchObject({ ok: true, segmentsChecked: 2 })
+    const report = await runCli(["report", "cli-ds", "--out", join(env.WINNOW_HOME!, "report"), "--json"], env)
+    expect(report.code, report.stderr).toBe(0)
     const fsHome = tempDir("s3-cli-fs")
     const local = await runCli(["dataset", "list", "--json"], { WINNOW_HOME: fsHome, WINNOW_STORE: "" })
     expect(JSON.parse(local.stdout)).toEqual([])
@@ -75,10 +78,12 @@ describe("a campaign on an S3 store", () => {
   let worker: RunningWorker
   let fsCluster: { worker: RunningWorker; env: Record<string, string> }
   let env: Record<string, string>
+  let bucket: string
+  let home: string
 
   beforeAll(async () => {
-    const bucket = await freshBucket("campaign")
-    const home = tempDir("s3-campaign")
+    bucket = await freshBucket("campaign")
+    home = tempDir("s3-campaign")
     const queue = uniqueQueue("s3-campaign")
     const storeEnv = s3StoreEnv(bucket, "runs")
     env = { ...clusterEnv(queue, home), ...storeEnv }
@@ -104,5 +109,10 @@ describe("a campaign on an S3 store", () => {
     const s3Records = await pulledRecords(env, "s3-demo", dir)
     expect(s3Records.length).toBeGreaterThan(0)
     expect(s3Records).toEqual(await pulledRecords(fsCluster.env, "s3-demo", tempDir("s3-campaign-fs")))
+    const client = testS3Client()
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "runs/datasets/s3-demo/" }))
+    client.destroy()
+    expect(listed.Contents?.map((c) => c.Key)).toContain("runs/datasets/s3-demo/refs/HEAD")
+    expect(existsSync(join(home, "store", "datasets"))).toBe(false)
   })
 })
