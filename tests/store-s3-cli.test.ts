@@ -1,4 +1,6 @@
+import { execFile, spawn } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
+import { promisify } from "node:util"
 import { ListObjectsV2Command } from "@aws-sdk/client-s3"
 import { join } from "node:path"
 import { inject } from "vitest"
@@ -8,7 +10,7 @@ import { defaultPoolOptions } from "../models/inferencePool.js"
 import { storeLocation } from "../datasets/location.js"
 import { type RunningWorker, startWorker } from "../worker/temporalWorker.js"
 import { lineage, run, sft } from "./support/storeFixtures.js"
-import { clusterEnv, lastJson, pulledRecords, runCli, startTestCluster, tempDir, uniqueQueue, writeDemoSpec } from "./support/harness.js"
+import { clusterEnv, lastJson, pulledRecords, repoRoot, runCli, startTestCluster, tempDir, uniqueQueue, until, writeDemoSpec } from "./support/harness.js"
 import { freshBucket, s3Env, s3Store, s3StoreEnv, testS3Client } from "./support/s3Server.js"
 
 describe("winnow dataset commands on an S3 store", () => {
@@ -114,5 +116,27 @@ describe("a campaign on an S3 store", () => {
     client.destroy()
     expect(listed.Contents?.map((c) => c.Key)).toContain("runs/datasets/s3-demo/refs/HEAD")
     expect(existsSync(join(home, "store", "datasets"))).toBe(false)
+  })
+})
+
+describe("scripts/s3-server", () => {
+  it("refuses a missing --dir, starts SeaweedFS a store can use, and stops it on SIGTERM", async () => {
+    const script = join(repoRoot, "scripts/s3-server")
+    const missing = await promisify(execFile)(script, [], { env: process.env }).catch((e: { code: number; stderr: string }) => e)
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining("--dir") })
+    const dir = tempDir("s3-server-script")
+    const child = spawn(script, ["--dir", join(dir, "data"), "--bucket", "script-bucket"], { stdio: ["ignore", "pipe", "pipe"] })
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve))
+    let stdout = ""
+    child.stdout.on("data", (d) => (stdout += d))
+    await until(async () => (stdout.includes("\n") ? true : undefined))
+    const started = JSON.parse(stdout.split("\n")[0]!) as { endpoint: string; pid: number; env: Record<string, string> }
+    expect(started.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    const list = await runCli(["dataset", "list", "--json"], { ...started.env, WINNOW_STORE: "s3://script-bucket", WINNOW_HOME: dir })
+    expect(list.code, list.stderr).toBe(0)
+    expect(JSON.parse(list.stdout)).toEqual([])
+    child.kill("SIGTERM")
+    expect(await exited).toBe(0)
+    expect(() => process.kill(started.pid, 0)).toThrow()
   })
 })
