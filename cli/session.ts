@@ -78,7 +78,7 @@ export const openSession = async (config: CliConfig, log: Logger, mode: SessionM
   try {
     if (mode === "run") {
       const { startWorker } = await import("../worker/temporalWorker.js")
-      worker = await startWorker({ address: server.address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: defaultPoolOptions(config.modelMemoryBytes), logger: log })
+      worker = await startWorker({ address: server.address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, store: config.store, pool: defaultPoolOptions(config.modelMemoryBytes), logger: log })
     }
     const client = await connectClient(server.address, config.namespace)
     return {

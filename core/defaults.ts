@@ -126,6 +126,8 @@ export const DEFAULTS = {
     uiPort: 8233
   },
   temporalCliVersion: "v1.5.1",
+  /** SeaweedFS, the S3-compatible server tests and `scripts/s3-server` run (built from the Go module proxy). */
+  seaweedfsVersion: "v0.0.0-20261109003541-7506e5f91cd6",
   /** Prompts per round that `winnow report`'s sample browser embeds (the page says how many it left out). */
   reportPromptsPerRound: 200,
   /** `review`: the human review gate between a round's selection and its commit. */

@@ -10,7 +10,7 @@ import { Decision, sortedBands } from "./dedup/nearDup.js"
 import { nearDuplicatePass } from "./dedup/nearDupPass.js"
 import { segmentBands } from "./dedup/segmentBands.js"
 import { ANSWER_TEXT_SQL, PROMPT_TEXT_SQL, SEGMENT_COLUMNS, segmentsRelation } from "./segmentFormat.js"
-import { checkSegment, copyToSegment, type WrittenSegment } from "./segments.js"
+import { checkSegment, copyToSegment, ensureLocalSegments, type WrittenSegment } from "./segments.js"
 import { formatOf, objectsOf, scoreStatsOf, stagedSource } from "./stagedRows.js"
 
 export { formatOf, scoreStatsOf }
@@ -57,6 +57,7 @@ export const buildAddition = (
   plan: DedupPlan
 ): Promise<Addition> =>
   withConnection(async (db) => {
+    await ensureLocalSegments(layout, [...newSegments, ...parentSegments])
     const source = await stagedSource(db, layout, newSegments)
     const checks = Promise.all(newSegments.map((s) => checkSegment(layout, { hash: s.hash, format: formatOf(s), bytes: s.bytes })))
     const keysBuilt = db.run(`CREATE TEMP TABLE keys AS SELECT id, kind, score, src_file, src_row FROM ${source}

@@ -1,4 +1,3 @@
-import { unlink } from "node:fs/promises"
 import { Clock, Effect, Schema } from "effect"
 import {
   CommitConflict, NotFound, StoreCorrupt,
@@ -7,7 +6,7 @@ import {
 import { buildAddition, formatOf, type Addition, type DedupPlan } from "./addition.js"
 import { loadEvalSet } from "./dedup/decontaminate.js"
 import { decodeDedupOptions, resolveNearParams, type DedupOptions } from "./dedup/dedupParams.js"
-import { storeIo, storeIoOrCorrupt, writeFileAtomic } from "./fsio.js"
+import { storeIo, storeIoOrCorrupt } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
 import {
   Lineage, MANIFEST_FORMAT, manifestText, SegmentRef, versionIdOf,
@@ -15,7 +14,6 @@ import {
 } from "./manifest.js"
 import { BandKeyer } from "./dedup/nearDup.js"
 import { compareAndSwapHead, defaultLockOptions, readHead, type LockOptions } from "./refs.js"
-import { segmentExists } from "./segments.js"
 import { decodeInput, validateDatasetName } from "./validate.js"
 import { readChain } from "./versions.js"
 
@@ -67,7 +65,7 @@ export const commitVersion = Effect.fn("datasets.commit")(function*(
   const { plan, record } = yield* dedupPlan(yield* decodeDedupOptions(SOURCE, input.dedup))
   for (const segment of segments) {
     const format = formatOf(segment)
-    if (!(yield* storeIo(layout.objectPath(segment.hash, format), () => segmentExists(layout, segment.hash, format)))) {
+    if (!(yield* storeIo(layout.objectPath(segment.hash, format), () => layout.blobs.objectExists(layout.objectPath(segment.hash, format))))) {
       return yield* new NotFound({
         kind: "segment",
         name: segment.hash,
@@ -80,7 +78,7 @@ export const commitVersion = Effect.fn("datasets.commit")(function*(
     const head = yield* readHead(layout, name)
     const chain = yield* readChain(layout, name, head)
     if (lostId !== undefined && !chain.some((version) => version.id === lostId)) {
-      yield* discard(layout.versionPath(name, lostId))
+      yield* discard(layout, layout.versionPath(name, lostId))
     }
     const existing = chain.find((version) => version.manifest.lineage.commit_key === lineage.commit_key)
     if (existing) return { ...existing, created: false }
@@ -91,7 +89,7 @@ export const commitVersion = Effect.fn("datasets.commit")(function*(
     const manifest = assembleManifest(name, parent, segments, { ...lineage, dedup: record }, addition, new Date(now).toISOString())
     const id = versionIdOf(manifest)
     const path = layout.versionPath(name, id)
-    yield* storeIo(path, () => writeFileAtomic(path, manifestText(manifest)))
+    yield* storeIo(path, () => layout.blobs.writeText(path, manifestText(manifest)))
     if (yield* compareAndSwapHead(layout, name, head, id, options.lock)) return { id, manifest, created: true }
     lostId = id
     yield* Effect.sleep(Math.floor(Math.random() * Math.min(1_000, 10 * 2 ** attempt)))
@@ -100,7 +98,7 @@ export const commitVersion = Effect.fn("datasets.commit")(function*(
 })
 
 /** Deletes a manifest that lost its race; only called once it is known not to be in the chain. */
-const discard = (path: string) => Effect.promise(() => unlink(path).catch(() => undefined))
+const discard = (layout: StoreLayout, path: string) => Effect.promise(() => layout.blobs.remove(path).catch(() => undefined))
 
 /** Resolves dedup options into the plan the commit runs and the record lineage keeps. */
 const dedupPlan = Effect.fn("datasets.dedupPlan")(function*(options: DedupOptions) {

@@ -4,6 +4,7 @@ import { scoreStatsOf } from "./addition.js"
 import { queryObjects, toNumber, withConnection } from "./duck.js"
 import { storeIoOrCorrupt } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
+import { ensureLocalSegments } from "./segments.js"
 import type { ScoreStats, Version } from "./manifest.js"
 import { segmentsRelation } from "./segmentFormat.js"
 import { resolveRef } from "./versions.js"
@@ -48,6 +49,7 @@ export const diffVersions = Effect.fn("datasets.diff")(function*(
 ): Effect.fn.Return<VersionDiff, InputInvalid | NotFound | StoreIoFailed | StoreCorrupt> {
   const from = yield* resolveRef(layout, SOURCE, fromRef)
   const to = yield* resolveRef(layout, SOURCE, toRef)
+  yield* storeIoOrCorrupt(layout.objectsDir, () => ensureLocalSegments(layout, [...from.manifest.segments, ...to.manifest.segments]))
   return yield* storeIoOrCorrupt(layout.objectsDir, () => withConnection(async (db) => {
     const a = relationOf(layout, from)
     const b = relationOf(layout, to)

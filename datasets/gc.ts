@@ -1,5 +1,5 @@
 import { readdir, rm, rmdir, stat } from "node:fs/promises"
-import { join } from "node:path"
+import { basename, join } from "node:path"
 import { Effect } from "effect"
 import { StoreCorrupt } from "../core/errors.js"
 import { listDir, storeIo } from "./fsio.js"
@@ -79,21 +79,21 @@ export const collectGarbage = Effect.fn("datasets.gc")(function*(layout: StoreLa
   for (const [name, id] of manifests) {
     if (read.has(`${name}/${id}`)) continue
     const path = layout.versionPath(name, id)
-    if (yield* olderThan(path, cutoff)) unreachable.push(path)
+    if (yield* olderThan(layout, path, cutoff)) unreachable.push(path)
     else refer((yield* readVersion(layout, name, id)).manifest)
   }
   let stagingRounds = 0
   let workRounds = 0
   let abandonedRounds = 0
   const removed = new Set<string>()
-  for (const [campaign, round, output] of yield* roundDirs(layout.stagingDir)) {
+  for (const [campaign, round, output] of yield* roundDirs(layout.stagingDir, (dir) => layout.blobs.list(dir))) {
     const done = committed.has(roundKey(campaign, round, output))
     const dir = layout.stagingRoundDir(campaign, round, output)
     if (done || abandoned.has(campaign)) {
       if (done) stagingRounds++
       else abandonedRounds++
       removed.add(dir)
-      if (!dryRun) yield* remove(dir)
+      if (!dryRun) yield* storeIo(dir, () => layout.blobs.remove(dir))
       continue
     }
     const pending = listStaged(layout, campaign, round, output).pipe(Effect.catchTag("InputInvalid", (e) =>
@@ -102,18 +102,21 @@ export const collectGarbage = Effect.fn("datasets.gc")(function*(layout: StoreLa
       referenced.add(segment.hash)
     }
   }
-  for (const [campaign, round] of yield* roundDirs(layout.workDir)) {
+  for (const [campaign, round] of yield* roundDirs(layout.workDir, listDir)) {
     if (!abandoned.has(campaign) && !(options.work && committed.has(roundKey(campaign, round, 0)))) continue
     workRounds++
     removed.add(layout.workRoundDir(campaign, round))
     if (!dryRun) yield* remove(layout.workRoundDir(campaign, round))
   }
-  if (!dryRun) for (const path of unreachable) yield* remove(path)
-  const emptyFolders = (yield* emptyCampaignDirs(layout.stagingDir, removed, dryRun)) + (yield* emptyCampaignDirs(layout.workDir, removed, dryRun))
-  const objects = yield* sweep(layout.objectsDir, (file) => {
+  if (!dryRun) for (const path of unreachable) yield* storeIo(path, () => layout.blobs.remove(path))
+  const stagingFolders = layout.blobs.kind === "fs" ? yield* emptyCampaignDirs(layout.stagingDir, removed, dryRun) : 0
+  const emptyFolders = stagingFolders + (yield* emptyCampaignDirs(layout.workDir, removed, dryRun))
+  const unreferenced = (file: string) => {
     const hash = /^([0-9a-f]{64})\./.exec(file)?.[1]
     return hash !== undefined && !referenced.has(hash)
-  }, cutoff, dryRun)
+  }
+  const local = yield* sweep(layout.objectsDir, unreferenced, cutoff, dryRun)
+  const objects = layout.blobs.kind === "fs" ? local : yield* sweepObjects(layout, unreferenced, cutoff, dryRun)
   const partialWrites = yield* sweep(layout.objectTempDir, () => true, cutoff, dryRun, false)
   return { dryRun, objects, stagingRounds, partialWrites, workRounds, abandonedRounds, unreachableVersions: unreachable.length, emptyFolders } satisfies GcReport
 })
@@ -123,11 +126,11 @@ const roundKey = (campaign: string, round: number, output: number): string => `$
 /** Every dataset folder, and every (dataset, version id) with a manifest file, reachable from HEAD or not. */
 const allManifestFiles = (layout: StoreLayout) =>
   Effect.gen(function*() {
-    const names = (yield* storeIo(layout.datasetsDir, () => listDir(layout.datasetsDir))).filter((n) => DATASET_NAME.test(n))
+    const names = (yield* storeIo(layout.datasetsDir, () => layout.blobs.list(layout.datasetsDir))).filter((n) => DATASET_NAME.test(n))
     const manifests: Array<readonly [string, string]> = []
     for (const name of names) {
       const dir = layout.versionsDir(name)
-      for (const file of yield* storeIo(dir, () => listDir(dir))) {
+      for (const file of yield* storeIo(dir, () => layout.blobs.list(dir))) {
         const id = /^([0-9a-f]{16})\.json$/.exec(file)?.[1]
         if (id) manifests.push([name, id])
       }
@@ -144,8 +147,8 @@ const refsOf = (layout: StoreLayout, name: string) =>
   })
 
 /** Whether a file was last written before `cutoff` (a missing one counts as young: someone moved it). */
-const olderThan = (path: string, cutoff: number) =>
-  storeIo(path, async () => ((await stat(path).catch(() => undefined))?.mtimeMs ?? Number.POSITIVE_INFINITY) <= cutoff)
+const olderThan = (layout: StoreLayout, path: string, cutoff: number) =>
+  storeIo(path, async () => ((await layout.blobs.stat(path).catch(() => null))?.mtimeMs ?? Number.POSITIVE_INFINITY) <= cutoff)
 
 /**
  * Campaign folders under `root` with nothing in them once the `removed` round folders are gone;
@@ -166,11 +169,11 @@ const emptyCampaignDirs = (root: string, removed: ReadonlySet<string>, dryRun: b
   })
 
 /** (campaign, round, output) of every `<root>/<campaign>/r<round>` (output 0) and `r<round>-o<k>` folder. */
-const roundDirs = (root: string) =>
+const roundDirs = (root: string, list: (dir: string) => Promise<Array<string>>) =>
   storeIo(root, async () => {
     const found: Array<readonly [string, number, number]> = []
-    for (const campaign of await listDir(root)) {
-      for (const entry of await listDir(join(root, campaign))) {
+    for (const campaign of await list(root)) {
+      for (const entry of await list(join(root, campaign))) {
         const match = /^r(\d+)(?:-o([1-9]\d*))?$/.exec(entry)
         if (match) found.push([campaign, Number(match[1]), Number(match[2] ?? 0)])
       }
@@ -179,6 +182,23 @@ const roundDirs = (root: string) =>
   })
 
 const remove = (path: string) => storeIo(path, () => rm(path, { recursive: true, force: true }))
+
+/**
+ * Removes (or counts) the segment objects in the bucket that `doomed` picks and that were
+ * written before `cutoff` (S3; the local cached copies go through `sweep`).
+ */
+const sweepObjects = (layout: StoreLayout, doomed: (file: string) => boolean, cutoff: number, dryRun: boolean) =>
+  storeIo(layout.objectsDir, async () => {
+    let files = 0
+    let bytes = 0
+    for (const object of await layout.blobs.listObjects!(layout.objectsDir)) {
+      if (!doomed(basename(object.path)) || object.mtimeMs > cutoff) continue
+      files++
+      bytes += object.size
+      if (!dryRun) await layout.blobs.remove(object.path)
+    }
+    return { files, bytes }
+  })
 
 /** Removes (or counts) files under `dir` (in its two-letter folders when `sharded`) that `doomed` picks and are older than `cutoff`. */
 const sweep = (dir: string, doomed: (file: string) => boolean, cutoff: number, dryRun: boolean, sharded = true) =>

@@ -1,4 +1,6 @@
 import { join } from "node:path"
+import type { Blobs } from "./blobs/blobs.js"
+import { fsBlobs } from "./blobs/fsBlobs.js"
 import type { SegmentFormat } from "./segmentFormat.js"
 
 /**
@@ -19,9 +21,16 @@ import type { SegmentFormat } from "./segmentFormat.js"
  * <root>/datasets/<name>/refs/HEAD                head version id (+ HEAD.lock while it moves)
  * <root>/datasets/<name>/refs/tags/<tag>          tagged version ids
  * ```
+ *
+ * With an S3 store (`location.ts`) the same names are keys under the bucket's prefix: objects,
+ * staging and datasets live there (through `blobs`), while `root` is a local cache of segment
+ * objects with their sidecars and partial writes, and the work area and prompts stay under
+ * `localRoot`.
  */
 export interface StoreLayout {
   readonly root: string
+  /** The backend the shared part of the store (objects, manifests, refs, staging) goes through. */
+  readonly blobs: Blobs
   readonly objectsDir: string
   readonly objectTempDir: string
   readonly datasetsDir: string
@@ -44,17 +53,26 @@ export interface StoreLayout {
   readonly tagPath: (name: string, tag: string) => string
 }
 
+/** What a layout is built over besides its root: the backend (default: the filesystem at the root) and where local-only files go. */
+export interface LayoutOptions {
+  readonly blobs?: Blobs
+  /** Root of the work area and prompts (default: the store root). */
+  readonly localRoot?: string
+}
+
 /** Builds the path scheme for one store root; cheap, call once per store instance. */
-export const storeLayout = (root: string): StoreLayout => {
+export const storeLayout = (root: string, options: LayoutOptions = {}): StoreLayout => {
   const objectsDir = join(root, "objects")
   const datasetsDir = join(root, "datasets")
   const datasetDir = (name: string) => join(datasetsDir, name)
   const stagingDir = join(root, "staging")
-  const workDir = join(root, "work")
+  const localRoot = options.localRoot ?? root
+  const workDir = join(localRoot, "work")
   const stagingRoundDir = (campaignId: string, round: number, output = 0) =>
     join(stagingDir, campaignId, output === 0 ? `r${round}` : `r${round}-o${output}`)
   return {
     root,
+    blobs: options.blobs ?? fsBlobs(root),
     objectsDir,
     objectTempDir: join(objectsDir, "tmp"),
     datasetsDir,
@@ -65,7 +83,7 @@ export const storeLayout = (root: string): StoreLayout => {
     stagingRoundDir,
     stagingPointer: (campaignId, round, shard, output) => join(stagingRoundDir(campaignId, round, output), `s${shard}.json`),
     workDir,
-    promptsDir: join(root, "prompts"),
+    promptsDir: join(localRoot, "prompts"),
     workRoundDir: (campaignId, round) => join(workDir, campaignId, `r${round}`),
     datasetDir,
     versionsDir: (name) => join(datasetDir(name), "versions"),

@@ -3,7 +3,7 @@ import { mkdir, open, rename, stat, unlink } from "node:fs/promises"
 import { dirname } from "node:path"
 import { Effect } from "effect"
 import { CommitConflict, StoreCorrupt, type StoreIoFailed } from "../core/errors.js"
-import { isMissing, listDir, readTextIfExists, storeIo, writeFileAtomic } from "./fsio.js"
+import { isMissing, readTextIfExists, storeIo, writeFileAtomic } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
 
 const VERSION_ID = /^[0-9a-f]{16}$/
@@ -17,33 +17,33 @@ export interface LockOptions {
 /** Locks are held for milliseconds (re-read HEAD, rename); 30 s old means its holder died. */
 export const defaultLockOptions: LockOptions = { staleAfterMs: 30_000, waitAtMostMs: 60_000 }
 
-const readRef = (path: string): Effect.Effect<string | null, StoreIoFailed | StoreCorrupt> =>
-  storeIo(path, () => readTextIfExists(path)).pipe(
-    Effect.flatMap((text) => {
-      if (text === null) return Effect.succeed(null)
-      const id = text.trim()
-      return VERSION_ID.test(id)
-        ? Effect.succeed(id)
-        : Effect.fail(new StoreCorrupt({ path, reason: `ref holds ${JSON.stringify(text.slice(0, 40))}, not a version id` }))
-    })
-  )
+const refId = (layout: StoreLayout, path: string, text: string | null): Effect.Effect<string | null, StoreCorrupt> => {
+  if (text === null) return Effect.succeed(null)
+  const id = text.trim()
+  return VERSION_ID.test(id)
+    ? Effect.succeed(id)
+    : Effect.fail(new StoreCorrupt({ path: layout.blobs.where(path), reason: `ref holds ${JSON.stringify(text.slice(0, 40))}, not a version id` }))
+}
+
+const readRef = (layout: StoreLayout, path: string): Effect.Effect<string | null, StoreIoFailed | StoreCorrupt> =>
+  storeIo(path, () => layout.blobs.readText(path)).pipe(Effect.flatMap((text) => refId(layout, path, text)))
 
 /** The head version id of a dataset, or `null` when the dataset has no committed version. */
-export const readHead = (layout: StoreLayout, name: string) => readRef(layout.headPath(name))
+export const readHead = (layout: StoreLayout, name: string) => readRef(layout, layout.headPath(name))
 
 /** The version id a tag points at, or `null` when the tag does not exist. */
-export const readTag = (layout: StoreLayout, name: string, tag: string) => readRef(layout.tagPath(name, tag))
+export const readTag = (layout: StoreLayout, name: string, tag: string) => readRef(layout, layout.tagPath(name, tag))
 
-/** Points a tag at a version (creating or moving it), crash-safely. */
+/** Points a tag at a version (creating or moving it; the last writer wins), crash-safely. */
 export const writeTag = (layout: StoreLayout, name: string, tag: string, id: string) => {
   const path = layout.tagPath(name, tag)
-  return storeIo(path, () => writeFileAtomic(path, `${id}\n`))
+  return storeIo(path, () => layout.blobs.writeText(path, `${id}\n`))
 }
 
 /** Tag names of a dataset, sorted. */
 export const listTags = (layout: StoreLayout, name: string) => {
   const dir = layout.tagsDir(name)
-  return storeIo(dir, () => listDir(dir))
+  return storeIo(dir, () => layout.blobs.list(dir))
 }
 
 /**
@@ -51,6 +51,8 @@ export const listTags = (layout: StoreLayout, name: string) => {
  * moves it to `next` only if it still equals `expected`. Returns whether the swap happened;
  * on `false` the caller recomputes against the new head. A lock older than `staleAfterMs` is
  * broken; waiting longer than `waitAtMostMs` for a live one fails with `CommitConflict`.
+ * A backend with conditional writes (S3) needs no lock: HEAD is read with its tag and written
+ * only if the tag still matches (or, for a first commit, only if HEAD does not exist).
  */
 export const compareAndSwapHead = Effect.fn("datasets.compareAndSwapHead")(function*(
   layout: StoreLayout,
@@ -61,6 +63,12 @@ export const compareAndSwapHead = Effect.fn("datasets.compareAndSwapHead")(funct
 ): Effect.fn.Return<boolean, StoreIoFailed | StoreCorrupt | CommitConflict> {
   const lockPath = layout.headLockPath(name)
   const headPath = layout.headPath(name)
+  const conditional = layout.blobs.conditional
+  if (conditional) {
+    const current = yield* storeIo(headPath, () => conditional.read(headPath))
+    if ((yield* refId(layout, headPath, current?.text ?? null)) !== expected) return false
+    return yield* storeIo(headPath, () => conditional.swap(headPath, `${next}\n`, current?.tag ?? null))
+  }
   return yield* Effect.acquireUseRelease(
     acquireLock(lockPath, name, options),
     (token) => Effect.gen(function*() {

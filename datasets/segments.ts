@@ -1,12 +1,13 @@
 import { createHash, randomUUID } from "node:crypto"
 import { createReadStream } from "node:fs"
-import { access, mkdir, open, rename, stat, unlink, utimes, writeFile } from "node:fs/promises"
+import { mkdir, open, rename, stat, unlink, writeFile } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import { JSDuckDBValueConverter, type DuckDBConnection } from "@duckdb/node-api"
 import { StoreCorrupt } from "../core/errors.js"
 import { canonicalJson } from "../core/hash.js"
 import { openConnection, sqlString, withConnection } from "./duck.js"
-import { fsyncDir, isMissing } from "./fsio.js"
+import { exists } from "./blobs/fsBlobs.js"
+import { isMissing } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
 import { readLegacyRecords } from "./legacySegments.js"
 import type { DatasetRecord } from "./record.js"
@@ -93,9 +94,11 @@ export const copyToSegment = async (
 }
 
 /**
- * fsyncs a finished temp file, hashes it and renames it to its content address. An object that
- * is already there gets a fresh modification time, so `dataset gc` (which spares young files)
- * does not remove it while the stage or commit that reuses it is still writing its pointer.
+ * fsyncs a finished temp file, hashes it and puts it at its content address through the
+ * store's backend (`Blobs.placeObject`: a rename, or an upload then a local cached copy). An
+ * object that is already there gets a fresh modification time on the filesystem, so `dataset gc`
+ * (which spares young files) does not remove it while the stage or commit that reuses it is
+ * still writing its pointer; S3 uploads it again, which refreshes its time the same way.
  */
 const placeObject = async (layout: StoreLayout, temp: string, format: SegmentFormat): Promise<{ hash: string; bytes: number }> => {
   const handle = await open(temp, "r+")
@@ -106,15 +109,7 @@ const placeObject = async (layout: StoreLayout, temp: string, format: SegmentFor
   }
   const hash = await hashFile(temp)
   const bytes = (await stat(temp)).size
-  const path = layout.objectPath(hash, format)
-  if (await exists(path)) {
-    const now = new Date()
-    await utimes(path, now, now)
-    return { hash, bytes }
-  }
-  await mkdir(dirname(path), { recursive: true })
-  await rename(temp, path)
-  await fsyncDir(dirname(path))
+  await layout.blobs.placeObject(temp, layout.objectPath(hash, format))
   return { hash, bytes }
 }
 
@@ -134,16 +129,38 @@ export async function* readSegmentRecords(
   options: { readonly verify?: boolean } = {}
 ): AsyncGenerator<DatasetRecord> {
   if (segment.format === "jsonl") {
-    yield* readLegacyRecords(layout.objectPath(segment.hash, "jsonl"), segment.hash, options)
+    yield* readLegacyRecords(layout.blobs.kind === "fs" ? layout.objectPath(segment.hash, "jsonl") : await localSegmentPath(layout, segment), segment.hash, options)
     return
   }
   if (options.verify) {
     const problem = await checkSegment(layout, segment)
     if (problem) throw problem
   }
-  const path = layout.objectPath(segment.hash, "parquet")
-  if (!options.verify && !(await exists(path))) throw new StoreCorrupt({ path, reason: "segment object is missing" })
-  yield* streamRecords(path, segment.format)
+  yield* streamRecords(await localSegmentPath(layout, segment), segment.format)
+}
+
+/**
+ * The local file DuckDB reads for a segment: the object itself on the filesystem, the verified
+ * cached copy with S3 (downloaded on first use). A missing object is `StoreCorrupt`.
+ */
+export const localSegmentPath = async (layout: StoreLayout, segment: { readonly hash: string; readonly format: SegmentFormat }): Promise<string> => {
+  const path = layout.objectPath(segment.hash, segment.format)
+  const local = await layout.blobs.localObject(path, segment.hash)
+  if (local === null) throw new StoreCorrupt({ path: layout.blobs.where(path), reason: "segment object is missing" })
+  return local
+}
+
+/**
+ * Makes every segment readable by DuckDB at its `objectPath` before a query over them: a no-op
+ * on the filesystem; with S3, downloads (and hash-checks) those not cached yet.
+ */
+export const ensureLocalSegments = async (
+  layout: StoreLayout,
+  segments: ReadonlyArray<{ readonly hash: string; readonly format?: SegmentFormat }>
+): Promise<void> => {
+  if (layout.blobs.kind === "fs") return
+  const unique = new Map(segments.map((s) => [s.hash, { hash: s.hash, format: s.format ?? "jsonl" as const }]))
+  for (const segment of unique.values()) await localSegmentPath(layout, segment)
 }
 
 /** Streams the records a segment relation yields, one DuckDB chunk at a time. */
@@ -173,10 +190,17 @@ export async function* streamRecords(path: string, format: SegmentFormat): Async
 
 /**
  * Re-hashes one segment object and checks its size; returns the problem as `StoreCorrupt`,
- * or `undefined` when the bytes match. Never throws for a missing or altered object.
+ * or `undefined` when the bytes match. Never throws for a missing or altered object. With S3
+ * the object's size is checked in the bucket and the bytes are those of the local cached copy
+ * (downloaded if absent), unless `fresh`, which re-reads the stored bytes themselves (`verify`).
  */
-export const checkSegment = async (layout: StoreLayout, segment: SegmentObject): Promise<StoreCorrupt | undefined> => {
+export const checkSegment = async (
+  layout: StoreLayout,
+  segment: SegmentObject,
+  options: { readonly fresh?: boolean } = {}
+): Promise<StoreCorrupt | undefined> => {
   const path = layout.objectPath(segment.hash, segment.format)
+  if (layout.blobs.kind !== "fs") return checkRemoteSegment(layout, segment, options.fresh ?? false)
   try {
     const info = await stat(path)
     if (info.size !== segment.bytes) {
@@ -190,17 +214,27 @@ export const checkSegment = async (layout: StoreLayout, segment: SegmentObject):
   }
 }
 
-/** True when a segment object exists (used to reject commits of segments never staged). */
-export const segmentExists = (layout: StoreLayout, hash: string, format: SegmentFormat): Promise<boolean> =>
-  exists(layout.objectPath(hash, format))
-
-/** True when a file exists. */
-export const exists = async (path: string): Promise<boolean> => {
+const checkRemoteSegment = async (layout: StoreLayout, segment: SegmentObject, fresh: boolean): Promise<StoreCorrupt | undefined> => {
+  const path = layout.objectPath(segment.hash, segment.format)
+  const where = layout.blobs.where(path)
+  const info = await layout.blobs.stat(path)
+  if (info === null) return new StoreCorrupt({ path: where, reason: "segment object is missing" })
+  if (info.size !== segment.bytes) return new StoreCorrupt({ path: where, reason: `size is ${info.size} bytes, manifest says ${segment.bytes}` })
+  if (!fresh && (await exists(path)) && (await hashFile(path)) === segment.hash) return undefined
+  await mkdir(layout.objectTempDir, { recursive: true })
+  const temp = join(layout.objectTempDir, `${process.pid}.${randomUUID()}.check`)
   try {
-    await access(path)
-    return true
-  } catch (error) {
-    if (isMissing(error)) return false
-    throw error
+    if (!(await layout.blobs.downloadFresh!(path, temp))) return new StoreCorrupt({ path: where, reason: "segment object is missing" })
+    const actual = await hashFile(temp)
+    if (actual !== segment.hash) {
+      await unlink(path).catch(() => undefined)
+      return new StoreCorrupt({ path: where, reason: `content hash is ${actual}` })
+    }
+    await mkdir(dirname(path), { recursive: true })
+    await rename(temp, path)
+    return undefined
+  } finally {
+    await unlink(temp).catch(() => undefined)
   }
 }
+

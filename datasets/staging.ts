@@ -2,7 +2,7 @@ import { join } from "node:path"
 import { Effect, Schema } from "effect"
 import { inputInvalid, StoreCorrupt, type InputInvalid, type StoreIoFailed } from "../core/errors.js"
 import { canonicalJson } from "../core/hash.js"
-import { listDir, readTextIfExists, storeIo, writeFileAtomic } from "./fsio.js"
+import { storeIo } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
 import { SegmentRef } from "./manifest.js"
 import { DatasetRecord, recordId } from "./record.js"
@@ -52,7 +52,7 @@ export const stageSegment = Effect.fn("datasets.stageSegment")(function*(
   const written = yield* storeIo(layout.objectsDir, () => writeRowsSegment(layout, rows))
   const ref: SegmentRef = { ...written, round, campaign_id: campaignId, shard }
   const pointer = layout.stagingPointer(campaignId, round, shard, output)
-  yield* storeIo(pointer, () => writeFileAtomic(pointer, `${canonicalJson(ref)}\n`))
+  yield* storeIo(pointer, () => layout.blobs.writeText(pointer, `${canonicalJson(ref)}\n`))
   return ref
 })
 
@@ -70,13 +70,13 @@ export const listStaged = Effect.fn("datasets.listStaged")(function*(
   yield* validateIndex(source, "round", round)
   yield* validateIndex(source, "output", output)
   const dir = layout.stagingRoundDir(campaignId, round, output)
-  const names = (yield* storeIo(dir, () => listDir(dir))).filter((name) => /^s\d+\.json$/.test(name))
+  const names = (yield* storeIo(dir, () => layout.blobs.list(dir))).filter((name) => /^s\d+\.json$/.test(name))
   const refs = yield* Effect.forEach(names, (name) => {
     const path = join(dir, name)
-    return storeIo(path, () => readTextIfExists(path)).pipe(
+    return storeIo(path, () => layout.blobs.readText(path)).pipe(
       Effect.flatMap((text) => decodeRef(text ?? "")),
       Effect.mapError((error) =>
-        error._tag === "SchemaError" ? new StoreCorrupt({ path, reason: error.message }) : error)
+        error._tag === "SchemaError" ? new StoreCorrupt({ path: layout.blobs.where(path), reason: error.message }) : error)
     )
   })
   return [...refs].sort((a, b) => a.shard - b.shard)

@@ -8,6 +8,7 @@ import { collectGarbage, type GcOptions, type GcReport } from "./gc.js"
 import { pull, type PullOptions, type PullResult } from "./export/pull.js"
 import { isStoreError, toStoreIoFailed } from "./fsio.js"
 import { storeLayout, type StoreLayout } from "./layout.js"
+import { layoutAt, type StoreLocation } from "./location.js"
 import type { Manifest, SegmentRef, Version } from "./manifest.js"
 import type { DatasetRecord } from "./record.js"
 import { readHead, writeTag } from "./refs.js"
@@ -30,8 +31,10 @@ type ReadError = StoreIoFailed | StoreCorrupt
 
 /** The versioned dataset store, rooted at one directory (see `layout.ts` for what lives where). */
 export interface DatasetStoreApi {
-  /** The store root this instance reads and writes. */
+  /** The local store root: the store itself on the filesystem; with S3, the cache of segment objects. */
   readonly root: string
+  /** The store as people name it: its folder, or `s3://bucket/prefix` (what `WINNOW_STORE` says). */
+  readonly location: string
   /** Stages one shard's records as a Parquet segment (idempotent per campaign, round, shard, output); returns its ref. */
   readonly stageSegment: (input: StageInput) => Effect.Effect<SegmentRef, InputInvalid | StoreIoFailed>
   /** The staged segments of a campaign round (of its output `output`, default 0), sorted by shard. */
@@ -71,22 +74,29 @@ export interface DatasetStoreApi {
 /**
  * The dataset store as an Effect service. Build it with `DatasetStore.layer(root)` at the
  * composition root, or `DatasetStore.make(root)` where a plain instance is simpler (tests,
- * scripts). The root is passed in; nothing here reads the environment.
+ * scripts); `DatasetStore.at(location, home)` for a location read from `WINNOW_STORE`
+ * (`location.ts`), on the filesystem or S3. Nothing here reads the environment.
  */
 export class DatasetStore extends Context.Service<DatasetStore, DatasetStoreApi>()("winnow/datasets/DatasetStore") {
-  /** A store instance over `root`; `commit` options tune the HEAD compare-and-swap. */
-  static make(root: string, options: { readonly commit?: CommitOptions } = {}): DatasetStoreApi {
-    return makeDatasetStore(storeLayout(root), options.commit ?? defaultCommitOptions)
+  /** A store instance over a folder `root` (or a prepared layout); `commit` options tune the HEAD compare-and-swap. */
+  static make(root: string | StoreLayout, options: { readonly commit?: CommitOptions } = {}): DatasetStoreApi {
+    return makeDatasetStore(typeof root === "string" ? storeLayout(root) : root, options.commit ?? defaultCommitOptions)
   }
 
-  /** A layer providing the store over `root`. */
-  static layer(root: string, options: { readonly commit?: CommitOptions } = {}): Layer.Layer<DatasetStore> {
+  /** A store instance at `location`, with local files (S3's cache, the work area) under `home`. */
+  static at(location: StoreLocation, home: string, options: { readonly commit?: CommitOptions } = {}): DatasetStoreApi {
+    return DatasetStore.make(layoutAt(location, home), options)
+  }
+
+  /** A layer providing the store over `root` (or a prepared layout). */
+  static layer(root: string | StoreLayout, options: { readonly commit?: CommitOptions } = {}): Layer.Layer<DatasetStore> {
     return Layer.succeed(DatasetStore, DatasetStore.make(root, options))
   }
 }
 
 const makeDatasetStore = (layout: StoreLayout, commitOptions: CommitOptions): DatasetStoreApi => ({
   root: layout.root,
+  location: layout.blobs.location,
   stageSegment: (input) => stageSegment(layout, input),
   listStaged: (campaignId, round, output) => listStaged(layout, campaignId, round, output),
   readStaged: (segment) =>

@@ -36,7 +36,7 @@ export const verify = Effect.fn("datasets.verify")(function*(
   }
   const problems = yield* Effect.forEach(
     [...segments.values()],
-    (segment) => storeIo(layout.objectPath(segment.hash, segment.format), () => checkSegment(layout, segment)),
+    (segment) => storeIo(layout.objectPath(segment.hash, segment.format), () => checkSegment(layout, segment, { fresh: true })),
     { concurrency: 2 }
   )
   const corrupt = problems.filter((problem): problem is StoreCorrupt => problem !== undefined)

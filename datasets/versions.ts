@@ -1,6 +1,6 @@
 import { Effect, Schema } from "effect"
 import { inputInvalid, NotFound, StoreCorrupt, type InputInvalid, type StoreIoFailed } from "../core/errors.js"
-import { listDir, readTextIfExists, storeIo } from "./fsio.js"
+import { storeIo } from "./fsio.js"
 import type { StoreLayout } from "./layout.js"
 import { AnyManifest, upgradeManifest, versionIdOf, type Version } from "./manifest.js"
 import { listTags, readHead, readTag } from "./refs.js"
@@ -21,8 +21,8 @@ export const readVersion = Effect.fn("datasets.readVersion")(function*(
   id: string
 ): Effect.fn.Return<Version, ReadError> {
   const path = layout.versionPath(name, id)
-  const text = yield* storeIo(path, () => readTextIfExists(path))
-  const corrupt = (reason: string) => new StoreCorrupt({ path, reason })
+  const text = yield* storeIo(path, () => layout.blobs.readText(path))
+  const corrupt = (reason: string) => new StoreCorrupt({ path: layout.blobs.where(path), reason })
   if (text === null) return yield* corrupt("manifest file is missing")
   const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => corrupt("not JSON") })
   if (versionIdOf(json) !== id) return yield* corrupt(`content hashes to ${versionIdOf(json)}`)
@@ -46,7 +46,7 @@ export const readChain = Effect.fn("datasets.readChain")(function*(
     const previous = chain.at(-1)
     if (previous && version.manifest.sequence !== previous.manifest.sequence - 1) {
       return yield* new StoreCorrupt({
-        path: layout.versionPath(name, id),
+        path: layout.blobs.where(layout.versionPath(name, id)),
         reason: `sequence ${version.manifest.sequence} is not ${previous.manifest.sequence - 1}`
       })
     }
@@ -55,14 +55,14 @@ export const readChain = Effect.fn("datasets.readChain")(function*(
   }
   const first = chain.at(-1)
   if (first && first.manifest.sequence !== 1) {
-    return yield* new StoreCorrupt({ path: layout.versionPath(name, first.id), reason: "first version is not sequence 1" })
+    return yield* new StoreCorrupt({ path: layout.blobs.where(layout.versionPath(name, first.id)), reason: "first version is not sequence 1" })
   }
   return chain
 })
 
 /** Names of datasets with at least one committed version, sorted. */
 export const listDatasetNames = Effect.fn("datasets.listDatasetNames")(function*(layout: StoreLayout) {
-  const names = (yield* storeIo(layout.datasetsDir, () => listDir(layout.datasetsDir))).filter((n) => DATASET_NAME.test(n))
+  const names = (yield* storeIo(layout.datasetsDir, () => layout.blobs.list(layout.datasetsDir))).filter((n) => DATASET_NAME.test(n))
   const withHead = yield* Effect.forEach(names, (name) => readHead(layout, name).pipe(Effect.map((head) => [name, head] as const)))
   return withHead.filter(([, head]) => head !== null).map(([name]) => name)
 })
@@ -80,7 +80,7 @@ export const existingHead = Effect.fn("datasets.existingHead")(function*(
   return yield* new NotFound({
     kind: "dataset",
     name,
-    hint: names.length > 0 ? `datasets: ${names.join(", ")}` : `no datasets in ${layout.root} yet`
+    hint: names.length > 0 ? `datasets: ${names.join(", ")}` : `no datasets in ${layout.blobs.location} yet`
   })
 })
 

@@ -6,6 +6,7 @@ import { createActivities } from "../activities/index.js"
 import { workArea } from "../datasets/workArea.js"
 import { storeRoot } from "../core/home.js"
 import { promptSets } from "../datasets/promptSets.js"
+import { checkStoreLocation, layoutAt, type StoreLocation } from "../datasets/location.js"
 import { DatasetStore } from "../datasets/store.js"
 import { InferencePool, type PoolOptions } from "../models/inferencePool.js"
 import { logPlacement } from "../models/modelPlacement.js"
@@ -24,6 +25,8 @@ export interface WorkerConfig {
   /** More task queues to take activities from (`winnow worker --queues`): the kinds of work `task_queues` sends elsewhere. */
   readonly alsoServe?: readonly string[]
   readonly home: string
+  /** Where the dataset store lives (`WINNOW_STORE`); default: the folder `<home>/store`. */
+  readonly store?: StoreLocation
   readonly pool: PoolOptions
   readonly logger: Logger
 }
@@ -40,6 +43,10 @@ export interface RunningWorker {
  * activities) and any others it also serves (activities).
  */
 export const startWorker = async (config: WorkerConfig): Promise<RunningWorker> => {
+  if (config.store) {
+    const problem = await checkStoreLocation(config.store)
+    if (problem) throw problem
+  }
   const temporalLogger = installTemporalRuntime(config.logger)
   const client = await Connection.connect({ address: config.address })
   await ensureSearchAttributes(client, config.namespace).finally(() => client.close())
@@ -47,7 +54,7 @@ export const startWorker = async (config: WorkerConfig): Promise<RunningWorker> 
   const services = ManagedRuntime.make(Layer.mergeAll(
     InferencePool.layer(config.pool, logPlacement(config.logger)),
     OpenAIBackends.layer(config.logger),
-    DatasetStore.layer(storeRoot(config.home))
+    DatasetStore.layer(layoutAt(config.store ?? { kind: "fs", root: storeRoot(config.home) }, config.home))
   ))
   const deps = await services.runPromise(Effect.gen(function* () {
     return { pool: yield* InferencePool, backends: yield* OpenAIBackends, store: yield* DatasetStore }

@@ -1,15 +1,14 @@
 import { Effect, Stream } from "effect"
 import type { Logger } from "pino"
-import { storeRoot } from "../../core/home.js"
 import { EXPORT_FORMATS, EXPORT_SCHEMAS } from "../../datasets/export/schemas.js"
 import type { VersionDiff } from "../../datasets/diff.js"
 import type { Version } from "../../datasets/manifest.js"
-import { DatasetStore } from "../../datasets/store.js"
+import type { DatasetStoreApi } from "../../datasets/store.js"
 import { type Command, helpOf, UsageError } from "../args.js"
-import { readCliConfig } from "../config.js"
+import { openDatasetStore, readCliConfig } from "../config.js"
 import { printAnswer, printFields, printTable } from "../output.js"
 
-const store = () => DatasetStore.make(storeRoot(readCliConfig(process.env).home))
+const store = () => openDatasetStore(readCliConfig(process.env))
 const run = <A>(effect: Effect.Effect<A, unknown>): Promise<A> => Effect.runPromise(effect.pipe(Effect.mapError((e) => e as Error)))
 const JSON_OPTION = { json: { type: "boolean" } } as const
 const short = (hash: string) => hash.slice(0, 12)
@@ -22,7 +21,7 @@ const list: Command = {
   options: JSON_OPTION,
   positionals: { min: 0, max: 0 },
   run: async (args) => {
-    const rows = await run(store().list())
+    const rows = await run((await store()).list())
     await printAnswer(args.values.json, rows, () => printTable(rows.map((r) => ({ ...r })), ["name", "head", "sequence", "records", "updated_at"]))
     return 0
   }
@@ -35,7 +34,7 @@ const show: Command = {
   options: JSON_OPTION,
   positionals: { min: 1, max: 1 },
   run: async (args) => {
-    const s = store()
+    const s = await store()
     const version = await run(s.resolve(args.positionals[0]!))
     await printAnswer(args.values.json, { id: version.id, ...version.manifest }, () => printVersion(s, version))
     return 0
@@ -43,7 +42,7 @@ const show: Command = {
 }
 
 /** A version for humans: its manifest's fields, then its first record. */
-const printVersion = async (s: ReturnType<typeof store>, version: Version): Promise<void> => {
+const printVersion = async (s: DatasetStoreApi, version: Version): Promise<void> => {
   const m = version.manifest
   const l = m.lineage
   printFields({
@@ -71,7 +70,7 @@ const log: Command = {
   options: JSON_OPTION,
   positionals: { min: 1, max: 1 },
   run: async (args) => {
-    const chain = await run(store().log(args.positionals[0]!))
+    const chain = await run((await store()).log(args.positionals[0]!))
     await printAnswer(args.values.json, chain.map((v) => ({ id: v.id, ...v.manifest })), () => printChain(chain))
     return 0
   }
@@ -103,7 +102,7 @@ const diff: Command = {
   run: async (args) => {
     const [from, toArg] = args.positionals as [string, string]
     const to = toArg.startsWith("@") ? `${from.split("@")[0]}${toArg}` : toArg
-    const result = await run(store().diff(from, to))
+    const result = await run((await store()).diff(from, to))
     await printAnswer(args.values.json, result, () => printDiff(result))
     return 0
   }
@@ -153,7 +152,7 @@ const pull: Command = {
     const out = args.values.out as string | undefined
     if (!out) throw new UsageError("missing --out <path>", helpOf(pull))
     const rowsPerShard = args.values["rows-per-shard"] as string | undefined
-    const result = await run(store().pull({
+    const result = await run((await store()).pull({
       ref: args.positionals[0]!,
       out,
       format: (args.values.format as string | undefined) ?? "jsonl",
@@ -176,7 +175,7 @@ const tag: Command = {
   positionals: { min: 3, max: 3 },
   run: async (args) => {
     const [name, tagName, version] = args.positionals as [string, string, string]
-    const v = await run(store().tag(name, tagName, version))
+    const v = await run((await store()).tag(name, tagName, version))
     await printAnswer(args.values.json, { dataset: name, tag: tagName, version: v.id }, () => void process.stdout.write(`${name}@${tagName} -> ${v.id}\n`))
     return 0
   }
@@ -189,7 +188,7 @@ const verify: Command = {
   options: JSON_OPTION,
   positionals: { min: 1, max: 1 },
   run: async (args) => {
-    const report = await run(store().verify(args.positionals[0]!))
+    const report = await run((await store()).verify(args.positionals[0]!))
     const view = { ...report, corrupt: report.corrupt.map((c) => ({ path: c.path, reason: c.reason })) }
     await printAnswer(args.values.json, view, () => printFields(view))
     return report.ok ? 0 : 1
@@ -209,7 +208,7 @@ const gc: Command = {
   positionals: { min: 0, max: 0 },
   run: async (args) => {
     const abandon = typeof args.values.abandon === "string" ? args.values.abandon.split(",").map((id) => id.trim()) : []
-    const report = await run(store().gc({ dryRun: args.values["dry-run"] === true, work: args.values.work === true, abandon }))
+    const report = await run((await store()).gc({ dryRun: args.values["dry-run"] === true, work: args.values.work === true, abandon }))
     await printAnswer(args.values.json, report, () => printFields({ ...report, objects: `${report.objects.files} files, ${mebibytes(report.objects.bytes)}`, partialWrites: `${report.partialWrites.files} files, ${mebibytes(report.partialWrites.bytes)}` }))
     return 0
   }

@@ -2,13 +2,13 @@ import { spawn } from "node:child_process"
 import { Effect } from "effect"
 import type { Logger } from "pino"
 import { storeRoot } from "../../core/home.js"
-import { DatasetStore, type DatasetStoreApi } from "../../datasets/store.js"
+import type { DatasetStoreApi } from "../../datasets/store.js"
 import { workArea } from "../../datasets/workArea.js"
 import type { ReportData } from "../../report/model.js"
 import { campaignReport, datasetReport } from "../../report/sources.js"
 import { writeReport } from "../../report/write.js"
 import { type Command, helpOf, UsageError } from "../args.js"
-import { readCliConfig } from "../config.js"
+import { openDatasetStore, readCliConfig } from "../config.js"
 import { loadCampaignHistory } from "../historyLoad.js"
 import { printAnswer, printFields } from "../output.js"
 import { withSession } from "../session.js"
@@ -45,8 +45,8 @@ const report = (log: Logger): Command => {
       const out = args.values.out === undefined ? defaultOut(ref) : String(args.values.out)
       if (out.trim() === "") throw new UsageError("--out: got an empty path, expected a folder", helpOf(command))
       const config = readCliConfig(process.env)
-      const store = DatasetStore.make(storeRoot(config.home))
-      const work = workArea(store.root)
+      const store = await openDatasetStore(config)
+      const work = workArea(storeRoot(config.home))
       const data: ReportData = (await isDatasetRef(store, ref))
         ? await run(datasetReport(store, work, ref))
         : await withSession(config, log, "inspect", async (session) => {

@@ -47,7 +47,7 @@ export const workerCommand = (log: Logger): Command => {
       const alsoServe = queueList(command, args.values.queues)
       await connectClient(address, config.namespace).then((c) => c.connection.close())
       const { startWorker } = await import("../../worker/temporalWorker.js")
-      const worker = await startWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, alsoServe, home: config.home, pool: poolWithThreads(threads, config.modelMemoryBytes), logger: log })
+      const worker = await startWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, alsoServe, home: config.home, store: config.store, pool: poolWithThreads(threads, config.modelMemoryBytes), logger: log })
       const signal = await Promise.race([untilSignal(), worker.done.then(() => undefined)])
       if (signal) log.info({ signal }, "shutting down worker")
       await worker.shutdown()
@@ -86,7 +86,7 @@ export const devCommand = (log: Logger): Command => {
         throw e
       }
       const { startWorker } = await import("../../worker/temporalWorker.js")
-      const worker = await startWorker({ address: server.address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, pool: defaultPoolOptions(config.modelMemoryBytes), logger: log })
+      const worker = await startWorker({ address: server.address, namespace: config.namespace, taskQueue: config.taskQueue, home: config.home, store: config.store, pool: defaultPoolOptions(config.modelMemoryBytes), logger: log })
       claim.publish({ address: server.address, uiUrl: server.uiUrl, taskQueue: config.taskQueue })
       process.stdout.write(`Temporal server: ${server.address}\nWeb UI:          ${server.uiUrl}\nTask queue:      ${config.taskQueue}\nPress Ctrl+C to stop.\n`)
       await Promise.race([untilSignal(), worker.done])

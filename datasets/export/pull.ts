@@ -6,7 +6,7 @@ import { InputInvalid, inputInvalid, type NotFound, type StoreCorrupt, type Stor
 import { queryObjects, sqlString, toNumber, withConnection } from "../duck.js"
 import { fsyncDir, isMissing, storeIo, storeIoOrCorrupt, tempPathFor } from "../fsio.js"
 import type { StoreLayout } from "../layout.js"
-import { checkSegment, PARQUET_OPTIONS } from "../segments.js"
+import { checkSegment, ensureLocalSegments, PARQUET_OPTIONS } from "../segments.js"
 import { validateDatasetName } from "../validate.js"
 import { datasetChainFrom, resolveRef } from "../versions.js"
 import { checkKinds, checkLicense, checkSingleTurn } from "./checks.js"
@@ -86,6 +86,7 @@ export const pull = Effect.fn("datasets.pull")(function*(
     if (problem) return yield* problem
   }
   const chain = yield* datasetChainFrom(layout, version)
+  yield* storeIoOrCorrupt(layout.objectsDir, () => ensureLocalSegments(layout, version.manifest.segments))
   const written = yield* refusing(storeIoOrCorrupt(path, () => withConnection(async (db) => {
     const relation = provenanceRelation(segmentOrigins(layout, chain))
     const multiTurn = await checkSingleTurn(db, relation, schema, SOURCE)

@@ -9,6 +9,7 @@ import type { TestProject } from "vitest/node"
 import { TRAINER_PACKAGES } from "../../trainers/packages.js"
 import { ensurePythonEnv } from "../../trainers/pythonEnv.js"
 import { startDevServer } from "../../worker/devServer.js"
+import { ensureSeaweedFs, startS3Server } from "../../worker/s3Server.js"
 import { ensureTemporalCli } from "../../worker/temporalCli.js"
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url))
@@ -21,6 +22,10 @@ declare module "vitest" {
     trainerPython: string
     /** A tiny trainable generator (PyTorch weights beside its ONNX export), built for this run. */
     trainableModel: string
+    /** A real S3-compatible server (SeaweedFS) on loopback: endpoint and its one identity. */
+    s3Endpoint: string
+    s3AccessKeyId: string
+    s3SecretAccessKey: string
   }
 }
 
@@ -39,7 +44,8 @@ const buildTrainableModel = async (python: string, dir: string): Promise<string>
 
 /**
  * Starts one real Temporal dev server for the whole test run (building the Temporal CLI from
- * the Go module proxy on first use) and, alongside, the trainer's pinned Python environment and a
+ * the Go module proxy on first use), one real S3-compatible server (SeaweedFS, built the same
+ * way; each test makes its own buckets) and, alongside, the trainer's pinned Python environment and a
  * tiny trainable model; hands their addresses to every test. No server, no tests: a missing Go
  * toolchain fails the run with a message that says how to get one.
  */
@@ -47,17 +53,27 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const log = pino({ level: "info" }, pino.destination(2))
   const dir = mkdtempSync(join(tmpdir(), "winnow-temporal-"))
   const trainer = ensurePythonEnv(TRAINER_PACKAGES, (line) => log.info(line)).then(async (python) => ({ python, model: await buildTrainableModel(python, dir) }))
+  const weed = ensureSeaweedFs(log)
+  weed.catch(() => undefined)
   const cliPath = await ensureTemporalCli(log)
   const server = await startDevServer({ cliPath, dbFile: join(dir, "test.db"), ui: false, log })
-  const { python, model } = await trainer.catch(async (error) => {
+  const [trained, s3Started] = await Promise.allSettled([trainer, weed.then((weedPath) => startS3Server({ weedPath, dataDir: join(dir, "s3"), log }))])
+  if (trained.status === "rejected" || s3Started.status === "rejected") {
     await server.stop()
-    throw error
-  })
+    if (s3Started.status === "fulfilled") await s3Started.value.stop()
+    throw trained.status === "rejected" ? trained.reason : (s3Started as PromiseRejectedResult).reason
+  }
+  const { python, model } = trained.value
+  const s3 = s3Started.value
   project.provide("temporalAddress", server.address)
   project.provide("temporalCliPath", cliPath)
   project.provide("trainerPython", python)
   project.provide("trainableModel", model)
+  project.provide("s3Endpoint", s3.endpoint)
+  project.provide("s3AccessKeyId", s3.accessKeyId)
+  project.provide("s3SecretAccessKey", s3.secretAccessKey)
   return async () => {
+    await s3.stop()
     await server.stop()
     rmSync(dir, { recursive: true, force: true })
   }
