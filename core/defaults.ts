@@ -126,6 +126,11 @@ export const DEFAULTS = {
     uiPort: 8233
   },
   temporalCliVersion: "v1.5.1",
+  /**
+   * The Temporal server (and its `temporal-sql-tool`) that `scripts/cluster` builds for a
+   * PostgreSQL deployment: the version the CLI above embeds in `start-dev`, so both speak alike.
+   */
+  temporalServerVersion: "v1.29.1",
   /** Prompts per round that `winnow report`'s sample browser embeds (the page says how many it left out). */
   reportPromptsPerRound: 200
 } as const
