@@ -1,10 +1,10 @@
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs"
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { Logger } from "pino"
 import { TemporalUnavailable } from "../core/errors.js"
 import { commandOf, ensureTools, envOf, repoRoot, runStep, type Tools, workerPolls } from "./native.js"
 import { postgresRoot, postgresUser, initDatabase } from "./postgres.js"
-import { isAlive, logTail, pollUntil, type ProcessRef, startDetached, stopProcess } from "./processes.js"
+import { isAlive, logTail, pollUntil, type ProcessRef, refOf, startDetached, stopProcess } from "./processes.js"
 import { checkUnchanged, type ClusterState, defaultWorkers, nativePlacement, newState, readState, storeEnvHash, writeState } from "./state.js"
 import { CLUSTER, clientEnv, clusterServices, parseWorkers, type Service, workerQueues } from "./topology.js"
 
@@ -34,6 +34,26 @@ const daemons = (state: ClusterState): Service[] =>
   clusterServices(parseWorkers(state.workers), nativePlacement(state)).filter((s) => s.run === "daemon")
 
 const anyRunning = (state: ClusterState): boolean => Object.values(state.processes).some(isAlive)
+
+/** Runs `fn` holding `<dir>/.lock`, so two `up`/`down` never work on one cluster at once (a dead holder's lock is taken over). */
+const withLock = async <T>(dir: string, fn: () => Promise<T>): Promise<T> => {
+  mkdirSync(dir, { recursive: true })
+  const path = join(dir, ".lock")
+  try {
+    writeFileSync(path, String(process.pid), { flag: "wx" })
+  } catch {
+    const holder = Number(readFileSync(path, "utf8"))
+    if (holder && holder !== process.pid && refOf(holder)) {
+      throw new TemporalUnavailable({ reason: `another scripts/cluster (pid ${holder}) is working on ${dir}`, remedy: "wait until it has finished, then try again" })
+    }
+    writeFileSync(path, String(process.pid))
+  }
+  try {
+    return await fn()
+  } finally {
+    rmSync(path, { force: true })
+  }
+}
 
 /** Runs a job's steps in order until all succeed, again from the start after a failure (as Docker's `restart: on-failure`). */
 const runJob = async (tools: Tools, state: ClusterState, service: Service, log: Logger): Promise<void> => {
@@ -92,7 +112,7 @@ const startDaemon = async (tools: Tools, state: ClusterState, service: Service, 
  * PostgreSQL and builds the Temporal server on first use; initialises the database once; runs the
  * schema and namespace jobs each time (they are idempotent).
  */
-export const clusterUp = async (options: { dir: string; workers?: string; log: Logger }): Promise<ClusterStatus> => {
+export const clusterUp = (options: { dir: string; workers?: string; log: Logger }): Promise<ClusterStatus> => withLock(options.dir, async () => {
   const { dir, log } = options
   const saved = readState(dir)
   const workers = options.workers ?? saved?.workers ?? defaultWorkers()
@@ -122,7 +142,7 @@ export const clusterUp = async (options: { dir: string; workers?: string; log: L
   const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected")
   if (failed) throw failed.reason
   return clusterStatus(dir)
-}
+})
 
 /**
  * `scripts/cluster down`: stops the workers, then the Temporal server, then PostgreSQL, each with
@@ -130,11 +150,19 @@ export const clusterUp = async (options: { dir: string; workers?: string; log: L
  * state directory and the database.
  */
 export const clusterDown = async (options: { dir: string; purge: boolean; log: Logger }): Promise<{ stopped: string[] }> => {
-  const state = readState(options.dir)
-  if (!state) {
+  if (!readState(options.dir)) {
     if (options.purge) rmSync(options.dir, { recursive: true, force: true })
     return { stopped: [] }
   }
+  const stopped = await withLock(options.dir, () => stopAll(readState(options.dir)!, options.log))
+  if (options.purge) {
+    rmSync(readState(options.dir)!.postgresRoot, { recursive: true, force: true })
+    rmSync(options.dir, { recursive: true, force: true })
+  }
+  return { stopped }
+}
+
+const stopAll = async (state: ClusterState, log: Logger): Promise<string[]> => {
   const stopped: string[] = []
   const services = daemons(state)
   const order = [...services.filter((s) => s.image === "winnow"), ...services.filter((s) => s.image !== "winnow").reverse()]
@@ -144,16 +172,12 @@ export const clusterDown = async (options: { dir: string; purge: boolean; log: L
     if (!isAlive(ref)) return
     await stopProcess(ref, service.stopSignal)
     stopped.push(service.name)
-    options.log.info({ service: service.name }, "stopped")
+    log.info({ service: service.name }, "stopped")
   }
   await Promise.all(workers.map(stopOne))
   for (const service of order.filter((s) => s.image !== "winnow")) await stopOne(service)
   writeState({ ...state, processes: {} })
-  if (options.purge) {
-    rmSync(state.postgresRoot, { recursive: true, force: true })
-    rmSync(options.dir, { recursive: true, force: true })
-  }
-  return { stopped }
+  return stopped
 }
 
 /** `scripts/cluster status`: every daemon of the cluster in `dir`, running or not, with its pid, address or queues, and log. */
@@ -173,6 +197,3 @@ export const clusterStatus = (dir: string): ClusterStatus => {
   })
   return { dir, workers: state.workers, services, clientEnv: clientEnv(at) }
 }
-
-/** True when a cluster has been set up in `dir`. */
-export const clusterExists = (dir: string): boolean => existsSync(join(dir, "cluster.json"))

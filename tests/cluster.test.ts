@@ -24,7 +24,8 @@ interface Script { code: number; stdout: string; stderr: string }
 
 const cluster = (args: string[], timeoutMs = 1_500_000): Promise<Script> =>
   new Promise((resolve, reject) => {
-    const child = spawn("bash", [join(repoRoot, "scripts/cluster"), ...args], { env: { ...process.env, WINNOW_LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] })
+    const { WINNOW_HOME: _home, WINNOW_CLUSTER_DIR: _dir, ...env } = process.env
+    const child = spawn("bash", [join(repoRoot, "scripts/cluster"), ...args], { env: { ...env, WINNOW_LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (d) => (stdout += d))

@@ -8,6 +8,7 @@ import { pino } from "pino"
 import type { TestProject } from "vitest/node"
 import { TRAINER_PACKAGES } from "../../trainers/packages.js"
 import { ensurePythonEnv } from "../../trainers/pythonEnv.js"
+import { ensureTemporalServer } from "../../deploy/temporalServer.js"
 import { startDevServer } from "../../worker/devServer.js"
 import { ensureTemporalCli } from "../../worker/temporalCli.js"
 
@@ -39,8 +40,9 @@ const buildTrainableModel = async (python: string, dir: string): Promise<string>
 
 /**
  * Starts one real Temporal dev server for the whole test run (building the Temporal CLI from
- * the Go module proxy on first use) and, alongside, the trainer's pinned Python environment and a
- * tiny trainable model; hands their addresses to every test. No server, no tests: a missing Go
+ * the Go module proxy on first use) and, alongside, the trainer's pinned Python environment, a
+ * tiny trainable model and the Temporal server that `scripts/cluster` runs on PostgreSQL (built
+ * once, cached); hands their addresses to every test. No server, no tests: a missing Go
  * toolchain fails the run with a message that says how to get one.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -48,8 +50,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = mkdtempSync(join(tmpdir(), "winnow-temporal-"))
   const trainer = ensurePythonEnv(TRAINER_PACKAGES, (line) => log.info(line)).then(async (python) => ({ python, model: await buildTrainableModel(python, dir) }))
   const cliPath = await ensureTemporalCli(log)
+  // Built here rather than inside tests/cluster.test.ts, so the build never starves a running test.
+  const clusterServer = ensureTemporalServer(log)
+  clusterServer.catch(() => undefined)
   const server = await startDevServer({ cliPath, dbFile: join(dir, "test.db"), ui: false, log })
-  const { python, model } = await trainer.catch(async (error) => {
+  const { python, model } = await Promise.all([trainer, clusterServer]).then(([t]) => t).catch(async (error) => {
     await server.stop()
     throw error
   })
