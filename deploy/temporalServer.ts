@@ -22,7 +22,7 @@ export const cachedServerBinaries = (env: NodeJS.ProcessEnv = process.env, versi
 
 /**
  * The Temporal server and its SQL schema tool at `DEFAULTS.temporalServerVersion`: from the cache,
- * else built once with `go install` from the Go module proxy (pure Go, about 5 minutes on 2 cores).
+ * else built once with `go install` from the Go module proxy (pure Go, about 3 minutes on 2 cores).
  * Use before starting a PostgreSQL-backed cluster.
  */
 export const ensureTemporalServer = async (log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<TemporalServerBinaries> => {
@@ -33,7 +33,7 @@ export const ensureTemporalServer = async (log: Logger, env: NodeJS.ProcessEnv =
     packages: [`${MODULE}/cmd/server@${version}`, `${MODULE}/cmd/tools/sql@${version}`],
     binaries: { server: binaries.server, sql: binaries.sqlTool },
     what: `the Temporal server ${version}`,
-    expected: "about 5 minutes on 2 cores",
+    expected: "about 3 minutes on 2 cores",
     remedy: `Install Go 1.25 or newer: it builds the Temporal server ${version} and temporal-sql-tool from the Go module proxy on first use`
   }, log, env)
   return binaries
