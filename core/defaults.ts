@@ -128,6 +128,11 @@ export const DEFAULTS = {
   temporalCliVersion: "v1.5.1",
   /** SeaweedFS, the S3-compatible server tests and `scripts/s3-server` run (built from the Go module proxy). */
   seaweedfsVersion: "v0.0.0-20261109003541-7506e5f91cd6",
+  /**
+   * The Temporal server (and its `temporal-sql-tool`) that `scripts/cluster` builds for a
+   * PostgreSQL deployment: the version the CLI above embeds in `start-dev`, so both speak alike.
+   */
+  temporalServerVersion: "v1.29.1",
   /** Prompts per round that `winnow report`'s sample browser embeds (the page says how many it left out). */
   reportPromptsPerRound: 200,
   /** `review`: the human review gate between a round's selection and its commit. */

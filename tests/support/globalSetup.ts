@@ -8,6 +8,7 @@ import { pino } from "pino"
 import type { TestProject } from "vitest/node"
 import { TRAINER_PACKAGES } from "../../trainers/packages.js"
 import { ensurePythonEnv } from "../../trainers/pythonEnv.js"
+import { ensureTemporalServer } from "../../deploy/temporalServer.js"
 import { startDevServer } from "../../worker/devServer.js"
 import { ensureSeaweedFs, startS3Server } from "../../worker/s3Server.js"
 import { ensureTemporalCli } from "../../worker/temporalCli.js"
@@ -45,8 +46,9 @@ const buildTrainableModel = async (python: string, dir: string): Promise<string>
 /**
  * Starts one real Temporal dev server for the whole test run (building the Temporal CLI from
  * the Go module proxy on first use), one real S3-compatible server (SeaweedFS, built the same
- * way; each test makes its own buckets) and, alongside, the trainer's pinned Python environment and a
- * tiny trainable model; hands their addresses to every test. No server, no tests: a missing Go
+ * way; each test makes its own buckets) and, alongside, the trainer's pinned Python environment, a
+ * tiny trainable model and the Temporal server that `scripts/cluster` runs on PostgreSQL (built
+ * once, cached); hands their addresses to every test. No server, no tests: a missing Go
  * toolchain fails the run with a message that says how to get one.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -56,12 +58,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const weed = ensureSeaweedFs(log)
   weed.catch(() => undefined)
   const cliPath = await ensureTemporalCli(log)
+  // Built here rather than inside tests/cluster.test.ts, so the build never starves a running test.
+  const clusterServer = ensureTemporalServer(log)
+  clusterServer.catch(() => undefined)
   const server = await startDevServer({ cliPath, dbFile: join(dir, "test.db"), ui: false, log })
-  const [trained, s3Started] = await Promise.allSettled([trainer, weed.then((weedPath) => startS3Server({ weedPath, dataDir: join(dir, "s3"), log }))])
-  if (trained.status === "rejected" || s3Started.status === "rejected") {
+  const [trained, s3Started, built] = await Promise.allSettled([trainer, weed.then((weedPath) => startS3Server({ weedPath, dataDir: join(dir, "s3"), log })), clusterServer])
+  if (trained.status === "rejected" || s3Started.status === "rejected" || built.status === "rejected") {
     await server.stop()
     if (s3Started.status === "fulfilled") await s3Started.value.stop()
-    throw trained.status === "rejected" ? trained.reason : (s3Started as PromiseRejectedResult).reason
+    throw trained.status === "rejected" ? trained.reason : s3Started.status === "rejected" ? s3Started.reason : (built as PromiseRejectedResult).reason
   }
   const { python, model } = trained.value
   const s3 = s3Started.value
