@@ -10,11 +10,13 @@ import { readState, nativePlacement } from "../deploy/state.js"
 import { CLUSTER, clusterServices, composePlacement, parseWorkers } from "../deploy/topology.js"
 import { closedAttempt, untilRunning } from "./support/faults.js"
 import { lastJson, pulledRecords, repoRoot, runCli, tempDir, until, writeDemoSpec } from "./support/harness.js"
+import { freshBucket, s3StoreEnv } from "./support/s3Server.js"
 
 /**
  * The native multi-process deployment, brought up by `scripts/cluster` itself: Debian's
  * PostgreSQL (installed with apt-get when missing), the Temporal server built from the Go module
- * proxy on it, three `winnow worker` processes on separate task queues. A campaign runs across
+ * proxy on it, three `winnow worker` processes on separate task queues, the dataset store in a
+ * bucket of the test run's S3 server (SeaweedFS). A campaign runs across
  * them; the generation worker is SIGKILLed while it generates, `scripts/cluster up` starts a
  * replacement (and only that), and the campaign ends with exactly the records of an undisturbed
  * run. The running processes must be what deploy/topology.ts says, as docker-compose.yml must.
@@ -22,10 +24,10 @@ import { lastJson, pulledRecords, repoRoot, runCli, tempDir, until, writeDemoSpe
 
 interface Script { code: number; stdout: string; stderr: string }
 
-const cluster = (args: string[], timeoutMs = 1_500_000): Promise<Script> =>
+const cluster = (args: string[], store: Record<string, string> = {}, timeoutMs = 1_500_000): Promise<Script> =>
   new Promise((resolve, reject) => {
     const { WINNOW_HOME: _home, WINNOW_CLUSTER_DIR: _dir, ...env } = process.env
-    const child = spawn("bash", [join(repoRoot, "scripts/cluster"), ...args], { env: { ...env, WINNOW_LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn("bash", [join(repoRoot, "scripts/cluster"), ...args], { env: { ...env, ...store, WINNOW_LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (d) => (stdout += d))
@@ -54,14 +56,16 @@ describe("scripts/cluster: PostgreSQL, the Temporal server and workers per queue
   const dir = join(base, "state")
   let status: ClusterStatus
   let env: Record<string, string>
+  let store: Record<string, string>
   let client: Client | undefined
   const pidOf = (s: ClusterStatus, name: string) => s.services.find((x) => x.name === name)!.pid
 
   beforeAll(async () => {
-    const up = await cluster(["up", "--dir", dir, "--json"])
+    store = s3StoreEnv(await freshBucket("cluster"))
+    const up = await cluster(["up", "--dir", dir, "--json"], store)
     expect(up.code, up.stderr).toBe(0)
     status = lastJson(up.stdout)
-    env = status.clientEnv as Record<string, string>
+    env = { ...(status.clientEnv as Record<string, string>), ...store }
     client = new Client({ connection: await Connection.connect({ address: env.TEMPORAL_ADDRESS! }) })
   }, 1_800_000)
   afterAll(async () => {
@@ -83,7 +87,7 @@ describe("scripts/cluster: PostgreSQL, the Temporal server and workers per queue
       const running = environOf(pid)
       for (const [name, value] of Object.entries(service.env)) {
         if (value !== null) expect(running[name], `${service.name} ${name}`).toBe(value)
-        else expect(running[name], `${service.name} ${name} passes through`).toBe(process.env[name])
+        else expect(running[name], `${service.name} ${name} passes through`).toBe(store[name] ?? process.env[name])
       }
       const docker = compose.services[service.name]!
       expect(Object.keys(docker.environment).sort(), service.name).toEqual(Object.keys(service.env).sort())
@@ -117,7 +121,7 @@ describe("scripts/cluster: PostgreSQL, the Temporal server and workers per queue
     expect(down.code).toBe(1)
     expect(down.view.services.filter((s) => s.running).map((s) => s.name)).toEqual(["postgresql", "temporal", "worker-main", "worker-scoring"])
 
-    const again = await cluster(["up", "--dir", dir, "--json"])
+    const again = await cluster(["up", "--dir", dir, "--json"], store)
     expect(again.code, again.stderr).toBe(0)
     const restarted: ClusterStatus = lastJson(again.stdout)
     for (const name of ["postgresql", "temporal", "worker-main", "worker-scoring"]) expect(pidOf(restarted, name), name).toBe(pidOf(status, name))
@@ -144,7 +148,7 @@ describe("scripts/cluster: PostgreSQL, the Temporal server and workers per queue
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain("--workers")
     expect(bad.stderr).toContain("nothing serves scoring")
-    const change = await cluster(["up", "--dir", dir, "--workers", "all=workflows+generation+scoring+store"])
+    const change = await cluster(["up", "--dir", dir, "--workers", "all=workflows+generation+scoring+store"], store)
     expect(change.code).toBe(2)
     expect(change.stderr).toContain("down first")
     const none = await cluster(["status", "--dir", join(base, "none")])
