@@ -35,7 +35,9 @@ const SETTINGS = {
   tiny_n: 4,
   tiny_max_new_tokens: 32,
   tiny_prompts_per_shard: 100,
-  tiny_threads: 2
+  tiny_threads: 2,
+  /** 0 skips distilabel (a run of winnow alone, e.g. while profiling); the headline then has no peer. */
+  peer: 1
 }
 type Settings = { -readonly [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K] }
 
@@ -62,6 +64,8 @@ interface Row {
   readonly samples: number
   readonly seconds: number
   readonly samplesPerSecond: number
+  /** CPU seconds of every process of the side (workers and Temporal server; distilabel's processes). */
+  readonly cpuSeconds: number
   readonly load: string
   readonly detail: string
 }
@@ -73,12 +77,13 @@ const oursRow = (run: CampaignRun, prompts: number, n: number, workers: number, 
     .map((t) => `${t} ${fixed(totals[t]!.coveredSeconds)} s`)
   return {
     side: "winnow", prompts, workers, samples: run.result.generated, seconds: run.seconds, samplesPerSecond: prompts * n / run.seconds, load,
-    detail: `${run.timeline.shards} shards; time with an activity running, by kind: ${parts.join(", ")}; with no generate or score running ${fixed(share.share * 100)} %`
+    cpuSeconds: run.cpu.workers + run.cpu.server,
+    detail: `CPU: workers ${fixed(run.cpu.workers)} s, Temporal server ${fixed(run.cpu.server)} s; ${run.timeline.shards} shards; time with an activity running, by kind: ${parts.join(", ")}; with no generate or score running ${fixed(share.share * 100)} %`
   }
 }
 
 const peerRow = (run: PeerRun, prompts: number, load: string): Row => ({
-  side: "distilabel", prompts, workers: null, samples: run.samples, seconds: run.seconds, samplesPerSecond: run.samples / run.seconds, load,
+  side: "distilabel", prompts, workers: null, samples: run.samples, seconds: run.seconds, samplesPerSecond: run.samples / run.seconds, load, cpuSeconds: run.cpu_seconds,
   detail: `pipeline ${fixed(run.pipeline_seconds)} s, save_to_disk ${fixed(run.seconds - run.pipeline_seconds)} s, ${run.rows} rows`
 })
 
@@ -100,9 +105,9 @@ export async function main(args: string[]): Promise<void> {
   const sizes = [s.prompts, ...listOf(s.scale_prompts).filter((p) => p !== s.prompts)]
   const promptFiles = new Map(sizes.map((count) => [count, join(work, `prompts-${count}.jsonl`)]))
   for (const [count, path] of promptFiles) writeBenchPrompts(path, count)
-  const python = await ensureDistilabel(log)
+  const python = s.peer ? await ensureDistilabel(log) : ""
   const server = await startDevServer({ cliPath: await ensureTemporalCli(logger), dbFile: join(work, "temporal.db"), ui: false, log: logger })
-  const cluster: Cluster = { address: server.address, client: new Client({ connection: await Connection.connect({ address: server.address }) }) }
+  const cluster: Cluster = { address: server.address, serverPid: server.pid, client: new Client({ connection: await Connection.connect({ address: server.address }) }) }
   const rows: Row[] = []
   const sharding = (prompts: number, workers: number): Sharding => ({
     prompts_per_shard: Math.min(s.prompts_per_shard, Math.ceil(prompts / (workers * s.shards_per_worker))),
@@ -115,7 +120,7 @@ export async function main(args: string[]): Promise<void> {
     log(`winnow: ${prompts} prompts × ${s.n}, ${workers} worker(s), ${JSON.stringify(sharding(prompts, workers))}`)
     const load = loadNow()
     const row = oursRow(await runCampaign(cluster, { dir: work, name, specPath: spec, workers }), prompts, s.n, workers, load)
-    log(`  ${fixed(row.seconds)} s, ${fixed(row.samplesPerSecond, 0)} samples/s; ${row.detail}`)
+    log(`  ${fixed(row.seconds)} s, ${fixed(row.samplesPerSecond, 0)} samples/s, ${fixed(row.cpuSeconds)} CPU s; ${row.detail}`)
     rows.push(row)
     return row
   }
@@ -123,7 +128,7 @@ export async function main(args: string[]): Promise<void> {
     log(`distilabel: ${prompts} prompts × ${s.n}, batch ${s.peer_batch}`)
     const load = loadNow()
     const row = peerRow(await runPeer(python, promptFiles.get(prompts)!, s.n, join(work, `peer-${prompts}`), s.max_new_tokens, s.peer_batch), prompts, load)
-    log(`  ${fixed(row.seconds)} s, ${fixed(row.samplesPerSecond, 0)} samples/s; ${row.detail}`)
+    log(`  ${fixed(row.seconds)} s, ${fixed(row.samplesPerSecond, 0)} samples/s, ${fixed(row.cpuSeconds)} CPU s; ${row.detail}`)
     await rm(join(work, `peer-${prompts}`), { recursive: true, force: true })
     rows.push(row)
     return row
@@ -132,16 +137,16 @@ export async function main(args: string[]): Promise<void> {
   let headline: BenchResult
   try {
     const headOurs = await ours(s.prompts, s.workers)
-    const headPeer = await peer(s.prompts)
-    headline = benchResult("engine", headOurs.samplesPerSecond, headPeer.samplesPerSecond, "samples/s")
+    const headPeer = s.peer ? await peer(s.prompts) : undefined
+    headline = benchResult("engine", headOurs.samplesPerSecond, headPeer?.samplesPerSecond ?? Number.NaN, "samples/s")
     for (const prompts of sizes.filter((p) => p !== s.prompts)) {
       const a = await ours(prompts, s.workers)
-      const b = await peer(prompts)
-      details.push(benchResult(`engine ${prompts} prompts`, a.samplesPerSecond, b.samplesPerSecond, "samples/s"))
+      const b = s.peer ? await peer(prompts) : undefined
+      details.push(benchResult(`engine ${prompts} prompts`, a.samplesPerSecond, b?.samplesPerSecond ?? Number.NaN, "samples/s"))
     }
     for (const workers of listOf(s.scale_workers).filter((w) => w !== s.workers)) {
       const a = await ours(s.prompts, workers)
-      details.push(benchResult(`engine ${s.prompts} prompts, ${workers} worker(s) vs distilabel at ${s.prompts}`, a.samplesPerSecond, headPeer.samplesPerSecond, "samples/s"))
+      details.push(benchResult(`engine ${s.prompts} prompts, ${workers} worker(s) vs distilabel at ${s.prompts}`, a.samplesPerSecond, headPeer?.samplesPerSecond ?? Number.NaN, "samples/s"))
     }
     if (s.tiny_prompts > 0) {
       const tinyPrompts = join(work, `tiny-prompts.jsonl`)
@@ -164,9 +169,9 @@ export async function main(args: string[]): Promise<void> {
     if (!args.includes("--keep")) await rm(work, { recursive: true, force: true })
     else log(`kept ${work}`)
   }
-  log("\n| side | prompts | workers | samples | seconds | samples/s | load (1, 5, 15 min) | notes |")
-  log("| --- | --- | --- | --- | --- | --- | --- | --- |")
-  for (const r of rows) log(`| ${r.side} | ${r.prompts} | ${r.workers ?? "–"} | ${r.samples} | ${fixed(r.seconds)} | ${fixed(r.samplesPerSecond, 0)} | ${r.load} | ${r.detail} |`)
+  log("\n| side | prompts | workers | samples | seconds | samples/s | CPU s | load (1, 5, 15 min) | notes |")
+  log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+  for (const r of rows) log(`| ${r.side} | ${r.prompts} | ${r.workers ?? "–"} | ${r.samples} | ${fixed(r.seconds)} | ${fixed(r.samplesPerSecond, 0)} | ${fixed(r.cpuSeconds)} | ${r.load} | ${r.detail} |`)
   log(`\nload average at end: ${loadNow()}`)
   for (const d of details) process.stdout.write(`${JSON.stringify(d)}\n`)
   process.stdout.write(`${JSON.stringify(headline)}\n`)

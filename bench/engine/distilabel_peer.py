@@ -11,6 +11,7 @@ usage: distilabel_peer.py PROMPTS.jsonl N OUT_DIR [MAX_NEW_TOKENS] [BATCH]
 """
 import json
 import os
+import resource
 import shutil
 import sys
 import time
@@ -123,6 +124,7 @@ def main() -> None:
     data = [{"id": r["id"], "instruction": r["prompt"]} for r in rows]
     cache = os.path.join(out_dir, "cache")
     shutil.rmtree(out_dir, ignore_errors=True)
+    cpu_at_start = sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
     started = time.perf_counter()
     with Pipeline(name="winnow-engine-peer", cache_dir=cache) as pipeline:
         load = LoadDataFromDicts(data=data, batch_size=batch)
@@ -134,7 +136,8 @@ def main() -> None:
     distiset.save_to_disk(os.path.join(out_dir, "dataset"))
     seconds = time.perf_counter() - started
     kept = distiset["default"]["train"]
-    print(json.dumps({"samples": len(rows) * n, "rows": len(kept), "seconds": round(seconds, 3), "pipeline_seconds": round(generated - started, 3)}))
+    cpu = sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
+    print(json.dumps({"samples": len(rows) * n, "rows": len(kept), "seconds": round(seconds, 3), "pipeline_seconds": round(generated - started, 3), "cpu_seconds": round(cpu - cpu_at_start, 3)}))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ export interface PeerRun {
   readonly rows: number
   readonly seconds: number
   readonly pipeline_seconds: number
+  /** CPU seconds (user + system) of the peer's process and the step processes it started. */
+  readonly cpu_seconds: number
 }
 
 /** Creates distilabel's environment (first use only) and returns its python. */
