@@ -2,6 +2,9 @@ import { detectLanguage, textUnits } from "../core/text.js"
 import type { RoundStats, ScoreSummary } from "./contracts.js"
 import { scoreCorrelations, scoreHistogram, unitLength } from "./roundDistributions.js"
 import { keptSample, liveScores, type ScoredRow, type SelectedRow } from "./rows.js"
+import { numbersOf, type RoundStatsPart } from "./roundStatsPart.js"
+
+export type { RoundStatsPart } from "./roundStatsPart.js"
 
 /** One scored sample of a round, as the statistics need it. */
 export interface StatsSample {
@@ -84,14 +87,18 @@ export const bestOfNGain = (samples: ReadonlyArray<{ readonly group: number; rea
 
 /** Unique n-grams and all n-grams of texts seen so far, for a corpus-level distinct-n. */
 class CorpusGrams {
-  private readonly grams = new Set<string>()
-  private total = 0
+  readonly grams = new Set<string>()
+  total = 0
   constructor(private readonly n: number) {}
   add(units: readonly string[]): void {
     for (let i = 0; i + this.n <= units.length; i++) {
       this.grams.add(units.slice(i, i + this.n).join("\u0001"))
       this.total++
     }
+  }
+  merge(grams: readonly string[], total: number): void {
+    for (const gram of grams) this.grams.add(gram)
+    this.total += total
   }
   value(): number {
     return this.total === 0 ? 0 : round6(this.grams.size / this.total)
@@ -109,7 +116,8 @@ export const corpusDistinctN = (texts: readonly string[], n: number): number => 
   return grams.value()
 }
 
-const count = (into: Record<string, number>, key: string) => { into[key] = (into[key] ?? 0) + 1 }
+const count = (into: Record<string, number>, key: string, by = 1) => { into[key] = (into[key] ?? 0) + by }
+
 
 /**
  * A round's statistics built up a batch of samples at a time (`roundStats` in one call is the
@@ -173,6 +181,44 @@ export class RoundStatsBuilder {
       count(this.keptLanguages, detectLanguage(r.text))
       for (const grams of this.distinct) grams.add(units)
     }
+  }
+
+  /** What was added so far as a part (see `RoundStatsPart`). */
+  part(): RoundStatsPart {
+    return {
+      scorers: this.scorers, groups: this.groups, combined: this.combined, passedCombined: this.passedCombined, columns: this.columns,
+      keptCombined: this.keptCombined, keptColumns: this.keptColumns, tokens: this.tokens, keptTokens: this.keptTokens,
+      units: this.units, keptUnits: this.keptUnits, languages: this.languages, keptLanguages: this.keptLanguages,
+      truncated: this.truncated, failed: this.failed, grams: [[...this.distinct[0].grams], [...this.distinct[1].grams]],
+      gramTotals: [this.distinct[0].total, this.distinct[1].total], passed: this.passed, lengthStopped: this.lengthStopped
+    }
+  }
+
+  /** Adds a part (of the same scorers) as if its samples and records were added here, in this order. */
+  addPart(part: RoundStatsPart): void {
+    const append = (into: number[], values: readonly (number | null)[]) => { for (const v of numbersOf(values)) into.push(v) }
+    append(this.groups, part.groups)
+    for (const group of part.groups) this.prompts.add(group)
+    append(this.combined, part.combined)
+    append(this.passedCombined, part.passedCombined)
+    this.scorers.forEach((name, j) => {
+      const at = part.scorers.indexOf(name)
+      append(this.columns[j]!, at === -1 ? part.groups.map(() => null) : part.columns[at]!)
+      append(this.keptColumns[j]!, at === -1 ? part.keptCombined.map(() => null) : part.keptColumns[at]!)
+    })
+    append(this.keptCombined, part.keptCombined)
+    append(this.tokens, part.tokens)
+    append(this.keptTokens, part.keptTokens)
+    append(this.units, part.units)
+    append(this.keptUnits, part.keptUnits)
+    for (const [key, by] of Object.entries(part.languages)) count(this.languages, key, by)
+    for (const [key, by] of Object.entries(part.keptLanguages)) count(this.keptLanguages, key, by)
+    for (const [key, by] of Object.entries(part.truncated)) count(this.truncated, key, by)
+    for (const [key, by] of Object.entries(part.failed)) count(this.failed, key, by)
+    this.distinct[0].merge(part.grams[0], part.gramTotals[0])
+    this.distinct[1].merge(part.grams[1], part.gramTotals[1])
+    this.passed += part.passed
+    this.lengthStopped += part.lengthStopped
   }
 
   /**

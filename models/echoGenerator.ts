@@ -13,8 +13,15 @@ export interface EchoRequest {
 
 const PLACEHOLDER = /\{(prompt|sample|n)\}/gu
 
-/** Characters of a text (code points): the echo backend's tokens. */
-const codePoints = (text: string): string[] => Array.from(text)
+/** Characters (code points) of a text: the echo backend's tokens. */
+const codePointCount = (text: string): number => {
+  let count = 0
+  for (let i = 0; i < text.length; i++, count++) if (text.charCodeAt(i) >= 0xd800 && text.charCodeAt(i) <= 0xdbff && i + 1 < text.length) i++
+  return count
+}
+
+/** The first `limit` code points of a text. */
+const firstCodePoints = (text: string, limit: number): string => Array.from(text).slice(0, limit).join("")
 
 /**
  * Answers every prompt without a model: sample i (0-based) of a prompt is the template, with
@@ -29,14 +36,14 @@ export const echoSamples = (requests: readonly EchoRequest[], template: string, 
   const samples: SampleText[] = []
   requests.forEach((request, prompt) => {
     const user = [...request.messages].reverse().find((m) => m.role === "user")?.content ?? ""
-    const promptTokens = request.messages.reduce((sum, m) => sum + codePoints(m.content).length, 0)
+    const promptTokens = request.messages.reduce((sum, m) => sum + codePointCount(m.content), 0)
     for (let sample = 0; sample < request.samples; sample++) {
       const line = template.replace(PLACEHOLDER, (_, name: string) => (name === "prompt" ? user : name === "sample" ? String(sample) : String(request.samples)))
       const full = Array.from({ length: sample + 1 }, () => line).join("\n")
-      const chars = codePoints(full)
-      const cut = chars.length > maxNewTokens
-      const text = cut ? chars.slice(0, maxNewTokens).join("") : full
-      samples.push({ prompt, sample, text, tokenCount: cut ? maxNewTokens : chars.length, promptTokens, logprobs: [], entropies: [], finish: cut ? "length" : "eos" })
+      const length = codePointCount(full)
+      const cut = length > maxNewTokens
+      const text = cut ? firstCodePoints(full, maxNewTokens) : full
+      samples.push({ prompt, sample, text, tokenCount: cut ? maxNewTokens : length, promptTokens, logprobs: [], entropies: [], finish: cut ? "length" : "eos" })
     }
   })
   return samples
