@@ -30,11 +30,12 @@ const SETTINGS = {
   shards_per_worker: 2,
   /** distilabel's batch size (loader, generation and selection steps). */
   peer_batch: 1000,
-  /** The tiny-model campaign: prompts, samples, tokens, prompts per shard; 0 prompts skips it. */
+  /** The tiny-model campaign: prompts, samples, tokens, prompts per shard, shards in flight; 0 prompts skips it. */
   tiny_prompts: 2000,
   tiny_n: 4,
   tiny_max_new_tokens: 32,
   tiny_prompts_per_shard: 100,
+  tiny_shards: 4,
   tiny_threads: 2,
   /** 0 skips distilabel (a run of winnow alone, e.g. while profiling); the headline then has no peer. */
   peer: 1
@@ -151,7 +152,7 @@ export async function main(args: string[]): Promise<void> {
     if (s.tiny_prompts > 0) {
       const tinyPrompts = join(work, `tiny-prompts.jsonl`)
       writeBenchPrompts(tinyPrompts, s.tiny_prompts)
-      const tinySharding = { prompts_per_shard: s.tiny_prompts_per_shard, max_concurrent_shards: 2 }
+      const tinySharding = { prompts_per_shard: s.tiny_prompts_per_shard, max_concurrent_shards: s.tiny_shards }
       const spec = writeTinyModelSpec(work, "tiny", tinyPrompts, s.tiny_n, s.tiny_max_new_tokens, tinySharding)
       log(`tiny-model campaign: ${s.tiny_prompts} prompts × ${s.tiny_n}, up to ${s.tiny_max_new_tokens} tokens, 1 worker with ${s.tiny_threads} inference threads, ${JSON.stringify(tinySharding)}`)
       const load = loadNow()
