@@ -30,11 +30,14 @@ const SETTINGS = {
   shards_per_worker: 2,
   /** distilabel's batch size (loader, generation and selection steps). */
   peer_batch: 1000,
-  /** The tiny-model campaign: prompts, samples, tokens, prompts per shard, shards in flight; 0 prompts skips it. */
+  /**
+   * The tiny-model campaign: prompts, samples, tokens (the spec's default 128), prompts per shard
+   * (all shards in one window: one worker's four in flight), shards in flight; 0 prompts skips it.
+   */
   tiny_prompts: 2000,
   tiny_n: 4,
-  tiny_max_new_tokens: 32,
-  tiny_prompts_per_shard: 100,
+  tiny_max_new_tokens: 128,
+  tiny_prompts_per_shard: 500,
   tiny_shards: 4,
   tiny_threads: 2,
   /** 0 skips distilabel (a run of winnow alone, e.g. while profiling); the headline then has no peer. */
