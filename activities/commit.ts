@@ -22,9 +22,9 @@ const roundStatsOf = (deps: ActivityDeps, input: CommitInput, segments: Readonly
   Effect.forEach(segments, (segment) => {
     const path = deps.work.shardFile(input.campaignId, input.round, segment.shard, "scored")
     return storeIo(path, async () => {
-      const text = await readFile(path, "utf8").catch(() => "")
+      const bytes = await readFile(path).catch(() => Buffer.alloc(0))
       let rows = 0
-      for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) rows++
+      for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) rows++
       return rows
     })
   }).pipe(Effect.map((generated): RoundStats => ({

@@ -18,24 +18,26 @@ const round6 = (x: number): number => Math.round(x * 1e6) / 1e6
  * the server returns them and no entropies. Every evaluation draws with round 0's seeds, so
  * successive generators are compared on the same random numbers. Every `sharding.checkpoint_prompts`
  * prompts the samples so far are written as a checkpoint; an attempt after a dead one keeps those
- * and samples only the rest (the same draws: seeds depend on the prompt, not on the attempt).
+ * and samples only the rest (the same draws: seeds depend on the prompt, not on the attempt). The
+ * echo backend, which costs nothing to run again, samples the shard at once without checkpoints.
  */
 export const generate = (deps: ActivityDeps) => (input: ShardInput): Effect.Effect<WorkRef, WinnowError> =>
   Effect.gen(function* () {
     const { generator } = input.spec
     const prompts = yield* readPromptSlice<PromptRecord>(deps.work, shardPrompts(input), input.shard)
     const seedRound = input.purpose === "eval" ? 0 : input.round
-    const every = input.spec.sharding.checkpoint_prompts ?? DEFAULTS.sharding.checkpoint_prompts
+    const checkpointed = generator.backend.type !== "echo"
+    const every = checkpointed ? input.spec.sharding.checkpoint_prompts ?? DEFAULTS.sharding.checkpoint_prompts : Math.max(1, prompts.length)
     const checkpoint = (k: number) => deps.work.shardFile(input.campaignId, input.round, input.shard.index, `samples.c${every}-${k}`, input.purpose)
     const rows: SampleRow[] = []
     const checkpoints: string[] = []
     let resumed = 0
     for (let from = 0, k = 0; from < prompts.length; from += every, k++) {
-      const path = checkpoint(k)
-      checkpoints.push(path)
-      const done = yield* readRowsIfAny<SampleRow>(path)
+      const path = checkpointed ? checkpoint(k) : undefined
+      const done = path === undefined ? undefined : yield* readRowsIfAny<SampleRow>(path)
+      if (path !== undefined) checkpoints.push(path)
       if (done) {
-        rows.push(...done)
+        for (const row of done) rows.push(row)
         resumed += done.length
         continue
       }
@@ -55,8 +57,8 @@ export const generate = (deps: ActivityDeps) => (input: ShardInput): Effect.Effe
         logprobs: s.logprobs.map(round6),
         entropies: s.entropies.map(round6)
       }))
-      yield* writeRows(path, sampled)
-      rows.push(...sampled)
+      if (path !== undefined) yield* writeRows(path, sampled)
+      for (const row of sampled) rows.push(row)
     }
     const path = deps.work.shardFile(input.campaignId, input.round, input.shard.index, "samples", input.purpose)
     yield* writeRows(path, rows)

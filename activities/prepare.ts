@@ -12,6 +12,7 @@ import { writePromptPages } from "../datasets/workArea.js"
 import { readOwnedModelDir } from "../models/modelDir.js"
 import { modelWeightsHash } from "../models/modelHash.js"
 import { httpModelHash } from "../models/openaiGenerator.js"
+import { DEFAULT_ECHO_TEMPLATE, echoModelHash } from "../models/echoGenerator.js"
 import { buildScorers } from "../scorers/registry.js"
 import type { ActivityDeps } from "./deps.js"
 
@@ -23,12 +24,14 @@ export const samplingOf = (spec: CampaignSpec): Record<string, unknown> => {
 
 /**
  * The generator's lineage: a local model's path and weights hash, or for an HTTP backend the
- * served model name and the hash of (base_url, model) — winnow cannot see remote weights.
+ * served model name and the hash of (base_url, model) — winnow cannot see remote weights; for
+ * the echo backend "echo" and the hash of its template.
  */
 const generatorLineage = (spec: CampaignSpec): Effect.Effect<CampaignLineage["generator"], WinnowError> =>
   Effect.gen(function* () {
     const { backend, model: path, variant } = spec.generator
     if (backend.type === "openai") return { model: backend.model, model_hash: httpModelHash(backend), sampling: samplingOf(spec) }
+    if (backend.type === "echo") return { model: "echo", model_hash: echoModelHash(backend.template ?? DEFAULT_ECHO_TEMPLATE), sampling: samplingOf(spec) }
     const model = yield* attempt(() => readOwnedModelDir(path ?? "", "generator", variant, "spec"))
     const modelHash = yield* storeIo(model.onnxPath, () => modelWeightsHash(model.onnxPath, model.tokenizerPath))
     return { model: path ?? model.path, model_hash: modelHash, sampling: samplingOf(spec) }

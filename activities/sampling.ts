@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import type { CampaignSpec } from "../campaign/spec.js"
 import { inputInvalid, type WinnowError } from "../core/errors.js"
 import { httpSeed, type Seed128 } from "../core/seeds.js"
+import { DEFAULT_ECHO_TEMPLATE, echoSamples } from "../models/echoGenerator.js"
 import type { SampleText } from "../models/localGenerator.js"
 import { variantOf } from "../models/modelDir.js"
 import type { ChatMessage } from "../models/tokenizer.js"
@@ -15,8 +16,8 @@ export interface SamplingRequest {
 }
 
 /**
- * Samples responses from the spec's generator: the local ONNX model in the inference pool, or
- * the OpenAI-compatible server `generator.backend` names. Shared by the activities that sample
+ * Samples responses from the spec's generator: the local ONNX model in the inference pool, the
+ * OpenAI-compatible server `generator.backend` names, or the model-free echo. Shared by the activities that sample
  * (generate, the prompt stage); not an activity itself.
  */
 export const sampleFromGenerator = (
@@ -35,6 +36,9 @@ export const sampleFromGenerator = (
     ...(generator.stop ? { stop: generator.stop } : {})
   }
   const { backend, model } = generator
+  if (backend.type === "echo") {
+    return Effect.sync(() => echoSamples(requests.map((r) => ({ messages: r.messages, samples: r.seeds.length })), backend.template ?? DEFAULT_ECHO_TEMPLATE, maxNewTokens))
+  }
   if (backend.type === "openai") {
     return deps.backends.get(backend).pipe(Effect.flatMap((server) =>
       server.generate(requests.map((r) => ({ messages: r.messages, seeds: r.seeds.map(httpSeed) })), params)))

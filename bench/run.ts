@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url"
 import { machine } from "./result.js"
 
 /** The benchmarks `npm run bench -- <name>` knows; each is `bench/<name>.ts` exporting `main(args)`. */
-const BENCHMARKS = ["generate", "score", "store", "selfplay", "recovery", "serve"] as const
+const BENCHMARKS = ["generate", "score", "store", "selfplay", "recovery", "serve", "engine"] as const
 
 const [name, ...args] = process.argv.slice(2)
 const module = new URL(`./${name}.js`, import.meta.url)

@@ -144,7 +144,7 @@ export const loopIssues = (spec: {
       issues.push({ path: "improve.method", value: "dpo", expected: "\"sft\", or selection.policy \"preference_pairs\" (DPO trains on pairs)" })
     }
     if (spec.generator.backend.type !== "local") {
-      issues.push({ path: "improve", value: "(set)", expected: "no improve step with an OpenAI-compatible backend (winnow trains local models; the next round must load the result)" })
+      issues.push({ path: "improve", value: "(set)", expected: `no improve step with generator.backend.type ${JSON.stringify(spec.generator.backend.type)} (winnow trains local models; the next round must load the result)` })
     }
   }
   spec.prompt_stage?.operators.forEach((operator, i) => {

@@ -1,7 +1,10 @@
-import { textUnits } from "../core/text.js"
+import { detectLanguage, textUnits } from "../core/text.js"
 import type { RoundStats, ScoreSummary } from "./contracts.js"
-import { languageMix, scoreCorrelations, scoreHistogram, unitLength } from "./roundDistributions.js"
+import { scoreCorrelations, scoreHistogram, unitLength } from "./roundDistributions.js"
 import { keptSample, liveScores, type ScoredRow, type SelectedRow } from "./rows.js"
+import { numbersOf, type RoundStatsPart } from "./roundStatsPart.js"
+
+export type { RoundStatsPart } from "./roundStatsPart.js"
 
 /** One scored sample of a round, as the statistics need it. */
 export interface StatsSample {
@@ -57,16 +60,15 @@ export const summarize = (values: readonly number[]): ScoreSummary | null => {
   }
 }
 
-/**
- * Best-of-N gain of one score: the mean over prompt groups of the group's best value, minus the
- * mean over all samples. What picking the best of N buys on that score; null without values.
- */
-export const bestOfNGain = (samples: ReadonlyArray<{ readonly group: number; readonly value: number }>): number | null => {
+/** The best-of-N gain over parallel arrays of prompt groups and values (see `bestOfNGain`). */
+const bestOfNGainOf = (groups: readonly number[], values: readonly number[]): number | null => {
   const best = new Map<number, number>()
   let sum = 0
   let count = 0
-  for (const { group, value } of samples) {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!
     if (!Number.isFinite(value)) continue
+    const group = groups[i]!
     best.set(group, Math.max(best.get(group) ?? -Infinity, value))
     sum += value
     count++
@@ -77,67 +79,196 @@ export const bestOfNGain = (samples: ReadonlyArray<{ readonly group: number; rea
 }
 
 /**
+ * Best-of-N gain of one score: the mean over prompt groups of the group's best value, minus the
+ * mean over all samples. What picking the best of N buys on that score; null without values.
+ */
+export const bestOfNGain = (samples: ReadonlyArray<{ readonly group: number; readonly value: number }>): number | null =>
+  bestOfNGainOf(samples.map((s) => s.group), samples.map((s) => s.value))
+
+/** Unique n-grams and all n-grams of texts seen so far, for a corpus-level distinct-n. */
+class CorpusGrams {
+  readonly grams = new Set<string>()
+  total = 0
+  constructor(private readonly n: number) {}
+  add(units: readonly string[]): void {
+    for (let i = 0; i + this.n <= units.length; i++) {
+      this.grams.add(units.slice(i, i + this.n).join("\u0001"))
+      this.total++
+    }
+  }
+  merge(grams: readonly string[], total: number): void {
+    for (const gram of grams) this.grams.add(gram)
+    this.total += total
+  }
+  value(): number {
+    return this.total === 0 ? 0 : round6(this.grams.size / this.total)
+  }
+}
+
+/**
  * Corpus-level distinct-n of a set of texts: unique n-grams over all n-grams, where units are
  * characters for CJK text and words elsewhere (so it means the same for Chinese and English).
  * 0 when no text is long enough to hold an n-gram.
  */
 export const corpusDistinctN = (texts: readonly string[], n: number): number => {
-  const grams = new Set<string>()
-  let total = 0
-  for (const text of texts) {
-    const units = textUnits(text)
-    for (let i = 0; i + n <= units.length; i++) {
-      grams.add(units.slice(i, i + n).join("\u0001"))
-      total++
+  const grams = new CorpusGrams(n)
+  for (const text of texts) grams.add(textUnits(text))
+  return grams.value()
+}
+
+const count = (into: Record<string, number>, key: string, by = 1) => { into[key] = (into[key] ?? 0) + by }
+
+
+/**
+ * A round's statistics built up a batch of samples at a time (`roundStats` in one call is the
+ * same thing): each text is measured as it is added (units, language, n-grams) and only numbers
+ * are kept, so a round of hundreds of thousands of samples can be added shard by shard, the caller
+ * yielding between shards. The result is the same whatever the batches, in the same order.
+ */
+export class RoundStatsBuilder {
+  private readonly groups: number[] = []
+  private readonly prompts = new Set<number>()
+  private readonly combined: number[] = []
+  private readonly passedCombined: number[] = []
+  private readonly columns: number[][]
+  private readonly keptCombined: number[] = []
+  private readonly keptColumns: number[][]
+  private readonly tokens: number[] = []
+  private readonly keptTokens: number[] = []
+  private readonly units: number[] = []
+  private readonly keptUnits: number[] = []
+  private readonly languages: Record<string, number> = {}
+  private readonly keptLanguages: Record<string, number> = {}
+  private readonly truncated: Record<string, number> = {}
+  private readonly failed: Record<string, number> = {}
+  private readonly distinct = [new CorpusGrams(1), new CorpusGrams(2)] as const
+  private passed = 0
+  private lengthStopped = 0
+
+  constructor(private readonly round: number, private readonly scorers: readonly string[]) {
+    this.columns = scorers.map(() => [])
+    this.keptColumns = scorers.map(() => [])
+  }
+
+  /** Adds scored samples (all of a round's, in any number of batches). */
+  addSamples(samples: readonly StatsSample[]): void {
+    for (const s of samples) {
+      this.groups.push(s.group)
+      this.prompts.add(s.group)
+      this.combined.push(s.score)
+      this.passedCombined.push(s.passed ? s.score : Number.NaN)
+      this.scorers.forEach((name, j) => this.columns[j]!.push(s.scores[name] ?? Number.NaN))
+      for (const name of s.truncated ?? []) count(this.truncated, name)
+      for (const name of s.failed ?? []) count(this.failed, name)
+      if (s.passed) this.passed++
+      if (s.finish === "length") this.lengthStopped++
+      if (s.tokens !== undefined) this.tokens.push(s.tokens)
+      if (s.text !== undefined) {
+        this.units.push(unitLength(s.text))
+        count(this.languages, detectLanguage(s.text))
+      }
     }
   }
-  return total === 0 ? 0 : round6(grams.size / total)
+
+  /** Adds accepted records (all of a round's, in any number of batches). */
+  addAccepted(records: readonly StatsRecord[]): void {
+    for (const r of records) {
+      this.keptCombined.push(r.score)
+      this.scorers.forEach((name, j) => this.keptColumns[j]!.push(r.scores[name] ?? Number.NaN))
+      if (r.tokens !== undefined) this.keptTokens.push(r.tokens)
+      const units = textUnits(r.text)
+      this.keptUnits.push(units.length)
+      count(this.keptLanguages, detectLanguage(r.text))
+      for (const grams of this.distinct) grams.add(units)
+    }
+  }
+
+  /** What was added so far as a part (see `RoundStatsPart`). */
+  part(): RoundStatsPart {
+    return {
+      scorers: this.scorers, groups: this.groups, combined: this.combined, passedCombined: this.passedCombined, columns: this.columns,
+      keptCombined: this.keptCombined, keptColumns: this.keptColumns, tokens: this.tokens, keptTokens: this.keptTokens,
+      units: this.units, keptUnits: this.keptUnits, languages: this.languages, keptLanguages: this.keptLanguages,
+      truncated: this.truncated, failed: this.failed, grams: [[...this.distinct[0].grams], [...this.distinct[1].grams]],
+      gramTotals: [this.distinct[0].total, this.distinct[1].total], passed: this.passed, lengthStopped: this.lengthStopped
+    }
+  }
+
+  /** Adds a part (of the same scorers) as if its samples and records were added here, in this order. */
+  addPart(part: RoundStatsPart): void {
+    const append = (into: number[], values: readonly (number | null)[]) => { for (const v of numbersOf(values)) into.push(v) }
+    append(this.groups, part.groups)
+    for (const group of part.groups) this.prompts.add(group)
+    append(this.combined, part.combined)
+    append(this.passedCombined, part.passedCombined)
+    this.scorers.forEach((name, j) => {
+      const at = part.scorers.indexOf(name)
+      append(this.columns[j]!, at === -1 ? part.groups.map(() => null) : part.columns[at]!)
+      append(this.keptColumns[j]!, at === -1 ? part.keptCombined.map(() => null) : part.keptColumns[at]!)
+    })
+    append(this.keptCombined, part.keptCombined)
+    append(this.tokens, part.tokens)
+    append(this.keptTokens, part.keptTokens)
+    append(this.units, part.units)
+    append(this.keptUnits, part.keptUnits)
+    for (const [key, by] of Object.entries(part.languages)) count(this.languages, key, by)
+    for (const [key, by] of Object.entries(part.keptLanguages)) count(this.keptLanguages, key, by)
+    for (const [key, by] of Object.entries(part.truncated)) count(this.truncated, key, by)
+    for (const [key, by] of Object.entries(part.failed)) count(this.failed, key, by)
+    this.distinct[0].merge(part.grams[0], part.gramTotals[0])
+    this.distinct[1].merge(part.grams[1], part.gramTotals[1])
+    this.passed += part.passed
+    this.lengthStopped += part.lengthStopped
+  }
+
+  /**
+   * The statistics a campaign records for one round: each score's distribution over all samples
+   * and over accepted records, best-of-N gains, acceptance and filter pass rates, distinct-1/2 of
+   * the accepted responses, truncation counts per scorer, samples cut at the token limit, lengths,
+   * language mix, all-vs-kept histograms and the correlations between scores.
+   */
+  result(): RoundStats {
+    const samples = this.groups.length
+    const accepted = this.keptCombined.length
+    const column = (all: readonly number[], kept: readonly number[], gain: readonly number[]) => ({
+      all: summarize(all), accepted: summarize(kept), best_of_n_gain: bestOfNGainOf(this.groups, gain)
+    })
+    return {
+      round: this.round,
+      samples,
+      prompts: this.prompts.size,
+      accepted,
+      acceptance_rate: samples === 0 ? 0 : round6(accepted / samples),
+      filter_pass_rate: samples === 0 ? 0 : round6(this.passed / samples),
+      combined: column(this.combined, this.keptCombined, this.passedCombined),
+      scores: Object.fromEntries(this.scorers.map((name, j) => [name, column(this.columns[j]!, this.keptColumns[j]!, this.columns[j]!)])),
+      distinct_1: this.distinct[0].value(),
+      distinct_2: this.distinct[1].value(),
+      truncated: this.truncated,
+      failed: this.failed,
+      length_stopped: this.lengthStopped,
+      lengths: {
+        tokens: { all: summarize(this.tokens), accepted: summarize(this.keptTokens) },
+        units: { all: summarize(this.units), accepted: summarize(this.keptUnits) }
+      },
+      languages: { all: this.languages, accepted: this.keptLanguages },
+      histograms: {
+        combined: scoreHistogram(this.combined, this.keptCombined),
+        scores: Object.fromEntries(this.scorers.map((name, j) => [name, scoreHistogram(this.columns[j]!, this.keptColumns[j]!)]))
+      },
+      correlations: scoreCorrelations([...this.scorers.map((name, j) => ({ name, values: this.columns[j]! })), { name: "score", values: this.combined }])
+    }
+  }
 }
 
 /**
- * The statistics a campaign records for one round: each score's distribution over all samples
- * and over accepted records, best-of-N gains, acceptance and filter pass rates, distinct-1/2 of
- * the accepted responses, truncation counts per scorer, samples cut at the token limit, lengths,
- * language mix, all-vs-kept histograms and the correlations between scores. Use it wherever a
- * round's statistics are computed (the `roundStats` activity, a report over kept work files).
+ * The statistics a campaign records for one round (see `RoundStatsBuilder.result`), from all of
+ * its samples and accepted records at once. Use it wherever a round's statistics are computed
+ * from rows in memory (a report over kept work files); the `roundStats` activity adds shard by shard.
  */
 export const roundStats = (round: number, scorers: readonly string[], samples: readonly StatsSample[], accepted: readonly StatsRecord[]): RoundStats => {
-  const column = (name: string | null) => ({
-    all: summarize(samples.map((s) => (name === null ? s.score : s.scores[name] ?? Number.NaN))),
-    accepted: summarize(accepted.map((r) => (name === null ? r.score : r.scores[name] ?? Number.NaN))),
-    best_of_n_gain: bestOfNGain(samples.map((s) => ({ group: s.group, value: name === null ? (s.passed ? s.score : Number.NaN) : s.scores[name] ?? Number.NaN })))
-  })
-  const truncated: Record<string, number> = {}
-  for (const sample of samples) for (const name of sample.truncated ?? []) truncated[name] = (truncated[name] ?? 0) + 1
-  const failed: Record<string, number> = {}
-  for (const sample of samples) for (const name of sample.failed ?? []) failed[name] = (failed[name] ?? 0) + 1
-  const texts = accepted.map((r) => r.text)
-  const sampleTexts = samples.flatMap((s) => (s.text === undefined ? [] : [s.text]))
-  const valuesOf = (name: string | null, rows: ReadonlyArray<StatsSample | StatsRecord>) => rows.map((r) => (name === null ? r.score : r.scores[name] ?? Number.NaN))
-  const tokens = (rows: ReadonlyArray<StatsSample | StatsRecord>) => summarize(rows.flatMap((r) => (r.tokens === undefined ? [] : [r.tokens])))
-  return {
-    round,
-    samples: samples.length,
-    prompts: new Set(samples.map((s) => s.group)).size,
-    accepted: accepted.length,
-    acceptance_rate: samples.length === 0 ? 0 : round6(accepted.length / samples.length),
-    filter_pass_rate: samples.length === 0 ? 0 : round6(samples.filter((s) => s.passed).length / samples.length),
-    combined: column(null),
-    scores: Object.fromEntries(scorers.map((name) => [name, column(name)])),
-    distinct_1: corpusDistinctN(texts, 1),
-    distinct_2: corpusDistinctN(texts, 2),
-    truncated,
-    failed,
-    length_stopped: samples.filter((s) => s.finish === "length").length,
-    lengths: {
-      tokens: { all: tokens(samples), accepted: tokens(accepted) },
-      units: { all: summarize(sampleTexts.map(unitLength)), accepted: summarize(texts.map(unitLength)) }
-    },
-    languages: { all: languageMix(sampleTexts), accepted: languageMix(texts) },
-    histograms: {
-      combined: scoreHistogram(valuesOf(null, samples), valuesOf(null, accepted)),
-      scores: Object.fromEntries(scorers.map((name) => [name, scoreHistogram(valuesOf(name, samples), valuesOf(name, accepted))]))
-    },
-    correlations: scoreCorrelations([...scorers.map((name) => ({ name, values: valuesOf(name, samples) })), { name: "score", values: valuesOf(null, samples) }])
-  }
+  const builder = new RoundStatsBuilder(round, scorers)
+  builder.addSamples(samples)
+  builder.addAccepted(accepted)
+  return builder.result()
 }

@@ -40,15 +40,26 @@ export const OpenAIBackendSpec = Schema.Struct({
 })
 export type OpenAIBackendSpec = typeof OpenAIBackendSpec.Type
 
-/** The generator backend types a spec can name. */
-export const BACKEND_TYPES = ["local", "openai"] as const
+/**
+ * No model: each sample answers with `template` (`{prompt}`: the prompt's last user message,
+ * `{sample}`: the sample index, `{n}`: the sample count), written sample index + 1 times
+ * (`models/echoGenerator.ts`). For dry runs of a campaign's plumbing and engine benchmarks.
+ */
+export const EchoBackendSpec = Schema.Struct({
+  type: Schema.Literal("echo"),
+  template: Schema.optionalKey(NonEmpty)
+})
+export type EchoBackendSpec = typeof EchoBackendSpec.Type
 
-/** Where generation runs: the local ONNX model or an OpenAI-compatible HTTP server. */
-export const GeneratorBackendSpec = Schema.Union([LocalBackendSpec, OpenAIBackendSpec])
+/** The generator backend types a spec can name. */
+export const BACKEND_TYPES = ["local", "openai", "echo"] as const
+
+/** Where generation runs: the local ONNX model, an OpenAI-compatible HTTP server, or the model-free echo. */
+export const GeneratorBackendSpec = Schema.Union([LocalBackendSpec, OpenAIBackendSpec, EchoBackendSpec])
 
 /**
  * Sampling parameters of the generator; all have defaults in `core/defaults.ts`. `model`
- * (a local model directory) is required with the local backend and absent with `openai`;
+ * (a local model directory) is required with the local backend and absent with `openai` and `echo`;
  * `variant` picks one of its ONNX files (`fp16` → `onnx/model_fp16.onnx`).
  */
 export const GeneratorSpec = Schema.Struct({
@@ -167,13 +178,15 @@ export const decodeSpec = (input: unknown, source: string): Result.Result<Campai
 
 /**
  * An `lm_stats` scorer without a model reads what the generator recorded while sampling; an
- * HTTP backend records no entropies, and no log-probabilities with `logprobs: false`.
+ * HTTP backend records no entropies, and no log-probabilities with `logprobs: false`; the echo
+ * backend records neither.
  */
 const recordedStatsIssues = (spec: CampaignSpec): InputIssue[] => {
   const backend = spec.generator.backend
-  if (backend.type !== "openai") return []
+  if (backend.type === "local") return []
   return spec.scorers.flatMap((scorer, i): InputIssue[] => {
     if (scorer.type !== "lm_stats" || scorer.model !== undefined) return []
+    if (backend.type === "echo") return [{ path: `scorers[${i}].model`, value: undefined, expected: "a causal LM directory to score with: the echo backend records no log-probabilities or entropies" }]
     const missing = scorer.metric === "entropy" ? "per-token entropies" : backend.logprobs ? undefined : "log-probabilities (generator.backend.logprobs is false)"
     return missing === undefined
       ? []
@@ -203,6 +216,10 @@ const checkGeneratorModel = (input: unknown): InputIssue[] => {
   }
   if (generator?.type === "openai" && generator.variant !== undefined) {
     return [{ path: "generator.variant", value: generator.variant, expected: "no ONNX variant with generator.backend.type \"openai\" (the server picks its own weights)" }]
+  }
+  if (generator?.type === "echo" && (generator.model !== undefined || generator.variant !== undefined)) {
+    const field = generator.model !== undefined ? "model" : "variant"
+    return [{ path: `generator.${field}`, value: generator[field], expected: "no model with generator.backend.type \"echo\" (it answers from its template without one)" }]
   }
   return []
 }

@@ -6,28 +6,77 @@
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u
 const NUMERAL = /\p{N}/u
 const LETTER = /[\p{L}\p{N}]/u
+const NON_ASCII = /[^\x00-\x7f]/u
+
+/** Below this code point no character is Han, Hiragana or Katakana (U+2E80 starts the CJK radicals). */
+const FIRST_CJK = 0x2e80
+
+/**
+ * Answers of the Unicode property tests for code points outside ASCII, kept per code point: the
+ * properties are fixed, and scorers and statistics ask about the same few thousand characters
+ * millions of times. Bounded by the characters that occur.
+ */
+const cjkOf = new Map<number, boolean>()
+const letterOf = new Map<number, boolean>()
+
+/** True for a code point of a CJK script that does not separate words (see `isCjkChar`). */
+const isCjkCode = (code: number): boolean => {
+  if (code < FIRST_CJK) return false
+  let known = cjkOf.get(code)
+  if (known === undefined) {
+    const ch = String.fromCodePoint(code)
+    cjkOf.set(code, (known = CJK.test(ch) && !NUMERAL.test(ch)))
+  }
+  return known
+}
+
+/** True for a code point that is a letter or a digit (`\p{L}` or `\p{N}`). */
+const isLetterCode = (code: number): boolean => {
+  if (code < 0x80) return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a)
+  let known = letterOf.get(code)
+  if (known === undefined) letterOf.set(code, (known = LETTER.test(String.fromCodePoint(code))))
+  return known
+}
+
+/** True when `text` is exactly one code point. */
+const isOneCodePoint = (text: string): boolean => text.length === 1 || (text.length === 2 && text.codePointAt(0)! > 0xffff)
 
 /**
  * True for a character of a CJK script that does not separate words: Han, Hiragana, Katakana
  * (numerals such as 〇 excepted). Each such character is a unit of its own in every metric, shingle
  * and dedup step; Hangul separates words with spaces, so Korean is measured in words.
  */
-export const isCjkChar = (ch: string): boolean => CJK.test(ch) && !NUMERAL.test(ch)
+export const isCjkChar = (ch: string): boolean =>
+  isOneCodePoint(ch) ? isCjkCode(ch.codePointAt(0)!) : CJK.test(ch) && !NUMERAL.test(ch)
 
 /** Folds full-width ASCII and compatibility forms (NFKC) so `ＡＢＣ１２３` counts like `ABC123`. */
-export const normalizeWidth = (text: string): string => text.normalize("NFKC")
+export const normalizeWidth = (text: string): string => (NON_ASCII.test(text) ? text.normalize("NFKC") : text)
 
 /** Length in Unicode code points (a Chinese character counts once, an emoji once). */
-export const charLength = (text: string): number => [...text].length
+export const charLength = (text: string): number => {
+  let count = 0
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) i++
+    }
+    count++
+  }
+  return count
+}
 
 /** Share of CJK characters among letters and digits (0 when there are none). */
 export const cjkRatio = (text: string): number => {
   let letters = 0
   let cjk = 0
-  for (const ch of normalizeWidth(text)) {
-    if (!LETTER.test(ch)) continue
+  const normal = normalizeWidth(text)
+  for (let i = 0; i < normal.length; i++) {
+    const code = normal.codePointAt(i)!
+    if (code > 0xffff) i++
+    if (!isLetterCode(code)) continue
     letters++
-    if (isCjkChar(ch)) cjk++
+    if (isCjkCode(code)) cjk++
   }
   return letters === 0 ? 0 : cjk / letters
 }
@@ -38,21 +87,32 @@ export const cjkRatio = (text: string): number => {
  */
 export const textUnits = (text: string): string[] => {
   const units: string[] = []
-  let word = ""
-  for (const ch of normalizeWidth(text)) {
-    if (isCjkChar(ch)) {
-      if (word) units.push(word.toLowerCase())
-      word = ""
-      units.push(ch)
-    } else if (LETTER.test(ch)) {
-      word += ch
-    } else {
-      if (word) units.push(word.toLowerCase())
-      word = ""
+  const normal = normalizeWidth(text)
+  let wordStart = -1
+  for (let i = 0; i < normal.length; i++) {
+    const at = i
+    const code = normal.codePointAt(i)!
+    if (code > 0xffff) i++
+    if (isCjkCode(code)) {
+      if (wordStart !== -1) units.push(normal.slice(wordStart, at).toLowerCase())
+      wordStart = -1
+      units.push(normal.slice(at, i + 1))
+    } else if (isLetterCode(code)) {
+      if (wordStart === -1) wordStart = at
+    } else if (wordStart !== -1) {
+      units.push(normal.slice(wordStart, at).toLowerCase())
+      wordStart = -1
     }
   }
-  if (word) units.push(word.toLowerCase())
+  if (wordStart !== -1) units.push(normal.slice(wordStart).toLowerCase())
   return units
+}
+
+/** The key of the n-gram of `units` starting at `i`. */
+const gramAt = (units: readonly string[], i: number, n: number): string => {
+  let key = units[i]!
+  for (let k = 1; k < n; k++) key += "\u0001" + units[i + k]!
+  return key
 }
 
 /** Distinct-n: unique n-grams of units over all n-grams (1 when the text is too short to repeat). */
@@ -60,20 +120,64 @@ export const distinctN = (text: string, n: number): number => {
   const units = textUnits(text)
   if (units.length < n) return units.length === 0 ? 0 : 1
   const grams = new Set<string>()
-  for (let i = 0; i + n <= units.length; i++) grams.add(units.slice(i, i + n).join("\u0001"))
+  for (let i = 0; i + n <= units.length; i++) grams.add(gramAt(units, i, n))
   return grams.size / (units.length - n + 1)
 }
 
-/** The dominant script of a text: "cjk", "latin" (other letters) or "none". */
-export const dominantScript = (text: string): "cjk" | "latin" | "none" => {
-  const units = textUnits(text)
-  if (units.length === 0) return "none"
-  const cjk = units.filter((u) => isCjkChar(u)).length
-  return cjk * 2 >= units.length ? "cjk" : "latin"
+/** What one pass over a text counts: its units (CJK ones apart) and, among its letters, kana, Hangul and other CJK. */
+interface ScriptCounts {
+  readonly units: number
+  readonly cjkUnits: number
+  readonly letters: number
+  readonly kana: number
+  readonly hangul: number
+  readonly han: number
 }
 
-const KANA = /[\u3040-\u30ff]/u
-const HANGUL = /[\uac00-\ud7af\u1100-\u11ff]/u
+const isKana = (code: number): boolean => code >= 0x3040 && code <= 0x30ff
+const isHangul = (code: number): boolean => (code >= 0xac00 && code <= 0xd7af) || (code >= 0x1100 && code <= 0x11ff)
+
+/** Counts units as `textUnits` cuts them and letters by script, in one pass over the normalised text. */
+const scriptCounts = (text: string): ScriptCounts => {
+  let units = 0
+  let cjkUnits = 0
+  let inWord = false
+  let letters = 0
+  let kana = 0
+  let hangul = 0
+  let han = 0
+  const normal = normalizeWidth(text)
+  for (let i = 0; i < normal.length; i++) {
+    const code = normal.codePointAt(i)!
+    if (code > 0xffff) i++
+    const cjk = isCjkCode(code)
+    const letter = isLetterCode(code)
+    if (cjk) {
+      if (inWord) units++
+      inWord = false
+      units++
+      cjkUnits++
+    } else if (letter) {
+      inWord = true
+    } else if (inWord) {
+      units++
+      inWord = false
+    }
+    if (!letter) continue
+    letters++
+    if (isKana(code)) kana++
+    else if (isHangul(code)) hangul++
+    else if (cjk) han++
+  }
+  if (inWord) units++
+  return { units, cjkUnits, letters, kana, hangul, han }
+}
+
+const scriptOf = (counts: ScriptCounts): "cjk" | "latin" | "none" =>
+  counts.units === 0 ? "none" : counts.cjkUnits * 2 >= counts.units ? "cjk" : "latin"
+
+/** The dominant script of a text: "cjk", "latin" (other letters) or "none". */
+export const dominantScript = (text: string): "cjk" | "latin" | "none" => scriptOf(scriptCounts(text))
 
 /** Language of a text as far as script tells: Chinese, Japanese (kana), Korean (Hangul), other letters, or none. */
 export type ScriptLanguage = "zh" | "ja" | "ko" | "latin" | "none"
@@ -83,21 +187,11 @@ export type ScriptLanguage = "zh" | "ja" | "ko" | "latin" | "none"
  * (as in `dominantScript`); CJK text with kana is Japanese, with mostly Hangul Korean.
  */
 export const detectLanguage = (text: string): ScriptLanguage => {
-  let han = 0
-  let kana = 0
-  let hangul = 0
-  let letters = 0
-  for (const ch of normalizeWidth(text)) {
-    if (!LETTER.test(ch)) continue
-    letters++
-    if (KANA.test(ch)) kana++
-    else if (HANGUL.test(ch)) hangul++
-    else if (isCjkChar(ch)) han++
-  }
-  if (hangul * 2 > letters) return "ko"
-  const script = dominantScript(text)
+  const counts = scriptCounts(text)
+  if (counts.hangul * 2 > counts.letters) return "ko"
+  const script = scriptOf(counts)
   if (script !== "cjk") return script
-  return kana > 0 && kana * 10 >= han + kana ? "ja" : "zh"
+  return counts.kana > 0 && counts.kana * 10 >= counts.han + counts.kana ? "ja" : "zh"
 }
 
 /**
@@ -110,7 +204,7 @@ export const repetitionRatio = (text: string, n: number): number => {
   const counts = new Map<string, number>()
   const keys: string[] = []
   for (let i = 0; i + n <= units.length; i++) {
-    const key = units.slice(i, i + n).join("\u0001")
+    const key = gramAt(units, i, n)
     keys.push(key)
     counts.set(key, (counts.get(key) ?? 0) + 1)
   }

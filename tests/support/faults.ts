@@ -31,12 +31,12 @@ export interface WorkerProcess {
 }
 
 /**
- * Starts `winnow worker` (the built bin) as a process on `queue` against `address`, with one
- * inference thread; `env` adds to its environment. Use where a test or bench must SIGKILL a
- * worker: an in-process worker cannot die alone.
+ * Starts `winnow worker` (the built bin) as a process on `queue` against `address`, with
+ * `threads` inference threads (default 1); `env` adds to its environment. Use where a test or
+ * bench must SIGKILL a worker (an in-process worker cannot die alone), or runs several workers.
  */
-export const spawnWorkerProcess = (options: { address: string; queue: string; home: string; env?: Record<string, string> }): WorkerProcess => {
-  const child = spawn(process.execPath, [join(repoRoot, "bin/winnow.js"), "worker", "--task-queue", options.queue, "--threads", "1"], {
+export const spawnWorkerProcess = (options: { address: string; queue: string; home: string; env?: Record<string, string>; threads?: number }): WorkerProcess => {
+  const child = spawn(process.execPath, [join(repoRoot, "bin/winnow.js"), "worker", "--task-queue", options.queue, "--threads", String(options.threads ?? 1)], {
     env: { ...process.env, WINNOW_LOG_LEVEL: "warn", TEMPORAL_ADDRESS: options.address, WINNOW_TASK_QUEUE: options.queue, WINNOW_HOME: options.home, ...options.env },
     stdio: ["ignore", "ignore", "pipe"]
   })
