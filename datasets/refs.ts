@@ -4,6 +4,7 @@ import { dirname } from "node:path"
 import { Effect } from "effect"
 import { CommitConflict, StoreCorrupt, type StoreIoFailed } from "../core/errors.js"
 import { isMissing, readTextIfExists, storeIo, writeFileAtomic } from "./fsio.js"
+import { writeMovingRef } from "./blobs/blobs.js"
 import type { StoreLayout } from "./layout.js"
 
 const VERSION_ID = /^[0-9a-f]{16}$/
@@ -34,10 +35,10 @@ export const readHead = (layout: StoreLayout, name: string) => readRef(layout, l
 /** The version id a tag points at, or `null` when the tag does not exist. */
 export const readTag = (layout: StoreLayout, name: string, tag: string) => readRef(layout, layout.tagPath(name, tag))
 
-/** Points a tag at a version (creating or moving it; the last writer wins), crash-safely. */
+/** Points a tag at a version (creating or moving it; the last writer wins), crash-safely; on S3 by conditional writes. */
 export const writeTag = (layout: StoreLayout, name: string, tag: string, id: string) => {
   const path = layout.tagPath(name, tag)
-  return storeIo(path, () => layout.blobs.writeText(path, `${id}\n`))
+  return storeIo(path, () => writeMovingRef(layout.blobs, path, `${id}\n`))
 }
 
 /** Tag names of a dataset, sorted. */

@@ -1,3 +1,4 @@
+import { writeMovingRef } from "./blobs/blobs.js"
 import { join } from "node:path"
 import { Effect, Schema } from "effect"
 import { inputInvalid, StoreCorrupt, type InputInvalid, type StoreIoFailed } from "../core/errors.js"
@@ -52,7 +53,7 @@ export const stageSegment = Effect.fn("datasets.stageSegment")(function*(
   const written = yield* storeIo(layout.objectsDir, () => writeRowsSegment(layout, rows))
   const ref: SegmentRef = { ...written, round, campaign_id: campaignId, shard }
   const pointer = layout.stagingPointer(campaignId, round, shard, output)
-  yield* storeIo(pointer, () => layout.blobs.writeText(pointer, `${canonicalJson(ref)}\n`))
+  yield* storeIo(pointer, () => writeMovingRef(layout.blobs, pointer, `${canonicalJson(ref)}\n`))
   return ref
 })
 

@@ -70,3 +70,23 @@ export interface ConditionalWrites {
    */
   swap(path: string, text: string, tag: string | null): Promise<boolean>
 }
+
+/** Conditional writes a moving ref gives up after, when other writers keep replacing it. */
+const MAX_REF_SWAPS = 50
+
+/**
+ * Writes a ref that moves (a tag, a staging pointer): on a backend with conditional writes, each
+ * write names the version it read (`If-Match`, or `If-None-Match: *` to create) and is retried
+ * on top of whatever won, so the last writer wins without overwriting a write it never saw; on
+ * the filesystem, one atomic rename. Use for every ref but HEAD (see `compareAndSwapHead`).
+ */
+export const writeMovingRef = async (blobs: Blobs, path: string, text: string): Promise<void> => {
+  const conditional = blobs.conditional
+  if (!conditional) return blobs.writeText(path, text)
+  for (let attempt = 0; attempt < MAX_REF_SWAPS; attempt++) {
+    const current = await conditional.read(path)
+    if (current?.text === text) return
+    if (await conditional.swap(path, text, current?.tag ?? null)) return
+  }
+  throw new Error(`${path}: still replaced by other writers after ${MAX_REF_SWAPS} conditional writes`)
+}

@@ -38,7 +38,7 @@ export const s3Client = (settings: S3Settings): S3Client => {
 
 /**
  * The store in an S3-compatible bucket. `root` is the local folder the layout's paths start
- * from; it doubles as the cache of downloaded segment objects. Heads move with conditional
+ * from; it doubles as the cache of downloaded segment objects. Refs move with conditional
  * PUTs (If-None-Match: * to create, If-Match: <etag> to move), so two committers never both win.
  */
 export const s3Blobs = (target: S3Target, settings: S3Settings, root: string, client: S3Client = s3Client(settings)): Blobs => {
