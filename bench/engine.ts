@@ -1,3 +1,4 @@
+import { type BenchSettings, benchSettings } from "./settings.js"
 import { execFileSync } from "node:child_process"
 import { mkdtemp, rm } from "node:fs/promises"
 import { loadavg, tmpdir } from "node:os"
@@ -43,18 +44,9 @@ const SETTINGS = {
   /** 0 skips distilabel (a run of winnow alone, e.g. while profiling); the headline then has no peer. */
   peer: 1
 }
-type Settings = { -readonly [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K] }
+type Settings = BenchSettings<typeof SETTINGS>
 
-const settingsOf = (args: readonly string[]): Settings => {
-  const settings: Settings = { ...SETTINGS }
-  for (const key of Object.keys(SETTINGS) as Array<keyof Settings>) {
-    const at = args.indexOf(`--${key.replaceAll("_", "-")}`)
-    if (at === -1) continue
-    const raw = args[at + 1]!
-    ;(settings as Record<string, unknown>)[key] = typeof SETTINGS[key] === "number" ? Number(raw) : raw
-  }
-  return settings
-}
+const settingsOf = (args: readonly string[]): Settings => benchSettings(SETTINGS, args)
 
 const listOf = (text: string): number[] => (text.trim() === "" ? [] : text.split(",").map(Number))
 const loadNow = (): string => loadavg().map((x) => x.toFixed(2)).join(" ")

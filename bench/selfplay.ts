@@ -1,3 +1,4 @@
+import { type BenchSettings, benchSettings } from "./settings.js"
 import { spawn, spawnSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -46,18 +47,9 @@ const SETTINGS = {
   discriminator: "steps",
   seed: 7
 }
-type Settings = { -readonly [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K] }
+type Settings = BenchSettings<typeof SETTINGS>
 
-const settingsOf = (args: readonly string[]): Settings => {
-  const settings: Settings = { ...SETTINGS }
-  for (const key of Object.keys(SETTINGS) as Array<keyof Settings>) {
-    const at = args.indexOf(`--${key.replaceAll("_", "-")}`)
-    if (at === -1) continue
-    const raw = args[at + 1]!
-    ;(settings as Record<string, unknown>)[key] = typeof SETTINGS[key] === "number" ? Number(raw) : raw
-  }
-  return settings
-}
+const settingsOf = (args: readonly string[]): Settings => benchSettings(SETTINGS, args)
 
 /** `1:3,2:3,3:1` → difficulty weights for `generateArithmetic`. */
 const mixOf = (text: string): { weights: Record<number, number> } => ({

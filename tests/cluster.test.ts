@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process"
 import { chmodSync, readFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { join } from "node:path"
@@ -9,7 +8,7 @@ import { composeFile } from "../deploy/compose.js"
 import { readState, nativePlacement } from "../deploy/state.js"
 import { CLUSTER, clusterServices, composePlacement, parseWorkers } from "../deploy/topology.js"
 import { closedAttempt, untilRunning } from "./support/faults.js"
-import { lastJson, pulledRecords, repoRoot, runCli, tempDir, until, writeDemoSpec } from "./support/harness.js"
+import { type CliRun, lastJson, pulledRecords, repoRoot, runCli, runProcess, tempDir, until, writeDemoSpec } from "./support/harness.js"
 import { freshBucket, s3StoreEnv } from "./support/s3Server.js"
 
 /**
@@ -22,20 +21,10 @@ import { freshBucket, s3StoreEnv } from "./support/s3Server.js"
  * run. The running processes must be what deploy/topology.ts says, as docker-compose.yml must.
  */
 
-interface Script { code: number; stdout: string; stderr: string }
-
-const cluster = (args: string[], store: Record<string, string> = {}, timeoutMs = 1_500_000): Promise<Script> =>
-  new Promise((resolve, reject) => {
-    const { WINNOW_HOME: _home, WINNOW_CLUSTER_DIR: _dir, ...env } = process.env
-    const child = spawn("bash", [join(repoRoot, "scripts/cluster"), ...args], { env: { ...env, ...store, WINNOW_LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d) => (stdout += d))
-    child.stderr.on("data", (d) => (stderr += d))
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
-    child.on("error", reject)
-    child.on("close", (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }) })
-  })
+const cluster = (args: string[], store: Record<string, string> = {}, timeoutMs = 1_500_000): Promise<CliRun> => {
+  const { WINNOW_HOME: _home, WINNOW_CLUSTER_DIR: _dir, ...env } = process.env
+  return runProcess("bash", [join(repoRoot, "scripts/cluster"), ...args], { ...env, ...store, WINNOW_LOG_LEVEL: "info" }, timeoutMs)
+}
 
 const argvOf = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, -1)
 const environOf = (pid: number): Record<string, string> =>

@@ -29,13 +29,10 @@ export interface CliRun {
   readonly stderr: string
 }
 
-/** Runs `winnow …` (the built bin) with extra environment; never throws on a non-zero exit. */
-export const runCli = (args: string[], env: Record<string, string | undefined>, timeoutMs = 170_000): Promise<CliRun> =>
+/** Runs a command with exactly `env`, killed after `timeoutMs`; never throws on a non-zero exit. */
+export const runProcess = (command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CliRun> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, "bin/winnow.js"), ...args], {
-      env: { ...process.env, WINNOW_LOG_LEVEL: "warn", ...env },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (d) => (stdout += d))
@@ -47,6 +44,10 @@ export const runCli = (args: string[], env: Record<string, string | undefined>, 
       resolve({ code: code ?? -1, stdout, stderr })
     })
   })
+
+/** Runs `winnow …` (the built bin) with extra environment; never throws on a non-zero exit. */
+export const runCli = (args: string[], env: Record<string, string | undefined>, timeoutMs = 170_000): Promise<CliRun> =>
+  runProcess(process.execPath, [join(repoRoot, "bin/winnow.js"), ...args], { ...process.env, WINNOW_LOG_LEVEL: "warn", ...env }, timeoutMs)
 
 /** Environment that points the CLI at the shared test server, a task queue and a winnow home. */
 export const clusterEnv = (taskQueue: string, home: string): Record<string, string> => ({
