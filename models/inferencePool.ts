@@ -58,7 +58,7 @@ interface Slot {
   served: number
   pending: Map<number, Waiter>
   /** joinable generations, by request id, until every prompt sent to them is answered or returned */
-  joinable: Map<number, JoinableHooks>
+  joinable: Map<number, TrackedJoinable>
 }
 
 /** Where a joinable generation's prompts go: each prompt's samples as it ends, and the prompts it did not take. */
@@ -67,7 +67,15 @@ export interface JoinableHooks {
   readonly onReturned: (prompts: readonly number[]) => void
 }
 
-/** A running joinable generation: `join` sends more prompts (numbered on from the call's); `result` settles when it ends. */
+/** A joinable generation's hooks, and how to fail it when its thread dies with prompts still out. */
+interface TrackedJoinable extends JoinableHooks {
+  readonly lost: (error: WinnowError) => void
+}
+
+/**
+ * A running joinable generation: `join` sends more prompts (numbered on from the call's); `result`
+ * settles once the generation has ended and every prompt sent to it is answered or returned.
+ */
 export interface JoinableCall {
   join(prompts: readonly NumberedPrompt[]): void
   readonly result: Promise<void>
@@ -115,6 +123,8 @@ export class ThreadPool {
     const fail = (reason: string) => {
       for (const waiter of slot.pending.values()) waiter.reject(new InferenceFailed({ model: "(thread)", reason }))
       slot.pending.clear()
+      for (const joinable of slot.joinable.values()) joinable.lost(new InferenceFailed({ model: "(thread)", reason }))
+      slot.joinable.clear()
       if (!this.closed) {
         const index = this.slots.indexOf(slot)
         if (index >= 0) this.slots[index] = this.spawn()
@@ -147,17 +157,26 @@ export class ThreadPool {
     const id = this.nextId++
     let outstanding = request.prompts.length
     let ended = false
-    const release = () => ended && outstanding === 0 && sent.slot.joinable.delete(id)
-    const counted: JoinableHooks = {
-      onDone: (prompt, samples) => (outstanding--, hooks.onDone(prompt, samples), release()),
-      onReturned: (prompts) => ((outstanding -= prompts.length), hooks.onReturned(prompts), release())
+    let drain!: { resolve: () => void; reject: (error: WinnowError) => void }
+    const drained = new Promise<void>((resolve, reject) => (drain = { resolve, reject }))
+    drained.catch(() => undefined)
+    const release = () => {
+      if (!ended || outstanding > 0) return
+      sent.slot.joinable.delete(id)
+      drain.resolve()
     }
-    const sent = this.send<JoinableAnswer>({ op: "generate", ...request, joinable: true, ...(progress ? { stream: true } : {}) }, id, progress, signal, counted)
+    const tracked: TrackedJoinable = {
+      onDone: (prompt, samples) => (outstanding--, hooks.onDone(prompt, samples), release()),
+      onReturned: (prompts) => ((outstanding -= prompts.length), hooks.onReturned(prompts), release()),
+      lost: (error) => drain.reject(error)
+    }
+    const sent = this.send<JoinableAnswer>({ op: "generate", ...request, joinable: true, ...(progress ? { stream: true } : {}) }, id, progress, signal, tracked)
     const result = sent.promise.then(
       (answer) => {
         ended = true
-        if (answer.returned.length > 0) counted.onReturned(answer.returned)
+        if (answer.returned.length > 0) tracked.onReturned(answer.returned)
         release()
+        return drained
       },
       (error: unknown) => {
         ended = true
@@ -174,7 +193,7 @@ export class ThreadPool {
     }
   }
 
-  private send<T>(request: PoolRequest, id: number, progress?: (tokens: readonly StreamedToken[]) => void, signal?: AbortSignal, joinable?: JoinableHooks): { promise: Promise<T>; slot: Slot } {
+  private send<T>(request: PoolRequest, id: number, progress?: (tokens: readonly StreamedToken[]) => void, signal?: AbortSignal, joinable?: TrackedJoinable): { promise: Promise<T>; slot: Slot } {
     if (this.closed) throw new InferenceFailed({ model: "(pool)", reason: "the inference pool is closed" })
     const placement = this.planner.place(modelKey(request), () => modelCopyBytes(request.model, request.variant, request.op === "generate"))
     const slot = placement.threads.map((t) => this.slots[t]!).reduce((a, b) => (b.pending.size < a.pending.size ? b : a))

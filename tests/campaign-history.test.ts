@@ -85,7 +85,10 @@ describe("campaign watch and the status of a cancelled campaign", () => {
       return view.versions?.length >= 2 ? view : undefined
     })
     expect((await runCli(["campaign", "cancel", campaignId], env)).code).toBe(0)
-    expect(await exited).toBe(1)
+    const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => resolve("still watching"), 120_000))])
+    if (code === "still watching") watch.kill("SIGKILL")
+    const after = code === "still watching" ? lastJson((await runCli(["campaign", "status", campaignId, "--json"], env)).stdout) : undefined
+    expect(code, `watch did not end 120 s after the cancel; status ${after?.status}, versions ${after?.versions?.length}; watch printed:\n${stdout.slice(-2000)}`).toBe(1)
     const lines = stdout.trim().split("\n").map((l) => JSON.parse(l))
     const frames = lines.filter((l) => l.progress)
     expect(frames.length).toBeGreaterThan(2)

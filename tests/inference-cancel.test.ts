@@ -60,3 +60,26 @@ describe("stopping a generation in its inference thread", () => {
     }
   })
 })
+
+describe("joining a generation in its inference thread", () => {
+  const pool = new ThreadPool(poolWithThreads(1, undefined, 1))
+  afterAll(() => pool.close())
+
+  it("settles its result only after every prompt sent to it is answered or returned, also one sent as it ends", async () => {
+    const short = { ...params, max_new_tokens: 2 }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const events: string[] = []
+      const call = pool.startJoinable({ model, prompts, params: short }, {
+        onDone: (prompt) => {
+          events.push(`done ${prompt}`)
+          if (prompt === 0) call.join([{ index: 1, prompt: { ...prompts[0]!, params: short } }])
+        },
+        onReturned: (returned) => events.push(...returned.map((p) => `returned ${p}`))
+      })
+      await call.result
+      events.push("result")
+      expect(events[0]).toBe("done 0")
+      expect(events.slice(1)).toSatisfy((rest: string[]) => rest.join() === "done 1,result" || rest.join() === "returned 1,result")
+    }
+  })
+})

@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Client, Connection, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from "@temporalio/client"
 import { WorkflowNotFoundError } from "@temporalio/common"
@@ -11,6 +11,7 @@ import { reviewSummaryOf } from "../campaign/review.js"
 import type { DecideRequest } from "../campaign/reviewPool.js"
 import { startCampaign } from "../cli/campaignClient.js"
 import { loadSpecFile } from "../cli/specFile.js"
+import { progressQuery } from "../workflows/campaign.js"
 import { reviewClaimUpdate, reviewDecideUpdate, reviewQuery } from "../workflows/review.js"
 import type { RunningWorker } from "../worker/temporalWorker.js"
 import { clusterEnv, lastJson, repoRoot, runCli, startTestWorker, tempDir, uniqueQueue, until, writeDemoSpec } from "./support/harness.js"
@@ -205,6 +206,26 @@ describe("the review gate, driven through its updates", () => {
     expect(result.reviews).toEqual([{ round: 1, sampled: 2, kept_sampled: 2, decided: 0, accepted: 0, rejected: 0, edited: 0, left_out: 0, reviewers: [], agreement: null, kappa: null, kept_accepted: null, outcome: "deadline" }])
     expect(result.kept).toBe(result.accepted)
     await expect(decide(committing, { decision_id: "late", round: 1, item: "x", reviewer: "alice", action: "accept" })).rejects.toBeInstanceOf(WorkflowNotFoundError)
+  }, 240_000)
+
+  it("ends a campaign cancelled while a round commits once that commit lands: the next round never starts", async () => {
+    const handle = await start("cancel-in-commit", { sample: 1, include_rejected: 0 }, 3)
+    await openRound(handle, 1)
+    const lock = join(home, "store", "datasets", "cancel-in-commit", "refs", "HEAD.lock")
+    mkdirSync(dirname(lock), { recursive: true })
+    writeFileSync(lock, "another writer moving HEAD")
+    const { item } = await claim(handle, "alice")
+    await decide(handle, { decision_id: "last", round: 1, item: item!.id, reviewer: "alice", action: "accept" })
+    await until(async () => ((await handle.query(progressQuery)).reviews?.length === 1 ? true : undefined), 60_000)
+    await handle.cancel()
+    await sleep(1000)
+    expect(lastJson((await runCli(["campaign", "status", handle.workflowId, "--json"], env)).stdout).status, "the commit holds the cancel back").toBe("RUNNING")
+    rmSync(lock)
+    const ended = await Promise.race([handle.result().then(() => "completed", (e: unknown) => (e as { cause?: { name?: string } }).cause?.name), sleep(60_000).then(() => "still running")])
+    expect(ended, "a cancel lost across the commit lets round 2 start and wait for reviewers").toBe("CancelledFailure")
+    const status = lastJson((await runCli(["campaign", "status", handle.workflowId, "--json"], env)).stdout)
+    expect(status.status).toBe("CANCELLED")
+    expect(status.versions.map((v: { round: number }) => v.round)).toEqual([1])
   }, 240_000)
 
   it("refuses a bad review section before anything starts, and a review page for a campaign that does not exist", async () => {

@@ -28,6 +28,12 @@ export const CLEAN_WORK_PATCH = "winnow-clean-work"
 /** Patch id of `accept_until` counting records kept after dedup (before it, records accepted by shards). */
 export const KEPT_QUOTA_PATCH = "winnow-quota-after-dedup"
 
+/**
+ * Patch id of honouring a cancel that arrived while nothing could be cancelled (during a commit)
+ * before the next round starts: before it, the round continued as new and the cancel was lost.
+ */
+export const CANCEL_BEFORE_NEXT_ROUND_PATCH = "winnow-cancel-before-next-round"
+
 
 /** Query answered by a running (or finished) campaign with its live progress. */
 export const progressQuery = defineQuery<CampaignProgress>("progress")
@@ -163,6 +169,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
         progress = { ...progress, evals: loop.evals }
       }
     }
+    if (CancellationScope.current().consideredCancelled && patched(CANCEL_BEFORE_NEXT_ROUND_PATCH)) await CancellationScope.current().cancelRequested
   } catch (error) {
     if (isCancellation(error)) await CancellationScope.nonCancellable(async () => setStatus("cancelled"))
     else setStatus("failed")
