@@ -95,7 +95,7 @@ export const improve = (deps: ActivityDeps) => (input: ImproveInput): Effect.Eff
       Effect.mapError((e) => new TrainerFailed({ trainer: run.name, reason: `it wrote no model winnow can load into its output folder: ${e.message}`, output: outcome.output })),
       Effect.tapError(() => deps.models.discard(out))
     )
-    const modelHash = yield* storeIo(model.onnxPath, () => modelWeightsHash(model.onnxPath, model.tokenizerPath))
+    const modelHash = yield* storeIo(model.weightsPath, () => modelWeightsHash(model.weightsPath, model.tokenizerPath))
     const manifest: ModelManifest = {
       format: "winnow.model/1",
       id,

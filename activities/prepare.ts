@@ -33,7 +33,7 @@ const generatorLineage = (spec: CampaignSpec): Effect.Effect<CampaignLineage["ge
     if (backend.type === "openai") return { model: backend.model, model_hash: httpModelHash(backend), sampling: samplingOf(spec) }
     if (backend.type === "echo") return { model: "echo", model_hash: echoModelHash(backend.template ?? DEFAULT_ECHO_TEMPLATE), sampling: samplingOf(spec) }
     const model = yield* attempt(() => readOwnedModelDir(path ?? "", "generator", variant, "spec"))
-    const modelHash = yield* storeIo(model.onnxPath, () => modelWeightsHash(model.onnxPath, model.tokenizerPath))
+    const modelHash = yield* storeIo(model.weightsPath, () => modelWeightsHash(model.weightsPath, model.tokenizerPath))
     return { model: path ?? model.path, model_hash: modelHash, sampling: samplingOf(spec) }
   })
 
@@ -79,7 +79,7 @@ export const prepare = (deps: ActivityDeps) => (input: { campaignId: string; spe
 /** A model directory's path and weights hash. */
 const modelRef = (path: string, owner: string): Effect.Effect<GeneratorRef, WinnowError> =>
   attempt(() => readOwnedModelDir(path, owner, undefined, "spec")).pipe(
-    Effect.flatMap((model) => storeIo(model.onnxPath, () => modelWeightsHash(model.onnxPath, model.tokenizerPath))),
+    Effect.flatMap((model) => storeIo(model.weightsPath, () => modelWeightsHash(model.weightsPath, model.tokenizerPath))),
     Effect.map((model_hash) => ({ path, model_hash }))
   )
 

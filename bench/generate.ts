@@ -42,7 +42,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
  * `--llama-cpp` (just the comparison with llama.cpp at F32, 8-bit and 4-bit on the bench model's
  * rotary twin, or with `--large` on the 0.36 B model; `--precisions f32,q8,quantized,q4`,
  * `--reps N`, `--best-prompts N`, `--io-binding` adds ours vs ONNX Runtime's IO-binding loop,
- * `--llama-prompt-by-prompt` has llama.cpp decode best-of-8 one prompt at a time).
+ * `--llama-prompt-by-prompt` has llama.cpp decode best-of-8 one prompt at a time, `--ours-gguf` runs
+ * winnow's own generator on the same GGUF files through its llama.cpp backend instead of ONNX).
  */
 export const main = async (args: string[]): Promise<void> => {
   const threadsAt = args.indexOf("--threads")
@@ -58,17 +59,18 @@ export const main = async (args: string[]): Promise<void> => {
       bestPrompts: Number(value("--best-prompts") ?? (large ? 2 : 4)),
       precisions: value("--precisions")?.split(","),
       ioBinding: args.includes("--io-binding"),
-      promptByPrompt: args.includes("--llama-prompt-by-prompt")
+      promptByPrompt: args.includes("--llama-prompt-by-prompt"),
+      oursGguf: args.includes("--ours-gguf")
     }
     const results = await llamaCppResults(options, log)
     const headline = results.find((r) => r.unit === "s/prompt") ?? results.at(-1)!
     return report(results.filter((r) => r !== headline), headline)
   }
   if (args.includes("--only-rss")) {
-    const [first, ...rest] = await rssResults(dir, readModelDir(dir, "model", "bench").onnxPath, threads, benchPrompts(1, BEST_PROMPT)[0]!)
+    const [first, ...rest] = await rssResults(dir, readModelDir(dir, "model", "bench").weightsPath, threads, benchPrompts(1, BEST_PROMPT)[0]!)
     if (args.includes("--large")) {
       const large = largeRssModelDir()
-      rest.push(...(await rssResults(large, readModelDir(large, "model", "bench").onnxPath, threads, benchPrompts(1, BEST_PROMPT)[0]!, "0.36B model ")))
+      rest.push(...(await rssResults(large, readModelDir(large, "model", "bench").weightsPath, threads, benchPrompts(1, BEST_PROMPT)[0]!, "0.36B model ")))
     }
     return report(rest, first!)
   }
@@ -83,7 +85,7 @@ export const main = async (args: string[]): Promise<void> => {
   log(`model ${dir} (${threads} threads)`)
 
   const generator = await LocalGenerator.load(dir, { intraOpThreads: threads })
-  const python = await OrtPythonPeer.start(model.onnxPath, threads, log)
+  const python = await OrtPythonPeer.start(model.weightsPath, threads, log)
   const tjs = args.includes("--skip-transformers-js") ? undefined : await TransformersJsPeer.load(dir, threads)
   const fixedParams = { ...BENCH_SAMPLING, max_new_tokens: FIXED_NEW, ignore_eos: true }
   const bestParams = { ...BENCH_SAMPLING, max_new_tokens: BEST_NEW }
@@ -128,7 +130,7 @@ export const main = async (args: string[]): Promise<void> => {
   if (tjs) details.push(benchResult("generate best-of-8 512+≤256 vs transformers.js", perPrompt(best.ours), perPrompt(best.tjs), "s/prompt", true))
   details.push(benchResult("TTFT 512-token prompt, N=16 over N=1 (peer = 1.3 goal)", ttft.n16 / ttft.n1, 1.3, "x", true))
 
-  details.push(...(await rssResults(dir, model.onnxPath, threads, bestPrompts[0]!)))
+  details.push(...(await rssResults(dir, model.weightsPath, threads, bestPrompts[0]!)))
 
   const pools = await comparePools(dir, threads, log)
   details.push(benchResult(`pool ${pools.many.threads}×${pools.many.intra} threads vs ${pools.one.threads}×${pools.one.intra} (4 concurrent best-of-8 requests)`, pools.many.seconds, pools.one.seconds, "s", true))

@@ -46,7 +46,7 @@ export const main = async (args: string[]): Promise<void> => {
   const session = await ClassifierSession.load(dir, "model", { intraOpThreads: threads })
   const request = { texts: texts.map((t) => t.text), maxLength: TOKENS, batchSize: BATCH, field: "bench" }
   const pad = tokenIdList(model.config.pad_token_id)[0] ?? 0
-  const python = await startOrtClassify({ model: model.onnxPath, threads, batch_size: BATCH, pad_id: pad, rows: texts.map((t) => t.ids) }, log)
+  const python = await startOrtClassify({ model: model.weightsPath, threads, batch_size: BATCH, pad_id: pad, rows: texts.map((t) => t.ids) }, log)
 
   const timed = async <T>(run: () => Promise<T>): Promise<{ seconds: number; value: T }> => {
     const began = performance.now()

@@ -9,7 +9,7 @@ import { CurriculumSpec, EvalSpec, ImproveSpec, loopIssues, PromptStageSpec } fr
 import { SelectionSpec, selectionIssues } from "./selectionSpec.js"
 import { outputsIssues } from "./outputSpec.js"
 import { ReviewSpec, reviewIssues } from "./reviewSpec.js"
-import { int, NonEmpty, NonNegative, OnnxVariant, Unit, withDefault } from "./specFields.js"
+import { GeneratorVariant, int, NonEmpty, NonNegative, Unit, withDefault } from "./specFields.js"
 
 
 /** A positive rate per minute. */
@@ -60,11 +60,12 @@ export const GeneratorBackendSpec = Schema.Union([LocalBackendSpec, OpenAIBacken
 /**
  * Sampling parameters of the generator; all have defaults in `core/defaults.ts`. `model`
  * (a local model directory) is required with the local backend and absent with `openai` and `echo`;
- * `variant` picks one of its ONNX files (`fp16` → `onnx/model_fp16.onnx`).
+ * `variant` picks one of its ONNX files (`fp16` → `onnx/model_fp16.onnx`) or, as `gguf:<name>`,
+ * a GGUF file that llama.cpp runs (`gguf:q4_k_m` → `gguf/model-q4_k_m.gguf`).
  */
 export const GeneratorSpec = Schema.Struct({
   model: Schema.optionalKey(NonEmpty),
-  variant: Schema.optionalKey(OnnxVariant),
+  variant: Schema.optionalKey(GeneratorVariant),
   backend: GeneratorBackendSpec.pipe(withDefault(DEFAULTS.generator.backend)),
   n: int(1, LIMITS.maxSamplesPerPrompt).pipe(withDefault(DEFAULTS.generator.n)),
   temperature: Schema.Finite.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 10 })), withDefault(DEFAULTS.generator.temperature)),

@@ -25,3 +25,12 @@ export const NonNegative = Schema.Finite.pipe(Schema.check(Schema.isGreaterThanO
 export const OnnxVariant = Schema.String.pipe(Schema.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/u, {
   expected: "the name of an ONNX variant in the model's onnx/ folder, e.g. fp16, q4, q4f16, quantized"
 })))
+
+/**
+ * Which weights of a generator's model directory to load: an ONNX variant (see `OnnxVariant`), or
+ * `gguf:<name>` for `gguf/model-<name>.gguf` (or `gguf/<name>.gguf`), run by llama.cpp with the
+ * same tokenizer, chat template, sampling, seeding and log-probabilities.
+ */
+export const GeneratorVariant = Schema.String.pipe(Schema.check(Schema.isPattern(/^(gguf:)?[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/u, {
+  expected: "the name of an ONNX variant in the model's onnx/ folder (e.g. fp16, q4) or gguf:<name> for a GGUF file in its gguf/ folder (e.g. gguf:q4_k_m)"
+})))

@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from "node:fs"
 import type { CampaignSpec } from "../campaign/spec.js"
 import { inputInvalid, InputInvalid, isWinnowError } from "../core/errors.js"
 import { readOwnedModelDir } from "../models/modelDir.js"
@@ -42,15 +43,30 @@ const checkApiKey = (spec: CampaignSpec, source: string, env: NodeJS.ProcessEnv)
 const checkModel = (path: string, owner: string, variant: string | undefined, role: ModelRole, source: string): void => {
   const dir = readOwnedModelDir(path, owner, variant, source)
   const field = `${owner}.model`
+  if (dir.format === "gguf") {
+    if (!hasGgufMagic(dir.weightsPath)) throw inputInvalid(source, `${owner}.variant`, variant, `a GGUF file (llama.cpp's format, starting with "GGUF"); ${dir.weightsPath} is not one`)
+    return
+  }
   let signature: GraphSignature
   try {
-    signature = readGraphSignature(dir.onnxPath)
+    signature = readGraphSignature(dir.weightsPath)
   } catch (e) {
     if (!isWinnowError(e) || e._tag !== "ModelUnsupported") throw e
     throw inputInvalid(source, field, path, `a model directory whose ONNX file can be read (${e.reason})`)
   }
   const problem = role === "decoder" ? notADecoder(signature) : notAClassifier(signature)
-  if (problem !== undefined) throw new InputInvalid({ source, issues: [{ path: field, value: path, expected: `${problem.expected}; ${dir.onnxPath} ${problem.found}` }] })
+  if (problem !== undefined) throw new InputInvalid({ source, issues: [{ path: field, value: path, expected: `${problem.expected}; ${dir.weightsPath} ${problem.found}` }] })
+}
+
+/** Whether a file starts with GGUF's magic bytes. */
+const hasGgufMagic = (path: string): boolean => {
+  const fd = openSync(path, "r")
+  try {
+    const magic = Buffer.alloc(4)
+    return readSync(fd, magic, 0, 4, 0) === 4 && magic.toString("latin1") === "GGUF"
+  } finally {
+    closeSync(fd)
+  }
 }
 
 interface Problem {

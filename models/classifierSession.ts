@@ -77,7 +77,7 @@ export class ClassifierSession {
   /** Loads a classifier directory; rejects graphs whose inputs or outputs it does not understand. */
   static async load(path: string, owner: string, settings: SessionSettings, variant?: string): Promise<ClassifierSession> {
     const dir = readOwnedModelDir(path, owner, variant)
-    const session = await openSession(dir.onnxPath, settings)
+    const session = await openSession(dir.weightsPath, settings)
     const unknown = session.inputNames.find((n) => !KNOWN_INPUTS.has(n))
     if (unknown) throw new ModelUnsupported({ model: path, reason: `classifier input "${unknown}" is not understood (expected input_ids, attention_mask, token_type_ids, position_ids)` })
     if (!session.outputNames.includes("logits")) throw new ModelUnsupported({ model: path, reason: `classifier has no "logits" output; outputs are ${session.outputNames.join(", ")}` })

@@ -42,7 +42,7 @@ const KNOWN = "input_ids, attention_mask, position_ids, num_logits_to_keep, logi
  * first input or output it does not understand. Use when opening a decoder.
  */
 export const inspectLayout = (session: ort.InferenceSession, dir: ModelDir): DecoderLayout => {
-  const fail = (reason: string) => new ModelUnsupported({ model: dir.onnxPath, reason })
+  const fail = (reason: string) => new ModelUnsupported({ model: dir.weightsPath, reason })
   const inputs = session.inputNames
   for (const name of ["input_ids", "attention_mask"]) {
     if (!inputs.includes(name)) throw fail(`input "${name}" is missing; its inputs are ${inputs.join(", ")}`)

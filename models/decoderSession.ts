@@ -50,9 +50,9 @@ export class DecoderSession {
 
   /** Opens the model and checks that every input and output is one winnow understands. */
   static async open(dir: ModelDir, settings: SessionSettings): Promise<DecoderSession> {
-    const session = await openSession(dir.onnxPath, settings, false)
+    const session = await openSession(dir.weightsPath, settings, false)
     try {
-      return new DecoderSession(session, inspectLayout(session, dir), dir.onnxPath)
+      return new DecoderSession(session, inspectLayout(session, dir), dir.weightsPath)
     } catch (e) {
       await session.release()
       throw e

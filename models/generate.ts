@@ -1,8 +1,8 @@
 import { InferenceFailed } from "../core/errors.js"
 import { type DecoderSession, joinRows, type KvCache, selectRows } from "./decoderSession.js"
 import { prefillPrompts } from "./prefill.js"
-import { Rng } from "../core/rng.js"
-import { type SamplingParams, sampleToken, type TokenAlternative } from "./sampling.js"
+import { GroupTally, type RowLogits, sampleStep } from "./rowSampling.js"
+import type { SamplingParams, TokenAlternative } from "./sampling.js"
 import { StepCollector } from "./stepCollector.js"
 
 /** Sampling parameters and the new-token limit of one prompt group. */
@@ -73,25 +73,8 @@ export interface GeneratedSample {
   stopAt?: number
 }
 
-interface Row {
-  readonly out: GeneratedSample
-  readonly params: GroupParams
-  readonly eos: ReadonlySet<number>
-  readonly findStop: ((tokens: readonly number[]) => Promise<number>) | undefined
-  readonly rng: Rng
-  readonly seen: Set<number> | undefined
-  /** left padding of this row inside the batch's cache (grows when a longer prompt joins). */
-  pad: number
-  position: number
-  /** most new tokens this row may get: max_new_tokens, or fewer where the position limit is nearer */
-  readonly limit: number
-}
-
 /** A row about to sample: where its logits are, and which row of which cache holds its past. */
-interface Live {
-  readonly row: Row
-  readonly logits: Float32Array
-  readonly offset: number
+interface Live extends RowLogits {
   readonly cacheRow: number
   /** its past is in the joining prefill's cache, not yet in the batch's */
   readonly joining: boolean
@@ -115,58 +98,13 @@ interface Joining {
 export const generateBatch = async (model: DecoderSession, request: GenerationRequest): Promise<GeneratedSample[]> => {
   if (request.groups.length === 0) return []
   const { vocab } = model.layout
-  const finished: GeneratedSample[] = []
-  const running: number[] = []
-  const done: GeneratedSample[][] = []
-  const finish = (row: Row) => {
-    finished.push(row.out)
-    const group = row.out.group
-    done[group]!.push(row.out)
-    if (--running[group]! === 0) request.onGroupDone?.(group, done[group]!.sort((a, b) => a.sample - b.sample))
-  }
-  let joining: Joining | undefined = await prefillGroups(model, request, request.groups, 0, running, done)
+  const tally = new GroupTally(request.onGroupDone)
+  let joining: Joining | undefined = await prefillGroups(model, request, request.groups, tally)
   let lives: Live[] = []
   let cache: KvCache | undefined
   const collector = new StepCollector()
   for (let step = 0; ; step++) {
-    const candidates = joining ? [...lives, ...joining.lives] : lives
-    const keep: Live[] = []
-    const stepTokens: StepToken[] = []
-    const stopChecks: Array<Promise<void>> = []
-    for (const live of candidates) {
-      const { row } = live
-      const pick = sampleToken(live.logits, live.offset, vocab, row.params, row.rng, row.seen)
-      if (row.eos.has(pick.token)) {
-        row.out.finish = "eos"
-        finish(row)
-        continue
-      }
-      row.out.tokens.push(pick.token)
-      row.out.logprobs.push(pick.logprob)
-      row.out.entropies.push(pick.entropy)
-      if (pick.alternatives) row.out.alternatives?.push(pick.alternatives)
-      if (request.onStep) {
-        const { token, logprob, alternatives } = pick
-        stepTokens.push({ group: row.out.group, sample: row.out.sample, token, logprob, ...(alternatives ? { alternatives } : {}) })
-      }
-      row.seen?.add(pick.token)
-      if (row.findStop) {
-        stopChecks.push(row.findStop(row.out.tokens).then((at) => {
-          if (at < 0) return
-          row.out.finish = "stop"
-          row.out.stopAt = at
-        }))
-      }
-      keep.push(live)
-    }
-    if (step === 0) request.onFirstToken?.()
-    request.onStep?.(stepTokens)
-    await Promise.all(stopChecks)
-    const alive = keep.filter(({ row }) => {
-      const going = row.out.finish === "length" && row.out.tokens.length < row.limit
-      if (!going) finish(row)
-      return going
-    })
+    const alive = await sampleStep(joining ? [...lives, ...joining.lives] : lives, vocab, request, tally, step === 0)
     if (alive.length === 0) break
     cache = gatherCache(cache, joining, alive)
     joining = undefined
@@ -187,42 +125,20 @@ export const generateBatch = async (model: DecoderSession, request: GenerationRe
     collector.afterStep(cacheBytes(cache), performance.now() - started)
     lives = alive.map(({ row }, i) => ({ row, logits: next.logits, offset: (i * next.seq + next.seq - 1) * vocab, cacheRow: i, joining: false }))
     const arrivals = request.admit ? await request.admit({ rows: batch, length: cache.length }) : []
-    if (arrivals.length > 0) joining = await prefillGroups(model, request, arrivals, done.length, running, done)
+    if (arrivals.length > 0) joining = await prefillGroups(model, request, arrivals, tally)
   }
-  return finished.sort((a, b) => a.group - b.group || a.sample - b.sample)
+  return tally.sorted()
 }
 
-/** Prefills `groups` (numbered from `first`) and makes a row for each of their samples, sampling from the prefill's logits. */
-const prefillGroups = async (
-  model: DecoderSession,
-  request: GenerationRequest,
-  groups: readonly PromptGroup[],
-  first: number,
-  running: number[],
-  done: GeneratedSample[][]
-): Promise<Joining> => {
+/** Prefills `groups` (numbered on from the tally's) and makes a row for each of their samples, sampling from the prefill's logits. */
+const prefillGroups = async (model: DecoderSession, request: GenerationRequest, groups: readonly PromptGroup[], tally: GroupTally): Promise<Joining> => {
   const prefill = await prefillPrompts(model, groups.map((g) => g.ids), request.padId, request.maxPrefillLogits)
   const { vocab } = model.layout
   const lives: Live[] = []
   groups.forEach((group, g) => {
-    const params = group.params ?? request.params
-    const findStop = group.findStop ?? request.findStop
-    running[first + g] = group.seeds.length
-    done[first + g] = []
-    group.seeds.forEach((seed, s) => {
-      const row: Row = {
-        out: { group: first + g, sample: s, tokens: [], logprobs: [], entropies: [], ...(params.top_logprobs ? { alternatives: [] } : {}), finish: "length" },
-        params,
-        eos: group.eos ?? request.eos,
-        findStop,
-        rng: new Rng(seed),
-        seen: params.repetition_penalty !== 1 ? new Set(group.ids) : undefined,
-        pad: prefill.width - group.ids.length,
-        position: group.ids.length,
-        limit: Math.min(params.max_new_tokens, (request.maxPositions ?? Infinity) - group.ids.length)
-      }
+    for (const row of tally.open(group, tally.groups, request, prefill.width - group.ids.length)) {
       lives.push({ row, logits: prefill.logits, offset: (g * prefill.seq + prefill.seq - 1) * vocab, cacheRow: g, joining: true })
-    })
+    }
   })
   return { cache: prefill.cache, lives }
 }

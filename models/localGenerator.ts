@@ -1,9 +1,8 @@
 import { inputInvalid } from "../core/errors.js"
-import { type BatchBudget, DEFAULT_BATCH_BUDGET, MAX_KV_BYTES, type PlannedGroup, planBatches } from "./batchPlan.js"
+import { type BatchBudget, DEFAULT_BATCH_BUDGET, type PlannedGroup, planBatches } from "./batchPlan.js"
 import { type ModelDir, readOwnedModelDir, tokenIdList } from "./modelDir.js"
-import { DecoderSession } from "./decoderSession.js"
-import { readGraphSignature } from "./onnxSignature.js"
-import { type GeneratedSample, generateBatch, type FinishReason, type PromptGroup, type StepToken } from "./generate.js"
+import { type GeneratedSample, type FinishReason, type PromptGroup, type StepToken } from "./generate.js"
+import { type GenerationBackend, openGenerationBackend } from "./generationBackend.js"
 import { stopFinder } from "./stopStrings.js"
 import type { SessionSettings } from "./onnxSession.js"
 import type { SamplingParams, TokenAlternative } from "./sampling.js"
@@ -76,32 +75,28 @@ export interface GenerationHooks {
 }
 
 /**
- * A local ONNX chat model: chat template, tokenizer, batched KV-cache sampling. Use inside a
- * worker thread (see `inferenceThread.ts`); one instance per loaded model.
+ * A local chat model (ONNX, or GGUF run by llama.cpp): chat template, tokenizer, batched KV-cache
+ * sampling. Use inside a worker thread (see `inferenceThread.ts`); one instance per loaded model.
  */
 export class LocalGenerator {
+  private readonly budget: BatchBudget
+
   private constructor(
     readonly dir: ModelDir,
-    private readonly decoder: DecoderSession,
+    private readonly backend: GenerationBackend,
     private readonly tokenizer: TextTokenizer,
     private readonly eos: Set<number>,
     private readonly padId: number,
-    private readonly budget: BatchBudget,
-    /**
-     * The graph quantizes activations with one scale over the whole batch (ONNX Runtime's dynamic
-     * int8, `model_quantized`), so a row's tokens depend on the other rows decoded with it: such
-     * models get one prompt per batch (see `rowsCoupled`).
-     */
-    readonly rowsCoupled: boolean,
     /** The model's position limit from config.json, if it states one. */
     private readonly maxPositions: number | undefined = positionLimit(dir.config)
-  ) {}
+  ) {
+    this.budget = backend.budget
+  }
 
   /** Loads a model directory; throws `InputInvalid` or `ModelUnsupported` naming what is wrong. */
   static async load(path: string, settings: SessionSettings, variant?: string, budget: BatchBudget = DEFAULT_BATCH_BUDGET): Promise<LocalGenerator> {
     const dir = readOwnedModelDir(path, "generator", variant)
     const tokenizer = TextTokenizer.load(dir)
-    const decoder = await DecoderSession.open(dir, settings)
     const eos = new Set([
       ...tokenIdList(dir.generationConfig.eos_token_id),
       ...tokenIdList(dir.config.eos_token_id)
@@ -116,13 +111,20 @@ export class LocalGenerator {
       (padToken ? tokenizer.tokenId(padToken) : undefined) ??
       [...eos][0] ??
       0
-    const maxKvTokens = Math.max(1, Math.min(budget.maxKvTokens, Math.floor(MAX_KV_BYTES / decoder.layout.kvBytesPerToken)))
-    return new LocalGenerator(dir, decoder, tokenizer, eos, pad, { ...budget, maxKvTokens }, quantizesAcrossRows(dir.onnxPath))
+    return new LocalGenerator(dir, await openGenerationBackend(dir, settings, budget), tokenizer, eos, pad)
   }
 
-  /** The decoder's layout (sizes, dtypes, optional inputs), for callers that budget memory. */
-  get layout(): DecoderSession["layout"] {
-    return this.decoder.layout
+  /**
+   * The model's rows depend on each other within a batch (ONNX Runtime's dynamic int8): each
+   * prompt is decoded on its own, never joined (see `GenerationBackend.rowsCoupled`).
+   */
+  get rowsCoupled(): boolean {
+    return this.backend.rowsCoupled
+  }
+
+  /** KV-cache bytes one cached token takes, for callers that budget memory. */
+  get kvBytesPerToken(): number {
+    return this.backend.kvBytesPerToken
   }
 
   /** Token ids of a conversation rendered with the model's chat template and a generation prompt. */
@@ -195,7 +197,7 @@ export class LocalGenerator {
     const textOf = this.sampleText(encodedOf, (group) => ({ prompt: numbers[group]!, firstSample: 0 }))
     const { onFirstToken, onTokens, cancelled } = hooks
     const reports: Array<Promise<void>> = []
-    await generateBatch(this.decoder, {
+    await this.backend.run({
       groups,
       params,
       eos: this.eos,
@@ -255,7 +257,7 @@ export class LocalGenerator {
   ): Promise<SampleText[]> {
     const { onFirstToken, onTokens, cancelled } = hooks
     const groups = batch.map((g) => this.groupOf(encoded[g.prompt]!, seeds[g.prompt]!.slice(g.firstSample, g.firstSample + g.samples), perPrompt[g.prompt]!))
-    const samples = await generateBatch(this.decoder, {
+    const samples = await this.backend.run({
       groups,
       params: perPrompt[batch[0]!.prompt]!,
       eos: this.eos,
@@ -270,9 +272,9 @@ export class LocalGenerator {
     return Promise.all(samples.map(this.sampleText(batch.map((g) => encoded[g.prompt]!), (group) => batch[group]!)))
   }
 
-  /** Releases the ONNX session. */
+  /** Releases the model (ONNX session or llama.cpp context). */
   close(): Promise<void> {
-    return this.decoder.close()
+    return this.backend.close()
   }
 }
 
@@ -282,18 +284,4 @@ const NO_EOS: ReadonlySet<number> = new Set()
 const positionLimit = (config: Record<string, unknown>): number | undefined => {
   const value = config.max_position_embeddings ?? config.n_positions
   return typeof value === "number" && value > 0 ? value : undefined
-}
-
-/** Operators that quantize activations with scales computed over a whole input tensor, i.e. across the rows of a batch. */
-const BATCH_WIDE_QUANTIZERS = ["DynamicQuantizeLinear", "DynamicQuantizeMatMul"]
-
-/**
- * Whether the model's graph makes a row's numbers depend on the other rows of its batch: ONNX
- * Runtime's dynamic quantization (`quantize_dynamic`, the usual `model_quantized.onnx`) computes
- * one int8 scale and zero point per MatMul input tensor, over every row. Weight-only formats
- * (MatMulNBits `model_q4`, whose int8 activation blocks are taken per row) and float graphs do not.
- */
-export const quantizesAcrossRows = (onnxPath: string): boolean => {
-  const ops = readGraphSignature(onnxPath).opTypes
-  return BATCH_WIDE_QUANTIZERS.some((op) => ops.has(op))
 }

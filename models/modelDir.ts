@@ -33,7 +33,9 @@ export const variantOf = (entry: { readonly variant?: string | undefined }): { v
 /** What a model directory holds: parsed configs and the files to load. */
 export interface ModelDir {
   readonly path: string
-  readonly onnxPath: string
+  /** The weights to load: an ONNX file, or with a `gguf:` variant a GGUF file for llama.cpp. */
+  readonly weightsPath: string
+  readonly format: "onnx" | "gguf"
   readonly config: Record<string, unknown>
   readonly generationConfig: Record<string, unknown>
   readonly tokenizerPath: string
@@ -59,14 +61,14 @@ export const readModelDir = (
   const config = readJson(join(path, "config.json"), field, source, true)!
   const tokenizerPath = join(path, "tokenizer.json")
   if (!existsSync(tokenizerPath)) throw inputInvalid(source, field, dir, "a model directory containing tokenizer.json")
-  const onnxPath = findOnnx(path, choice?.variant)
-  if (!onnxPath && choice) {
+  const weightsPath = findWeights(path, choice?.variant)
+  if (!weightsPath && choice) {
     const present = variantsIn(path)
     throw inputInvalid(source, choice.field, choice.variant, present.length > 0
-      ? `one of the ONNX variants in ${join(path, "onnx")}: ${present.map((v) => JSON.stringify(v)).join(", ")}`
-      : `the name of an ONNX file in ${join(path, "onnx")} (model_<variant>.onnx), but that folder has none`)
+      ? `one of the variants in ${path}: ${present.map((v) => JSON.stringify(v)).join(", ")}`
+      : `the name of an ONNX file in ${join(path, "onnx")} (model_<variant>.onnx) or of a GGUF file in ${join(path, "gguf")} (gguf:<name>), but there are none`)
   }
-  if (!onnxPath) throw inputInvalid(source, field, dir, `a model directory containing one of ${ONNX_CANDIDATES.join(", ")}`)
+  if (!weightsPath) throw inputInvalid(source, field, dir, `a model directory containing one of ${ONNX_CANDIDATES.join(", ")}`)
   const tokenizerConfig = readJson(join(path, "tokenizer_config.json"), field, source, false) ?? {}
   const templateFile = join(path, "chat_template.jinja")
   const chatTemplate = existsSync(templateFile)
@@ -74,7 +76,8 @@ export const readModelDir = (
     : pickTemplate(tokenizerConfig.chat_template)
   return {
     path,
-    onnxPath,
+    weightsPath,
+    format: weightsPath.endsWith(".gguf") ? "gguf" : "onnx",
     config,
     generationConfig: readJson(join(path, "generation_config.json"), field, source, false) ?? {},
     tokenizerPath,
@@ -90,20 +93,27 @@ export const readModelDir = (
 export const readOwnedModelDir = (path: string, owner: string, variant?: string, source = path): ModelDir =>
   readModelDir(path, `${owner}.model`, source, variant === undefined ? undefined : { variant, field: `${owner}.variant` })
 
-/** The ONNX file a directory would load (`variant`'s, or the first of `ONNX_CANDIDATES`), or undefined. */
-export const findOnnx = (dir: string, variant?: string): string | undefined => {
-  const candidates = variant ? [`onnx/model_${variant}.onnx`, `onnx/${variant}.onnx`] : ONNX_CANDIDATES
+/** Prefix of a variant that names a GGUF file (`gguf:q4_k_m` → `gguf/model-q4_k_m.gguf` or `gguf/q4_k_m.gguf`), run by llama.cpp. */
+export const GGUF_VARIANT_PREFIX = "gguf:"
+
+/**
+ * The weights file a directory would load: `variant`'s ONNX file, or its GGUF file for a `gguf:`
+ * variant, or without a variant the first of `ONNX_CANDIDATES`; undefined when absent.
+ */
+export const findWeights = (dir: string, variant?: string): string | undefined => {
+  const gguf = variant?.startsWith(GGUF_VARIANT_PREFIX) ? variant.slice(GGUF_VARIANT_PREFIX.length) : undefined
+  const candidates = gguf !== undefined
+    ? [`gguf/model-${gguf}.gguf`, `gguf/${gguf}.gguf`]
+    : variant ? [`onnx/model_${variant}.onnx`, `onnx/${variant}.onnx`] : ONNX_CANDIDATES
   return candidates.map((c) => join(dir, c)).find((p) => existsSync(p))
 }
 
-/** The variant names a model directory offers: `model_fp16.onnx` → `fp16`, other `onnx/*.onnx` by their stem. */
+/** The variant names a model directory offers: `model_fp16.onnx` → `fp16`, other `onnx/*.onnx` by their stem, `gguf/model-q8_0.gguf` → `gguf:q8_0`. */
 const variantsIn = (dir: string): string[] => {
-  const folder = join(dir, "onnx")
-  if (!existsSync(folder)) return []
-  return readdirSync(folder)
-    .filter((f) => f.endsWith(".onnx") && f !== "model.onnx")
-    .map((f) => f.replace(/\.onnx$/, "").replace(/^model_/, ""))
-    .sort()
+  const listed = (folder: string, ext: string) => (existsSync(join(dir, folder)) ? readdirSync(join(dir, folder)).filter((f) => f.endsWith(ext)) : [])
+  const onnx = listed("onnx", ".onnx").filter((f) => f !== "model.onnx").map((f) => f.replace(/\.onnx$/, "").replace(/^model_/, ""))
+  const gguf = listed("gguf", ".gguf").map((f) => GGUF_VARIANT_PREFIX + f.replace(/\.gguf$/, "").replace(/^model-/, ""))
+  return [...onnx.sort(), ...gguf.sort()]
 }
 
 const pickTemplate = (value: unknown): string | undefined => {

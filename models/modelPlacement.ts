@@ -3,7 +3,7 @@ import { join } from "node:path"
 import { DEFAULTS } from "../core/defaults.js"
 import { batchKvBytes } from "./batchPlan.js"
 import { configKvShape } from "./modelConfig.js"
-import { findOnnx } from "./modelDir.js"
+import { findWeights } from "./modelDir.js"
 import { onnxWeightFiles } from "./modelHash.js"
 
 /** Where one model runs in a pool: the threads that may load a copy of it and the cores each copy's session uses. */
@@ -70,7 +70,7 @@ export class PlacementPlanner {
  * 0 when the file is not found; the thread that loads it reports that properly.
  */
 export const modelCopyBytes = (dir: string, variant?: string, generates = false): number => {
-  const onnx = findOnnx(dir, variant)
+  const onnx = findWeights(dir, variant)
   if (!onnx) return 0
   const size = onnxWeightFiles(onnx).reduce((sum, file) => sum + statSync(file).size, 0)
   const decoding = generates ? batchKvBytes(kvBytesPerToken(dir)) * DEFAULTS.pool.decodingKvFactor : 0

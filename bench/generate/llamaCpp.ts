@@ -1,6 +1,5 @@
 import { type ChildProcessByStdio, execFile, spawn } from "node:child_process"
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
-import { arch, platform } from "node:os"
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs"
 import { basename, dirname, join } from "node:path"
 import { createInterface, type Interface } from "node:readline"
 import type { Readable, Writable } from "node:stream"
@@ -14,8 +13,7 @@ import type { Timed } from "./ours.js"
 
 const run = promisify(execFile)
 
-/** node-llama-cpp, pinned with its prebuilt Linux x64 CPU binaries (llama.cpp built by its authors). */
-export const NODE_LLAMA_CPP_VERSION = "3.22.1"
+export { ensureNodeLlamaCpp, NODE_LLAMA_CPP_VERSION } from "../../models/llamaCpp/install.js"
 /** The llama-cpp-python sdist whose vendored llama.cpp tree gives `convert_hf_to_gguf.py` and `gguf-py` (never built). */
 export const LLAMA_CPP_PYTHON_SDIST = "llama-cpp-python==0.3.36"
 /** ONNX Runtime's quantizers (MatMulNBits needs onnx-ir), the same release as onnxruntime-node here. */
@@ -28,26 +26,6 @@ const script = (name: string): string => {
     if (existsSync(path)) return path
     if (dirname(dir) === dir) throw new Error(`cannot find bench/generate/${name} above ${fileURLToPath(import.meta.url)}`)
   }
-}
-
-/**
- * Installs node-llama-cpp and its prebuilt linux-x64 binaries once into the tool cache (outside the
- * repo, so `npm ci` never sees it), with install scripts off: nothing is downloaded or built at run
- * time. Returns the folder holding its node_modules.
- */
-export const ensureNodeLlamaCpp = async (log: (line: string) => void): Promise<string> => {
-  if (platform() !== "linux" || arch() !== "x64") throw new Error(`the llama.cpp peer uses node-llama-cpp's linux-x64 binaries; this is ${platform()}-${arch()}`)
-  const dir = join(toolCache(), `node-llama-cpp-${NODE_LLAMA_CPP_VERSION}`)
-  if (existsSync(join(dir, "node_modules", "@node-llama-cpp", "linux-x64", "package.json"))) return dir
-  const staging = `${dir}.partial-${process.pid}`
-  rmSync(staging, { recursive: true, force: true })
-  mkdirSync(staging, { recursive: true })
-  writeFileSync(join(staging, "package.json"), JSON.stringify({ name: "winnow-bench-llama-cpp", private: true }))
-  log(`installing node-llama-cpp@${NODE_LLAMA_CPP_VERSION} into ${dir} (first use only)`)
-  const packages = [`node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`, `@node-llama-cpp/linux-x64@${NODE_LLAMA_CPP_VERSION}`]
-  await run("npm", ["install", "--omit=optional", "--ignore-scripts", "--no-audit", "--no-fund", "--save-exact", ...packages], { cwd: staging, maxBuffer: 16 * 2 ** 20 })
-  renameSync(staging, dir)
-  return dir
 }
 
 /** Downloads the llama-cpp-python sdist once (no build) and unpacks llama.cpp's conversion scripts; returns that llama.cpp folder. */

@@ -1,8 +1,10 @@
+import { existsSync, mkdirSync, symlinkSync } from "node:fs"
+import { join } from "node:path"
 import { httpSeed } from "../../core/seeds.js"
 import { LocalGenerator } from "../../models/localGenerator.js"
 import { readModelDir, tokenIdList } from "../../models/modelDir.js"
 import { type BenchResult, benchResult } from "../result.js"
-import { ensureGguf, ensureNodeLlamaCpp, ensureQuantizedOnnx, LlamaCppPeer, type LlamaCppTimed } from "./llamaCpp.js"
+import { ensureGguf, ensureNodeLlamaCpp, ensureQuantizedOnnx, type GgufFiles, LlamaCppPeer, type LlamaCppTimed } from "./llamaCpp.js"
 import { benchPrompts, ropeModelDir } from "./model.js"
 import { OrtPythonPeer } from "./ortPython.js"
 import { BENCH_SAMPLING, benchSeeds, runOurs, type Timed } from "./ours.js"
@@ -39,6 +41,8 @@ export interface LlamaCppOptions {
   readonly ioBinding: boolean
   /** llama.cpp decodes best-of-8 prompt after prompt (8 sequences) instead of all prompts at once (8 × prompts sequences). */
   readonly promptByPrompt?: boolean
+  /** Ours runs the same GGUF files through winnow's llama.cpp backend (`gguf:<type>` variants) instead of the ONNX files. */
+  readonly oursGguf?: boolean
 }
 
 const llamaSeeds = (prompts: number, n: number, round: number) =>
@@ -65,8 +69,10 @@ export const llamaCppResults = async (options: LlamaCppOptions, log: (line: stri
   const fixedPrompt = benchPrompts(1, FIXED_PROMPT)
   const bestPrompts = benchPrompts(options.bestPrompts, BEST_PROMPT)
   const results: BenchResult[] = []
-  const precisions = PRECISIONS.filter((p) => !options.precisions || options.precisions.includes(p.variant ?? "f32"))
-  for (const precision of precisions) {
+  if (options.oursGguf) linkGgufVariants(dir, ggufs)
+  const precisions = PRECISIONS.filter((p) => !options.precisions || options.precisions.includes(p.variant ?? "f32")).filter((p) => !options.oursGguf || p.variant !== "quantized")
+  for (const base of precisions) {
+    const precision = options.oursGguf ? { ...base, name: `${base.gguf.toUpperCase()} (winnow's llama.cpp backend vs llama.cpp, same GGUF file)`, variant: `gguf:${base.gguf}` } : base
     log(`${label}${precision.name}: ${dir} variant ${precision.variant ?? "model"} / ${ggufs[precision.gguf]} (${options.threads} threads)`)
     const ours = await LocalGenerator.load(dir, { intraOpThreads: options.threads }, precision.variant)
     const sequences = options.promptByPrompt ? BEST_N : BEST_N * bestPrompts.length
@@ -85,8 +91,17 @@ export const llamaCppResults = async (options: LlamaCppOptions, log: (line: stri
       await ours.close()
     }
   }
-  if (options.ioBinding) results.push(...(await compareIoBinding(dir, model.onnxPath, options, fixedPrompt, eos, label, log)))
+  if (options.ioBinding) results.push(...(await compareIoBinding(dir, model.weightsPath, options, fixedPrompt, eos, label, log)))
   return results
+}
+
+/** Links the converted GGUF files into the model directory's gguf/ folder, where `gguf:<type>` variants find them. */
+const linkGgufVariants = (dir: string, ggufs: GgufFiles): void => {
+  mkdirSync(join(dir, "gguf"), { recursive: true })
+  for (const [type, file] of Object.entries(ggufs)) {
+    const link = join(dir, "gguf", `model-${type}.gguf`)
+    if (!existsSync(link)) symlinkSync(file, link)
+  }
 }
 
 const firstDifference = (a: readonly number[], b: readonly number[]): number => {

@@ -36,8 +36,8 @@ const main = async (): Promise<void> => {
     peakBytes: process.resourceUsage().maxRSS * 1024,
     generationPeakBytes: Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))![1]) * 1024,
     loadedBytes,
-    weightsBytes: onnxWeightFiles(generator.dir.onnxPath).reduce((sum, f) => sum + statSync(f).size, 0),
-    kvBytes: Number(n) * (Number(promptLength) + Number(newTokens)) * generator.layout.kvBytesPerToken
+    weightsBytes: onnxWeightFiles(generator.dir.weightsPath).reduce((sum, f) => sum + statSync(f).size, 0),
+    kvBytes: Number(n) * (Number(promptLength) + Number(newTokens)) * generator.kvBytesPerToken
   }
   process.stdout.write(`${JSON.stringify(report)}\n`)
 }

@@ -1,0 +1,105 @@
+import { existsSync, mkdirSync, readdirSync } from "node:fs"
+import { join } from "node:path"
+import { beforeAll, describe, expect, inject, it } from "vitest"
+import { ensureLlamaCppConverter } from "../bench/generate/llamaCpp.js"
+import { LocalGenerator, type GenerationParams, type GenerationPrompt, type SampleText } from "../models/localGenerator.js"
+import { runPython } from "../trainers/pythonEnv.js"
+import { buildDecoder, TINY_ROPE_CHAT_OPTIONS } from "./fixtures/index.js"
+import { lastJson, repoRoot, runCli, tempDir, writeDemoSpec } from "./support/harness.js"
+
+const params: GenerationParams = { temperature: 0, top_k: 0, top_p: 1, min_p: 0, repetition_penalty: 1, max_new_tokens: 24 }
+const prompts: GenerationPrompt[] = [
+  { messages: [{ role: "user", content: "Tell me about apples." }], seeds: [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]] },
+  { messages: [{ role: "user", content: "讲一个关于苹果的故事。" }], seeds: [[13, 14, 15, 16], [17, 18, 19, 20]] }
+]
+
+const samplesOf = async (dir: string, variant: string | undefined, run: (g: LocalGenerator) => Promise<SampleText[]>): Promise<SampleText[]> => {
+  const generator = await LocalGenerator.load(dir, { intraOpThreads: 1 }, variant)
+  try {
+    return await run(generator)
+  } finally {
+    await generator.close()
+  }
+}
+
+const firstDifference = (a: readonly number[], b: readonly number[]): number => {
+  let i = 0
+  while (i < a.length && i < b.length && a[i] === b[i]) i++
+  return i
+}
+
+/**
+ * The tiny rotary chat model (ONNX), and its weights converted to GGUF F32, Q8_0 and Q4_0 by
+ * llama.cpp's own converter (from the llama.cpp sources of the llama-cpp-python sdist) into its
+ * gguf/ folder, where `gguf:<type>` variants find them.
+ */
+const buildGgufModel = async (): Promise<string> => {
+  const dir = join(tempDir("llama-backend"), "tiny-rope-chat")
+  buildDecoder(dir, TINY_ROPE_CHAT_OPTIONS)
+  const python = inject("trainerPython")
+  const tree = await ensureLlamaCppConverter(python, () => {})
+  mkdirSync(join(dir, "gguf"), { recursive: true })
+  await runPython(python, join(repoRoot, "bench", "generate", "to_gguf.py"), [tree, dir, join(dir, "gguf")])
+  return dir
+}
+
+describe("a GGUF generator run by llama.cpp (winnow's llama.cpp backend)", () => {
+  let dir: string
+  beforeAll(async () => { dir = await buildGgufModel() }, 600_000)
+
+  it("samples what the ONNX generator samples from the same weights: greedy tokens and text, the same seeded draws up to near-ties, log-probabilities to 5·10⁻³ (llama.cpp keeps its KV cache in F16), Chinese included", async () => {
+    expect(readdirSync(join(dir, "gguf")).filter((f) => f.endsWith(".gguf")).sort()).toEqual(["model-f32.gguf", "model-q4_0.gguf", "model-q8_0.gguf"])
+    const greedy = { ...params, ignore_eos: true }
+    const onnx = await samplesOf(dir, undefined, (g) => g.generate(prompts, greedy))
+    const gguf = await samplesOf(dir, "gguf:f32", (g) => g.generate(prompts, greedy))
+    expect(gguf.map((s) => [s.prompt, s.sample, s.promptTokens, s.tokens, s.finish, s.text])).toEqual(onnx.map((s) => [s.prompt, s.sample, s.promptTokens, s.tokens, s.finish, s.text]))
+    gguf.forEach((s, i) => {
+      s.logprobs.forEach((lp, t) => expect(Math.abs(lp - onnx[i]!.logprobs[t]!)).toBeLessThan(5e-3))
+      s.entropies.forEach((h, t) => expect(Math.abs(h - onnx[i]!.entropies[t]!)).toBeLessThan(5e-3))
+    })
+    const seeded = { ...params, temperature: 1, top_k: 20, ignore_eos: true }
+    const onnxDraws = await samplesOf(dir, undefined, (g) => g.generate(prompts, seeded))
+    const ggufDraws = await samplesOf(dir, "gguf:f32", (g) => g.generate(prompts, seeded))
+    expect(new Set(onnxDraws.map((s) => s.tokens!.slice(0, 8).join())).size, "different seeds draw different samples").toBe(prompts.reduce((n, p) => n + p.seeds.length, 0))
+    const agreeing = ggufDraws.map((s, i) => firstDifference(s.tokens!, onnxDraws[i]!.tokens!))
+    for (const prefix of agreeing) expect(prefix, "each sample starts with the ONNX generator's draws").toBeGreaterThanOrEqual(4)
+    expect(agreeing.reduce((a, b) => a + b, 0), "later near-ties may split (F16 KV), most draws agree").toBeGreaterThan((ggufDraws.length * params.max_new_tokens) / 2)
+  }, 120_000)
+
+  it("gives the same records for the same seeds and batches at 8 and 4 bits, ending rows at EOS, stop strings and the limit", async () => {
+    const finishes = new Set<string>()
+    for (const variant of ["gguf:q8_0", "gguf:q4_0"]) {
+      const sampling = { ...params, temperature: 1, top_k: 20, max_new_tokens: 40, stop: ["\n\n"] }
+      const first = await samplesOf(dir, variant, (g) => g.generate(prompts, sampling))
+      const again = await samplesOf(dir, variant, (g) => g.generate(prompts, sampling))
+      expect(again).toEqual(first)
+      for (const s of first) {
+        finishes.add(s.finish)
+        expect(s.tokenCount).toBe(s.logprobs.length)
+        expect(s.tokenCount).toBeLessThanOrEqual(40)
+        if (s.finish === "length") expect(s.tokenCount).toBe(40)
+        expect(s.text).not.toContain("\n\n")
+      }
+    }
+    expect(finishes.has("eos")).toBe(true)
+  }, 120_000)
+
+  it("runs a campaign with generator.variant gguf:q8_0 through the inference threads and records the GGUF file in the lineage", async () => {
+    const home = tempDir("llama-home")
+    const spec = writeDemoSpec(tempDir("llama-specs"), "gguf", (s) => { s.name = "gguf"; s.output.dataset = "gguf"; s.rounds = 1; s.generator.model = dir; s.generator.variant = "gguf:q8_0" })
+    const env = { TEMPORAL_ADDRESS: "", WINNOW_HOME: home, TEMPORAL_CLI_PATH: inject("temporalCliPath") }
+    const ran = await runCli(["run", spec, "--json"], env)
+    expect(ran.code, ran.stderr).toBe(0)
+    expect(lastJson(ran.stdout)).toMatchObject({ outcome: "ok", rounds: 1 })
+    expect(lastJson(ran.stdout).generated).toBeGreaterThan(0)
+    const shown = lastJson((await runCli(["dataset", "show", "gguf", "--json"], env)).stdout)
+    expect(JSON.stringify(shown)).toContain("gguf:q8_0")
+  }, 300_000)
+
+  it("refuses a GGUF variant the model does not have, listing the ones it has", async () => {
+    await expect(LocalGenerator.load(dir, { intraOpThreads: 1 }, "gguf:q2_k")).rejects.toMatchObject({ _tag: "InputInvalid" })
+    const error = await LocalGenerator.load(dir, { intraOpThreads: 1 }, "gguf:q2_k").catch((e: unknown) => e as Error)
+    expect(String((error as { message?: string }).message ?? error)).toContain('"gguf:q8_0"')
+    expect(existsSync(join(dir, "gguf", "model-q2_k.gguf"))).toBe(false)
+  })
+})
