@@ -20,7 +20,7 @@ import { TextTokenizer } from "../models/tokenizer.js"
 /** How `winnow serve` runs: which model, where it listens, how many inference threads. */
 export interface ServeOptions {
   readonly modelDir: string
-  /** Which ONNX file of the directory to serve (`fp16` → `onnx/model_fp16.onnx`); default as in `readModelDir`. */
+  /** Which weights of the directory to serve (`fp16` → `onnx/model_fp16.onnx`, `gguf:q8_0` → `gguf/model-q8_0.gguf` run by llama.cpp); default as in `readModelDir`. */
   readonly variant?: string
   /** The model id clients send and `/v1/models` lists (default: the directory's name). */
   readonly name: string

@@ -3,6 +3,8 @@ import { join } from "node:path"
 import { beforeAll, describe, expect, inject, it } from "vitest"
 import { ensureLlamaCppConverter } from "../bench/generate/llamaCpp.js"
 import { LocalGenerator, type GenerationParams, type GenerationPrompt, type SampleText } from "../models/localGenerator.js"
+import { poolWithThreads } from "../models/inferencePool.js"
+import { startServe } from "../serve/server.js"
 import { runPython } from "../trainers/pythonEnv.js"
 import { buildDecoder, TINY_ROPE_CHAT_OPTIONS } from "./fixtures/index.js"
 import { lastJson, repoRoot, runCli, tempDir, writeDemoSpec } from "./support/harness.js"
@@ -95,6 +97,27 @@ describe("a GGUF generator run by llama.cpp (winnow's llama.cpp backend)", () =>
     const shown = lastJson((await runCli(["dataset", "show", "gguf", "--json"], env)).stdout)
     expect(JSON.stringify(shown)).toContain("gguf:q8_0")
   }, 300_000)
+
+  it("serves a GGUF file over the OpenAI API with continuous batching: requests that arrive while one decodes join it and are answered", async () => {
+    const served = await startServe({ modelDir: dir, variant: "gguf:q8_0", name: "tiny-gguf", host: "127.0.0.1", port: 0, pool: poolWithThreads(1, undefined, 1), defaultMaxTokens: 64 })
+    try {
+      const ask = (seed: number, max_tokens: number) =>
+        fetch(`${served.url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "tiny-gguf", messages: [{ role: "user", content: "讲一个故事。" }], seed, max_tokens, temperature: 1, n: 2 }) })
+          .then(async (r) => ({ status: r.status, body: (await r.json()) as { choices: Array<{ message: { content: string }; finish_reason: string }>; usage: { completion_tokens: number } } }))
+      const long = ask(1, 200)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      const answers = [await long, ...(await Promise.all([ask(2, 8), ask(3, 16)]))]
+      for (const answer of answers) {
+        expect(answer.status).toBe(200)
+        expect(answer.body.choices).toHaveLength(2)
+        expect(answer.body.usage.completion_tokens).toBeGreaterThan(0)
+      }
+      const health = (await (await fetch(`${served.url.replace(/\/v1$/, "")}/health`)).json()) as { generation?: { joined?: number } }
+      expect(health.generation?.joined, JSON.stringify(health)).toBeGreaterThan(0)
+    } finally {
+      await served.close()
+    }
+  }, 120_000)
 
   it("refuses a GGUF variant the model does not have, listing the ones it has", async () => {
     await expect(LocalGenerator.load(dir, { intraOpThreads: 1 }, "gguf:q2_k")).rejects.toMatchObject({ _tag: "InputInvalid" })

@@ -30,7 +30,7 @@ const untilSignal = (): Promise<NodeJS.Signals> =>
 export const openaiServeCommand = (log: Logger): Command => {
   const command: Command = {
     name: "serve",
-    summary: "Serve a local ONNX chat model over an OpenAI-compatible API (POST /v1/chat/completions, GET /v1/models, GET /health) until interrupted.",
+    summary: "Serve a local chat model (ONNX, or GGUF with --variant gguf:<name>) over an OpenAI-compatible API (POST /v1/chat/completions, GET /v1/models, GET /health) until interrupted.",
     usage: "serve <model-dir> [--variant <name>] [--port <n>] [--host <addr>] [--threads <n>] [--name <id>] [--max-tokens <n>] [--batching continuous|static|off] [--no-batch] [--json]",
     options: {
       variant: { type: "string" },
