@@ -34,6 +34,20 @@ describe("the loop's pure steps", () => {
   })
 })
 
+describe("a GGUF generator variant in the spec", () => {
+  const base = { name: "s", prompts: "p.jsonl", scorers: [{ name: "correct", type: "verifier", check: "answer_match" }], selection: { policy: "threshold", min_score: 0.1 }, output: { dataset: "d" } }
+
+  it("takes gguf:<name> for the generator, refuses it with the bundled trainer (which exports ONNX), and refuses malformed names", () => {
+    expect(Result.isSuccess(decodeSpec({ ...base, generator: { model: "m", variant: "gguf:q4_k_m" } }, "test"))).toBe(true)
+    const trained = decodeSpec({ ...base, generator: { model: "m", variant: "gguf:q8_0" }, improve: { trainer: "bundled" } }, "test")
+    expect(Result.isFailure(trained) && trained.failure.issues).toEqual(expect.arrayContaining([expect.objectContaining({ path: "generator.variant", value: "gguf:q8_0" })]))
+    const commanded = decodeSpec({ ...base, generator: { model: "m", variant: "gguf:q8_0" }, improve: { trainer: "command", command: "train --out {out}" } }, "test")
+    expect(Result.isSuccess(commanded)).toBe(true)
+    const malformed = decodeSpec({ ...base, generator: { model: "m", variant: "gguf:" } }, "test")
+    expect(Result.isFailure(malformed) && malformed.failure.issues[0]).toMatchObject({ path: "generator.variant", value: "gguf:" })
+  })
+})
+
 describe("a campaign's outcome", () => {
   const progress = (over: Partial<CampaignProgress>): CampaignProgress => ({
     campaignId: "c", dataset: "d", status: "running", round: 1, rounds: 1, shardsDone: 1, shardsTotal: 1, prompts: 5, generated: 20, accepted: 0, versions: [], ...over

@@ -1,7 +1,7 @@
 import { Schema } from "effect"
 import { DEFAULTS } from "../core/defaults.js"
 import type { InputIssue } from "../core/errors.js"
-import { int, NonEmpty, Unit, withDefault } from "./specFields.js"
+import { GGUF_VARIANT_PREFIX, int, NonEmpty, Unit, withDefault } from "./specFields.js"
 
 /**
  * `improve`: after each round's commit, a trainer turns the committed records into the next
@@ -126,7 +126,7 @@ export const loopIssues = (spec: {
   readonly prompt_stage?: PromptStageSpec
   readonly scorers: ReadonlyArray<{ readonly type: string; readonly name: string }>
   readonly selection: { readonly policy: string; readonly min_score?: number }
-  readonly generator: { readonly backend: { readonly type: string } }
+  readonly generator: { readonly backend: { readonly type: string }; readonly variant?: string }
 }): InputIssue[] => {
   const issues: InputIssue[] = []
   const { improve, curriculum } = spec
@@ -142,6 +142,9 @@ export const loopIssues = (spec: {
     }
     if (improve.method === "dpo" && spec.selection.policy !== "preference_pairs") {
       issues.push({ path: "improve.method", value: "dpo", expected: "\"sft\", or selection.policy \"preference_pairs\" (DPO trains on pairs)" })
+    }
+    if (improve.trainer === "bundled" && spec.generator.variant?.startsWith(GGUF_VARIANT_PREFIX)) {
+      issues.push({ path: "generator.variant", value: spec.generator.variant, expected: "an ONNX variant (or none) with improve.trainer \"bundled\": it exports each trained generator as ONNX, so the next round would find no GGUF file (a trainer command may write gguf/ into {out})" })
     }
     if (spec.generator.backend.type !== "local") {
       issues.push({ path: "improve", value: "(set)", expected: `no improve step with generator.backend.type ${JSON.stringify(spec.generator.backend.type)} (winnow trains local models; the next round must load the result)` })

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join, resolve } from "node:path"
+import { GGUF_VARIANT_PREFIX } from "../campaign/specFields.js"
 import { inputInvalid, ModelUnsupported } from "../core/errors.js"
 
 /** The ONNX files winnow looks for, in order of preference, when a directory holds several. */
@@ -92,9 +93,6 @@ export const readModelDir = (
  */
 export const readOwnedModelDir = (path: string, owner: string, variant?: string, source = path): ModelDir =>
   readModelDir(path, `${owner}.model`, source, variant === undefined ? undefined : { variant, field: `${owner}.variant` })
-
-/** Prefix of a variant that names a GGUF file (`gguf:q4_k_m` → `gguf/model-q4_k_m.gguf` or `gguf/q4_k_m.gguf`), run by llama.cpp. */
-export const GGUF_VARIANT_PREFIX = "gguf:"
 
 /**
  * The weights file a directory would load: `variant`'s ONNX file, or its GGUF file for a `gguf:`

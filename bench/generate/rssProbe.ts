@@ -19,14 +19,14 @@ export interface RssReport {
 }
 
 /**
- * Run as its own process (`node dist/bench/generate/rssProbe.js DIR N PROMPT NEW THREADS`): loads
+ * Run as its own process (`node dist/bench/generate/rssProbe.js DIR N PROMPT NEW THREADS [VARIANT]`): loads
  * the generator and samples N × NEW tokens after a PROMPT-token prompt, then prints an `RssReport`.
  * Peak RSS comes from the kernel's high-water mark (getrusage), so it covers native memory too.
  */
 const main = async (): Promise<void> => {
-  const [dir, n, promptLength, newTokens, threads] = process.argv.slice(2)
+  const [dir, n, promptLength, newTokens, threads, variant] = process.argv.slice(2)
   const baselineBytes = process.memoryUsage().rss
-  const generator = await LocalGenerator.load(dir!, { intraOpThreads: Number(threads) })
+  const generator = await LocalGenerator.load(dir!, { intraOpThreads: Number(threads) }, variant)
   const prompts = benchPrompts(1, Number(promptLength))
   const loadedBytes = process.memoryUsage().rss
   writeFileSync("/proc/self/clear_refs", "5")
