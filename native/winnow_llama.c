@@ -66,14 +66,21 @@ static engine_t *engine_of(napi_env env, napi_value value) {
   return engine;
 }
 
+// The call's arguments, the first one (a path) copied into `path`; false (with a JS error) when they cannot be read.
+static bool path_call(napi_env env, napi_callback_info info, size_t count, napi_value *argv, char *path, size_t size) {
+  size_t argc = count, len;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < count || napi_get_value_string_utf8(env, argv[0], path, size, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "winnow_llama: expected a path and its options");
+    return false;
+  }
+  return true;
+}
+
 // init(libDir): loads ggml's CPU backends from node-llama-cpp's binaries folder, once.
 static napi_value init_backend(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
   char dir[4096];
-  size_t len;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  CHECK(napi_get_value_string_utf8(env, argv[0], dir, sizeof dir, &len));
+  if (!path_call(env, info, 1, argv, dir, sizeof dir)) return NULL;
   if (!backend_ready) {
     llama_log_set(quiet_log, NULL);
     ggml_backend_load_all_from_path(dir);
@@ -85,12 +92,9 @@ static napi_value init_backend(napi_env env, napi_callback_info info) {
 
 // open(path, {threads, contextTokens, kvMegabytes, sequences, batchTokens}) -> engine (KV cells: contextTokens, fewer if F16 keys and values would pass kvMegabytes)
 static napi_value open_engine(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
   char path[4096];
-  size_t len;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  CHECK(napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len));
+  if (!path_call(env, info, 2, argv, path, sizeof path)) return NULL;
   if (!backend_ready) return throw_error(env, "winnow_llama: init(libDir) must come first");
   struct llama_model_params mp = llama_model_default_params();
   mp.n_gpu_layers = 0;
