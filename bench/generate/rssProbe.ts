@@ -1,7 +1,8 @@
 import { readFileSync, statSync, writeFileSync } from "node:fs"
 import { pathToFileURL } from "node:url"
-import { LocalGenerator } from "../../models/localGenerator.js"
+import { type GenerationParams, LocalGenerator, type NumberedPrompt } from "../../models/localGenerator.js"
 import { onnxWeightFiles } from "../../models/modelHash.js"
+import { TextTokenizer } from "../../models/tokenizer.js"
 import { benchPrompts } from "./model.js"
 import { BENCH_SAMPLING, benchSeeds } from "./ours.js"
 
@@ -21,6 +22,8 @@ export interface RssReport {
 /**
  * Run as its own process (`node dist/bench/generate/rssProbe.js DIR N PROMPT NEW THREADS [VARIANT]`): loads
  * the generator and samples N × NEW tokens after a PROMPT-token prompt, then prints an `RssReport`.
+ * With `WINNOW_PROBE_JOIN=1` half the rows start alone and the other half join them (continuous
+ * batching, as in `winnow serve`) a quarter of the way in, so the peak covers a join's cache merge.
  * Peak RSS comes from the kernel's high-water mark (getrusage), so it covers native memory too.
  */
 const main = async (): Promise<void> => {
@@ -30,7 +33,9 @@ const main = async (): Promise<void> => {
   const prompts = benchPrompts(1, Number(promptLength))
   const loadedBytes = process.memoryUsage().rss
   writeFileSync("/proc/self/clear_refs", "5")
-  await generator.generateIds(prompts, [benchSeeds(0, Number(n))], { ...BENCH_SAMPLING, max_new_tokens: Number(newTokens), ignore_eos: true })
+  const params = { ...BENCH_SAMPLING, max_new_tokens: Number(newTokens), ignore_eos: true }
+  if (process.env.WINNOW_PROBE_JOIN === "1") await generateWithJoin(generator, prompts[0]!, Number(n), params)
+  else await generator.generateIds(prompts, [benchSeeds(0, Number(n))], params)
   const report: RssReport = {
     baselineBytes,
     peakBytes: process.resourceUsage().maxRSS * 1024,
@@ -40,6 +45,25 @@ const main = async (): Promise<void> => {
     kvBytes: Number(n) * (Number(promptLength) + Number(newTokens)) * generator.kvBytesPerToken
   }
   process.stdout.write(`${JSON.stringify(report)}\n`)
+}
+
+/** Half of the `n` rows decode alone; the other half join at the step a quarter of `max_new_tokens` in. */
+const generateWithJoin = async (generator: LocalGenerator, ids: readonly number[], n: number, params: GenerationParams): Promise<void> => {
+  const text = await TextTokenizer.load(generator.dir).decode(ids)
+  const seeds = benchSeeds(0, n)
+  const half = Math.floor(n / 2)
+  let steps = 0
+  let waiting: NumberedPrompt[] = [{ index: 1, prompt: { messages: [], text, seeds: seeds.slice(half) } }]
+  await generator.generateJoinable([{ index: 0, prompt: { messages: [], text, seeds: seeds.slice(0, half) } }], params, {
+    admit: (fits) => {
+      if (++steps < params.max_new_tokens / 4 || waiting.length === 0 || !fits(waiting[0]!.prompt)) return []
+      const joined = waiting
+      waiting = []
+      return joined
+    },
+    onPromptDone: () => {}
+  })
+  if (waiting.length > 0) throw new Error("the second half never joined: the batch budget refused it")
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main()
