@@ -214,6 +214,22 @@ static napi_value forget(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// quantize(input, output, {ftype, pure, threads}): llama.cpp's own quantizer (llama-quantize's), F32/F16 GGUF in, `ftype` GGUF out.
+static napi_value quantize(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  char input[4096], output[4096];
+  size_t len;
+  if (!path_call(env, info, 3, argv, input, sizeof input)) return NULL;
+  CHECK(napi_get_value_string_utf8(env, argv[1], output, sizeof output, &len));
+  if (!backend_ready) return throw_error(env, "winnow_llama: init(libDir) must come first");
+  struct llama_model_quantize_params qp = llama_model_quantize_default_params();
+  qp.ftype = (enum llama_ftype)int_property(env, argv[2], "ftype", LLAMA_FTYPE_MOSTLY_Q8_0);
+  qp.pure = int_property(env, argv[2], "pure", 0) != 0;
+  qp.nthread = int_property(env, argv[2], "threads", 1);
+  if (llama_model_quantize(input, output, &qp) != 0) return throw_error(env, "llama.cpp could not quantize the GGUF file");
+  return NULL;
+}
+
 // close(engine): frees the context and model now rather than at garbage collection.
 static napi_value close_engine(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -237,6 +253,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
     { "info", NULL, engine_info, NULL, NULL, NULL, napi_default, NULL },
     { "decode", NULL, decode, NULL, NULL, NULL, napi_default, NULL },
     { "forget", NULL, forget, NULL, NULL, NULL, napi_default, NULL },
+    { "quantize", NULL, quantize, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, close_engine, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods);

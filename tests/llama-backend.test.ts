@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readdirSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { beforeAll, describe, expect, inject, it } from "vitest"
 import { ensureLlamaCppConverter } from "../bench/generate/llamaCpp.js"
 import { LocalGenerator, type GenerationParams, type GenerationPrompt, type SampleText } from "../models/localGenerator.js"
 import { poolWithThreads } from "../models/inferencePool.js"
+import { quantizeGguf } from "../models/llamaCpp/native.js"
 import { startServe } from "../serve/server.js"
 import { runPython } from "../trainers/pythonEnv.js"
 import { buildDecoder, TINY_ROPE_CHAT_OPTIONS } from "./fixtures/index.js"
@@ -31,17 +32,23 @@ const firstDifference = (a: readonly number[], b: readonly number[]): number => 
 }
 
 /**
- * The tiny rotary chat model (ONNX), and its weights converted to GGUF F32, Q8_0 and Q4_0 by
- * llama.cpp's own converter (from the llama.cpp sources of the llama-cpp-python sdist) into its
- * gguf/ folder, where `gguf:<type>` variants find them.
+ * The tiny rotary chat model (ONNX), its weights converted to GGUF F32 by llama.cpp's own converter
+ * (from the llama.cpp sources of the llama-cpp-python sdist) and quantized to Q8_0 and Q4_0 by
+ * llama.cpp's quantizer through winnow's bridge, into its gguf/ folder, where `gguf:<type>`
+ * variants find them.
  */
 const buildGgufModel = async (): Promise<string> => {
   const dir = join(tempDir("llama-backend"), "tiny-rope-chat")
   buildDecoder(dir, TINY_ROPE_CHAT_OPTIONS)
   const python = inject("trainerPython")
   const tree = await ensureLlamaCppConverter(python, () => {})
-  mkdirSync(join(dir, "gguf"), { recursive: true })
-  await runPython(python, join(repoRoot, "bench", "generate", "to_gguf.py"), [tree, dir, join(dir, "gguf")])
+  const out = join(dir, "gguf")
+  mkdirSync(out, { recursive: true })
+  await runPython(python, join(repoRoot, "bench", "generate", "to_gguf.py"), [tree, dir, out])
+  rmSync(join(out, "hf"), { recursive: true, force: true })
+  for (const type of ["q8_0", "q4_0"] as const) {
+    if (!existsSync(join(out, `model-${type}.gguf`))) await quantizeGguf(join(out, "model-f32.gguf"), join(out, `model-${type}.gguf`), type, { pure: true })
+  }
   return dir
 }
 
@@ -50,7 +57,7 @@ describe("a GGUF generator run by llama.cpp (winnow's llama.cpp backend)", () =>
   beforeAll(async () => { dir = await buildGgufModel() }, 600_000)
 
   it("samples what the ONNX generator samples from the same weights: greedy tokens and text, the same seeded draws up to near-ties, log-probabilities to 5·10⁻³ (llama.cpp keeps its KV cache in F16), Chinese included", async () => {
-    expect(readdirSync(join(dir, "gguf")).filter((f) => f.endsWith(".gguf")).sort()).toEqual(["model-f32.gguf", "model-q4_0.gguf", "model-q8_0.gguf"])
+    expect(readdirSync(join(dir, "gguf")).sort()).toEqual(["model-f32.gguf", "model-q4_0.gguf", "model-q8_0.gguf"])
     const greedy = { ...params, ignore_eos: true }
     const onnx = await samplesOf(dir, undefined, (g) => g.generate(prompts, greedy))
     const gguf = await samplesOf(dir, "gguf:f32", (g) => g.generate(prompts, greedy))

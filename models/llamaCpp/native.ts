@@ -1,3 +1,4 @@
+import { renameSync, rmSync } from "node:fs"
 import { createRequire } from "node:module"
 import { ensureLlamaAddon, ensureNodeLlamaCpp, llamaCppDist } from "./install.js"
 
@@ -34,6 +35,8 @@ export interface LlamaNative {
   decode(handle: LlamaHandle, tokens: Int32Array, positions: Int32Array, seqStarts: Int32Array, seqIds: Int32Array, outputs: Uint8Array, logits: Float32Array): number
   /** Drops a sequence's KV cells (-1: all). */
   forget(handle: LlamaHandle, seq: number): void
+  /** llama.cpp's quantizer (what `llama-quantize` runs): an F32/F16 GGUF file to `ftype` (a `llama_ftype`). */
+  quantize(input: string, output: string, options: { readonly ftype: number; readonly pure?: number; readonly threads?: number }): void
   close(handle: LlamaHandle): void
 }
 
@@ -54,4 +57,26 @@ export const loadLlamaNative = (log: (line: string) => void = () => {}): Promise
   })()
   loaded.catch(() => (loaded = undefined))
   return loaded
+}
+
+/** The GGUF types `quantizeGguf` makes, by their llama.cpp file-type number (`llama_ftype`). */
+export const GGUF_QUANT_TYPES = { q8_0: 7, q4_0: 2, q4_k_m: 15, q5_k_m: 17, q6_k: 18 } as const
+
+/** One of `GGUF_QUANT_TYPES`. */
+export type GgufQuantType = keyof typeof GGUF_QUANT_TYPES
+
+/**
+ * Quantizes an F32 or F16 GGUF file to `type` with llama.cpp's own quantizer (the one
+ * `llama-quantize` runs; `pure` quantizes every tensor to that type, token embedding and output
+ * included), writing `output` through a temporary file so a failed run leaves nothing behind.
+ */
+export const quantizeGguf = async (input: string, output: string, type: GgufQuantType, options: { readonly pure?: boolean; readonly threads?: number } = {}): Promise<void> => {
+  const native = await loadLlamaNative()
+  const partial = `${output}.partial-${process.pid}`
+  try {
+    native.quantize(input, partial, { ftype: GGUF_QUANT_TYPES[type], pure: options.pure ? 1 : 0, threads: options.threads ?? 1 })
+    renameSync(partial, output)
+  } finally {
+    rmSync(partial, { force: true })
+  }
 }
