@@ -126,6 +126,22 @@ describe("a GGUF generator run by llama.cpp (winnow's llama.cpp backend)", () =>
     }
   }, 120_000)
 
+  it("quantizes the F32 file with llama.cpp's quantizer from the CLI (winnow model quantize), refusing bad input without writing anything", async () => {
+    const env = { WINNOW_HOME: tempDir("llama-quantize-home") }
+    const bad = await runCli(["model", "quantize", dir, "--to", "q3_x"], env)
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('--to: got "q3_x", expected one of q8_0, q4_0, q4_k_m')
+    const missing = await runCli(["model", "quantize", dir, "--to", "q4_k_m", "--from", "f16"], env)
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain("--from: no gguf/model-f16.gguf")
+    expect(readdirSync(join(dir, "gguf")).sort()).toEqual(["model-f32.gguf", "model-q4_0.gguf", "model-q8_0.gguf"])
+    const made = await runCli(["model", "quantize", dir, "--to", "q4_k_m", "--json"], env)
+    expect(made.code, made.stderr).toBe(0)
+    expect(lastJson(made.stdout)).toMatchObject({ variant: "gguf:q4_k_m", output: join(dir, "gguf", "model-q4_k_m.gguf") })
+    const samples = await samplesOf(dir, "gguf:q4_k_m", (g) => g.generate(prompts, { ...params, max_new_tokens: 8, ignore_eos: true }))
+    expect(samples.map((s) => s.tokenCount)).toEqual([8, 8, 8, 8, 8])
+  }, 120_000)
+
   it("refuses a GGUF variant the model does not have, listing the ones it has", async () => {
     await expect(LocalGenerator.load(dir, { intraOpThreads: 1 }, "gguf:q2_k")).rejects.toMatchObject({ _tag: "InputInvalid" })
     const error = await LocalGenerator.load(dir, { intraOpThreads: 1 }, "gguf:q2_k").catch((e: unknown) => e as Error)

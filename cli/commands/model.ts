@@ -1,7 +1,10 @@
+import { existsSync, statSync } from "node:fs"
+import { join, resolve } from "node:path"
 import { Effect } from "effect"
 import type { Logger } from "pino"
 import { type ModelManifest, modelStore } from "../../models/modelStore.js"
-import type { Command } from "../args.js"
+import { GGUF_QUANT_TYPES, type GgufQuantType, quantizeGguf } from "../../models/llamaCpp/native.js"
+import { type Command, UsageError } from "../args.js"
 import { readCliConfig } from "../config.js"
 import { printAnswer, printFields, printTable } from "../output.js"
 
@@ -49,5 +52,31 @@ const show: Command = {
   }
 }
 
-/** `winnow model …`: the trained generators in the model store. */
-export const modelCommands = (_log: Logger): Command[] => [list, show]
+const QUANTIZE_USAGE = `model quantize <model-dir> --to <${Object.keys(GGUF_QUANT_TYPES).join("|")}> [--from <name>] [--pure] [--threads N] [--json]`
+
+const quantize: Command = {
+  name: "quantize",
+  summary: "Quantize a model directory's F32/F16 GGUF file with llama.cpp's own quantizer into gguf/model-<type>.gguf (then generator.variant: gguf:<type>).",
+  usage: QUANTIZE_USAGE,
+  options: { ...JSON_OPTION, to: { type: "string" }, from: { type: "string" }, pure: { type: "boolean" }, threads: { type: "string" } },
+  positionals: { min: 1, max: 1 },
+  run: async (args) => {
+    const dir = resolve(args.positionals[0]!)
+    const help = `Usage: winnow ${QUANTIZE_USAGE}`
+    const to = args.values.to as string | undefined
+    if (to === undefined || !(to in GGUF_QUANT_TYPES)) throw new UsageError(`--to: got ${JSON.stringify(to)}, expected one of ${Object.keys(GGUF_QUANT_TYPES).join(", ")}`, help)
+    const threads = args.values.threads === undefined ? 1 : Number(args.values.threads)
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new UsageError(`--threads: got ${JSON.stringify(args.values.threads)}, expected a whole number from 1 to 256`, help)
+    const sources = (args.values.from === undefined ? ["f32", "f16", "bf16"] : [args.values.from as string]).map((name) => join(dir, "gguf", `model-${name}.gguf`))
+    const input = sources.find((file) => existsSync(file))
+    if (!input) throw new UsageError(`${args.values.from === undefined ? "<model-dir>" : "--from"}: no ${sources.map((f) => f.slice(dir.length + 1)).join(" or ")} in ${dir}; expected an unquantized GGUF file there (llama.cpp's convert_hf_to_gguf.py writes one)`, help)
+    const output = join(dir, "gguf", `model-${to}.gguf`)
+    await quantizeGguf(input, output, to as GgufQuantType, { pure: args.values.pure === true, threads })
+    await printAnswer(args.values.json, { input, output, type: to, variant: `gguf:${to}`, bytes: statSync(output).size }, () =>
+      void process.stdout.write(`${output} (${Math.round(statSync(output).size / 2 ** 20)} MiB): use generator.variant: gguf:${to}\n`))
+    return 0
+  }
+}
+
+/** `winnow model …`: the trained generators in the model store, and GGUF quantization of a model directory. */
+export const modelCommands = (_log: Logger): Command[] => [list, show, quantize]
