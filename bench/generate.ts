@@ -40,7 +40,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
  * `winnow serve` batching comparison), `--only-rss` (just the peak-memory measurements; with
  * `--large` also on a 0.36 B-parameter model of a real small LLM's shape, ~10 minutes more),
  * `--llama-cpp` (just the comparison with llama.cpp at F32, 8-bit and 4-bit on the bench model's
- * rotary twin, or with `--large` on the 0.36 B model; `--precisions f32,q8,quantized,q4`,
+ * rotary twin, or with `--large` on the 0.36 B model; `--precisions f32,q8,quantized,q4,q4_k`,
  * `--reps N`, `--best-prompts N`, `--io-binding` adds ours vs ONNX Runtime's IO-binding loop,
  * `--llama-prompt-by-prompt` has llama.cpp decode best-of-8 one prompt at a time, `--ours-gguf` runs
  * winnow's own generator on the same GGUF files through its llama.cpp backend instead of ONNX).

@@ -49,28 +49,50 @@ export interface GgufFiles {
   readonly f32: string
   readonly q8_0: string
   readonly q4_0: string
+  readonly q4_k_m: string
 }
 
+/** One GGUF file type made by llama-quantize from the F32 file: its file, its type and whether every tensor gets it (`--pure`). */
+const QUANTIZED = [
+  { key: "q8_0", type: "Q8_0", pure: true },
+  { key: "q4_0", type: "Q4_0", pure: true },
+  { key: "q4_k_m", type: "Q4_K_M", pure: false }
+] as const
+
 /**
- * Converts `modelDir`'s ONNX weights to GGUF F32, Q8_0 and Q4_0 with llama.cpp's converter
- * (`to_gguf.py`), once, in the bundled trainer's environment (it has the torch, transformers,
- * safetensors and onnx the converter and the weight export need; the sdist's own gguf-py goes on
- * the path).
+ * The GGUF files of `modelDir` (a rotary bench model), made once: F32 by llama.cpp's converter
+ * (`to_gguf.py`, in the bundled trainer's environment, which has the torch, transformers,
+ * safetensors and onnx it needs; the sdist's own gguf-py goes on the path), then Q8_0, Q4_0
+ * (both `--pure`: every 2-D weight, token embedding and lm_head included) and Q4_K_M (llama.cpp's
+ * usual mix) by `quantize`, llama.cpp's own quantizer (`ensureLlamaCppTools`). Use it to give
+ * a llama.cpp peer the same weights as the ONNX side. The quantized files sit in a folder named
+ * after the quantizer's release, so a newer llama.cpp makes new ones.
  */
-export const ensureGguf = async (modelDir: string, log: (line: string) => void): Promise<GgufFiles> => {
+export const ensureGguf = async (modelDir: string, quantizer: { quantize: string; release: string }, log: (line: string) => void): Promise<GgufFiles> => {
   const out = join(toolCache(), "bench-models", `${basename(modelDir)}-gguf`)
-  const files = { f32: join(out, "model-f32.gguf"), q8_0: join(out, "model-q8_0.gguf"), q4_0: join(out, "model-q4_0.gguf") }
-  if (Object.values(files).every((f) => existsSync(f))) return files
-  const python = await ensurePythonEnv(TRAINER_PACKAGES, log)
-  const tree = await ensureLlamaCppConverter(python, log)
-  const staging = `${out}.partial-${process.pid}`
-  rmSync(staging, { recursive: true, force: true })
-  mkdirSync(staging, { recursive: true })
-  log(`converting ${modelDir} to GGUF (f32, q8_0, q4_0) with llama.cpp's convert_hf_to_gguf.py`)
-  await runPython(python, script("to_gguf.py"), [tree, modelDir, staging])
-  rmSync(out, { recursive: true, force: true })
-  renameSync(staging, out)
-  return files
+  const f32 = join(out, "model-f32.gguf")
+  if (!existsSync(f32)) {
+    const python = await ensurePythonEnv(TRAINER_PACKAGES, log)
+    const tree = await ensureLlamaCppConverter(python, log)
+    const staging = `${out}.partial-${process.pid}`
+    rmSync(staging, { recursive: true, force: true })
+    mkdirSync(staging, { recursive: true })
+    log(`converting ${modelDir} to GGUF F32 with llama.cpp's convert_hf_to_gguf.py`)
+    await runPython(python, script("to_gguf.py"), [tree, modelDir, staging])
+    rmSync(out, { recursive: true, force: true })
+    renameSync(staging, out)
+  }
+  const quantized = join(out, `llama-quantize-${quantizer.release}`)
+  const files = Object.fromEntries(QUANTIZED.map((q) => [q.key, join(quantized, `model-${q.key}.gguf`)])) as Record<(typeof QUANTIZED)[number]["key"], string>
+  for (const q of QUANTIZED) {
+    if (existsSync(files[q.key])) continue
+    mkdirSync(quantized, { recursive: true })
+    const partial = `${files[q.key]}.partial-${process.pid}`
+    log(`quantizing ${f32} to ${q.type}${q.pure ? " (--pure)" : ""} with llama-quantize ${quantizer.release}`)
+    await run(quantizer.quantize, [...(q.pure ? ["--pure"] : []), f32, partial, q.type, "2"], { maxBuffer: 16 * 2 ** 20 })
+    renameSync(partial, files[q.key])
+  }
+  return { f32, ...files }
 }
 
 /** Writes `model_quantized`, `model_q8` and `model_q4` next to the model's ONNX file with ONNX Runtime's quantizers, once. */

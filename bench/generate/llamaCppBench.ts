@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, symlinkSync } from "node:fs"
+import { existsSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs"
 import { join } from "node:path"
 import { httpSeed } from "../../core/seeds.js"
 import { LocalGenerator } from "../../models/localGenerator.js"
 import { readModelDir, tokenIdList } from "../../models/modelDir.js"
 import { type BenchResult, benchResult } from "../result.js"
 import { ensureGguf, ensureNodeLlamaCpp, ensureQuantizedOnnx, type GgufFiles, LlamaCppPeer, type LlamaCppTimed } from "./llamaCpp.js"
+import { ensureLlamaCppTools } from "./llamaCppBuild.js"
 import { benchPrompts, ropeModelDir } from "./model.js"
 import { OrtPythonPeer } from "./ortPython.js"
 import { BENCH_SAMPLING, benchSeeds, runOurs, type Timed } from "./ours.js"
@@ -17,18 +18,20 @@ const BEST_NEW = 256
 const GREEDY_TOKENS = 16
 const IO_BINDING_NS = [1, 8, 16] as const
 
-/** One side-by-side precision: our ONNX variant (undefined: model.onnx, float32) against a GGUF file type. */
+/** One side-by-side precision (`key` for `--precisions`): our ONNX variant (undefined: model.onnx, float32) against a GGUF file type. */
 interface Precision {
+  readonly key: string
   readonly name: string
   readonly variant: string | undefined
-  readonly gguf: "f32" | "q8_0" | "q4_0"
+  readonly gguf: keyof GgufFiles
 }
 
 const PRECISIONS: readonly Precision[] = [
-  { name: "F32 (ONNX float32 vs GGUF F32)", variant: undefined, gguf: "f32" },
-  { name: "8-bit (ONNX MatMulNBits 8-bit vs GGUF Q8_0)", variant: "q8", gguf: "q8_0" },
-  { name: "8-bit (ONNX model_quantized int8 dynamic vs GGUF Q8_0)", variant: "quantized", gguf: "q8_0" },
-  { name: "4-bit (ONNX MatMulNBits 4-bit vs GGUF Q4_0)", variant: "q4", gguf: "q4_0" }
+  { key: "f32", name: "F32 (ONNX float32 vs GGUF F32)", variant: undefined, gguf: "f32" },
+  { key: "q8", name: "8-bit (ONNX MatMulNBits 8-bit vs GGUF Q8_0)", variant: "q8", gguf: "q8_0" },
+  { key: "quantized", name: "8-bit (ONNX model_quantized int8 dynamic vs GGUF Q8_0)", variant: "quantized", gguf: "q8_0" },
+  { key: "q4", name: "4-bit (ONNX MatMulNBits 4-bit vs GGUF Q4_0)", variant: "q4", gguf: "q4_0" },
+  { key: "q4_k", name: "4-bit (ONNX MatMulNBits 4-bit vs GGUF Q4_K_M)", variant: "q4", gguf: "q4_k_m" }
 ]
 
 /** What a llama.cpp comparison runs: model size, repetitions, which precisions (by GGUF type; all by default). */
@@ -51,7 +54,8 @@ const llamaSeeds = (prompts: number, n: number, round: number) =>
 /**
  * winnow's generator against llama.cpp (node-llama-cpp's prebuilt binaries) on the rotary twin of
  * the bench model (or the 0.36 B Qwen2.5-shaped one with `large`), both built from the same weights,
- * at every precision: greedy agreement over the first tokens, fixed 128+64 at N = 1 and 8 (fastest
+ * at every precision (GGUF Q8_0, Q4_0 and Q4_K_M from llama.cpp's own llama-quantize, built from
+ * the same release's sources): greedy agreement over the first tokens, fixed 128+64 at N = 1 and 8 (fastest
  * of `reps`), best-of-8 with 512-token prompts and up to 256 new tokens stopping at EOS (ours
  * batches the prompts' rows together as a campaign does; llama.cpp too, on 8 sequences per prompt,
  * unless `promptByPrompt`). Ours and
@@ -59,18 +63,20 @@ const llamaSeeds = (prompts: number, n: number, round: number) =>
  * ONNX Runtime for Python's IO-binding loop at N = 1, 8, 16 on the float32 file.
  */
 export const llamaCppResults = async (options: LlamaCppOptions, log: (line: string) => void): Promise<BenchResult[]> => {
+  const unknown = (options.precisions ?? []).filter((k) => !PRECISIONS.some((p) => p.key === k))
+  if (unknown.length > 0) throw new Error(`--precisions: got ${unknown.join(",")}, expected some of ${PRECISIONS.map((p) => p.key).join(",")}`)
   const dir = ropeModelDir(options.large)
   const model = readModelDir(dir, "model", "bench")
   const eos = tokenIdList(model.generationConfig.eos_token_id)
   const label = options.large ? "0.36B Qwen2.5-shape model, " : ""
-  const ggufs = await ensureGguf(dir, log)
+  const ggufs = await ensureGguf(dir, await ensureLlamaCppTools(log), log)
   await ensureQuantizedOnnx(dir, log)
   const packageDir = await ensureNodeLlamaCpp(log)
   const fixedPrompt = benchPrompts(1, FIXED_PROMPT)
   const bestPrompts = benchPrompts(options.bestPrompts, BEST_PROMPT)
   const results: BenchResult[] = []
   if (options.oursGguf) linkGgufVariants(dir, ggufs)
-  const precisions = PRECISIONS.filter((p) => !options.precisions || options.precisions.includes(p.variant ?? "f32")).filter((p) => !options.oursGguf || p.variant !== "quantized")
+  const precisions = PRECISIONS.filter((p) => !options.precisions || options.precisions.includes(p.key)).filter((p) => !options.oursGguf || p.key !== "quantized")
   for (const base of precisions) {
     const precision = options.oursGguf ? { ...base, name: `${base.gguf.toUpperCase()} (winnow's llama.cpp backend vs llama.cpp, same GGUF file)`, variant: `gguf:${base.gguf}` } : base
     log(`${label}${precision.name}: ${dir} variant ${precision.variant ?? "model"} / ${ggufs[precision.gguf]} (${options.threads} threads)`)
@@ -100,7 +106,9 @@ const linkGgufVariants = (dir: string, ggufs: GgufFiles): void => {
   mkdirSync(join(dir, "gguf"), { recursive: true })
   for (const [type, file] of Object.entries(ggufs)) {
     const link = join(dir, "gguf", `model-${type}.gguf`)
-    if (!existsSync(link)) symlinkSync(file, link)
+    if (existsSync(link) && readlinkSync(link) === file) continue
+    rmSync(link, { force: true })
+    symlinkSync(file, link)
   }
 }
 

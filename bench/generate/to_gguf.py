@@ -1,5 +1,5 @@
-"""Converts a winnow bench decoder (ONNX, Llama graph with rotary positions) to GGUF with llama.cpp's
-own converter, for the llama.cpp peer of the generate benchmark.
+"""Converts a winnow bench decoder (ONNX, Llama graph with rotary positions) to GGUF F32 with llama.cpp's
+own converter, for the llama.cpp peers of the benchmarks.
 
     to_gguf.py LLAMA_CPP_DIR MODEL_DIR OUT_DIR
 
@@ -7,18 +7,17 @@ LLAMA_CPP_DIR is llama.cpp's source tree (the one vendored in the llama-cpp-pyth
 `convert_hf_to_gguf.py` and its own `gguf-py` are used. Steps:
 1. The ONNX initializers are written as a Hugging Face LlamaForCausalLM checkpoint
    (`OUT_DIR/hf/model.safetensors`, MatMul weights transposed to Linear's [out, in]) next to the
-   model's config and tokenizer files: the GGUF files come from exactly the ONNX file's weights.
-2. `convert_hf_to_gguf.py` writes `model-f32.gguf` and `model-q8_0.gguf` (--outtype f32 / q8_0).
-3. `model-q4_0.gguf`: the same converter with every 2-D weight forced to Q4_0 (its
-   `tensor_force_quant` hook, so gguf-py's numpy Q4_0 quantizer, llama.cpp's reference rounding;
-   token embedding and lm_head included, like llama-quantize --pure). llama.cpp's C quantizer is
-   not reachable: node-llama-cpp does not expose it and llama-cpp-python would need a build.
+   model's config and tokenizer files: the GGUF file comes from exactly the ONNX file's weights.
+2. `convert_hf_to_gguf.py --outtype f32` writes `model-f32.gguf`.
+The quantized files (Q8_0, Q4_0, Q4_K_M) are made from it by llama.cpp's own `llama-quantize`
+(bench/generate/llamaCpp.ts `ensureGguf`); an earlier version of this script made Q8_0 and Q4_0
+with gguf-py's numpy quantizers instead.
 The fixture tokenizer is a byte-level BPE trained here, with GPT-2's pre-tokenizer regex; the
 converter recognises pre-tokenizers by hashing a sample's token ids, which no trained-here
 vocabulary matches, so the pre-tokenizer name is given as "gpt-2"; and there is no SentencePiece
 model, which the converter asks the `sentencepiece` package about before looking for the file, so
-that probe answers "no such file" directly (the converter then reads tokenizer.json). The bench feeds token ids, so
-llama.cpp's tokenizer is never used on text.
+that probe answers "no such file" directly (the converter then reads tokenizer.json). The generate
+bench feeds token ids; the serve bench checks that llama-server's tokenizer gives the same ids.
 """
 
 import json
@@ -62,40 +61,23 @@ def no_sentencepiece_model(self):
     raise FileNotFoundError("no tokenizer.model: a byte-level BPE (tokenizer.json) model")
 
 
-def convert(llama_cpp_dir, hf_dir, outfile, outtype, force_q4_0=False):
+def convert(llama_cpp_dir, hf_dir, outfile, outtype):
     sys.path.insert(0, os.path.join(llama_cpp_dir, "gguf-py"))
     sys.path.insert(0, llama_cpp_dir)
-    import gguf
     import convert_hf_to_gguf
     from conversion import base
 
     base.TextModel.get_vocab_base_pre = lambda self, tokenizer: "gpt-2"
     base.TextModel._set_vocab_sentencepiece = no_sentencepiece_model
-    original_force = base.ModelBase.tensor_force_quant
-    original_file_type = gguf.GGUFWriter.add_file_type
-    if force_q4_0:
-        def force(self, name, new_name, bid, n_dims):
-            if n_dims == 2 and not new_name.endswith("_norm.weight"):
-                return gguf.GGMLQuantizationType.Q4_0
-            return False
-
-        base.ModelBase.tensor_force_quant = force
-        gguf.GGUFWriter.add_file_type = lambda self, ftype: original_file_type(self, gguf.LlamaFileType.MOSTLY_Q4_0)
-    try:
-        sys.argv = ["convert_hf_to_gguf.py", hf_dir, "--outtype", outtype, "--outfile", outfile]
-        convert_hf_to_gguf.main()
-    finally:
-        base.ModelBase.tensor_force_quant = original_force
-        gguf.GGUFWriter.add_file_type = original_file_type
+    sys.argv = ["convert_hf_to_gguf.py", hf_dir, "--outtype", outtype, "--outfile", outfile]
+    convert_hf_to_gguf.main()
 
 
 def main():
     llama_cpp_dir, model_dir, out_dir = sys.argv[1:4]
     hf_dir = os.path.join(out_dir, "hf")
     count = write_hf_checkpoint(model_dir, hf_dir)
-    for outtype, name, q4 in [("f32", "model-f32.gguf", False), ("q8_0", "model-q8_0.gguf", False),
-                              ("q8_0", "model-q4_0.gguf", True)]:
-        convert(llama_cpp_dir, hf_dir, os.path.join(out_dir, name), outtype, q4)
+    convert(llama_cpp_dir, hf_dir, os.path.join(out_dir, "model-f32.gguf"), "f32")
     shutil.rmtree(hf_dir)
     print(json.dumps({"tensors": count, "files": sorted(f for f in os.listdir(out_dir) if f.endswith(".gguf"))}))
 

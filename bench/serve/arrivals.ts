@@ -2,77 +2,176 @@ import { poolWithThreads } from "../../models/inferencePool.js"
 import { type ServeBatching, startServe } from "../../serve/server.js"
 import { readCorpus } from "../../tests/fixtures/index.js"
 
-/** What one arrival schedule cost a server: mean time to first token, time to last token, mean request latency (seconds). */
+/**
+ * What one arrival schedule cost a server: mean time to first token, time to last token, mean
+ * request latency (seconds), seconds per generated token after each request's first, and what it
+ * did: prompt and generated tokens as the server reported them, and how many rows ended at EOS
+ * (the rest hit max_tokens).
+ */
 export interface ArrivalFigures {
   readonly meanTtft: number
   readonly lastToken: number
   readonly meanLatency: number
+  readonly secondsPerToken: number
+  readonly promptTokens: number
+  readonly completionTokens: number
+  readonly eosStops: number
 }
 
-/** A fixed schedule of streamed chat requests: when each client arrives, what it asks, how many tokens at most. */
+/** A fixed schedule of streamed requests: when each client arrives, how many tokens at most, and the sampling all use. */
 export interface ArrivalPlan {
   readonly clients: number
   readonly spreadSeconds: number
   readonly maxTokens: readonly number[]
+  readonly temperature: number
+  readonly topK: number
 }
 
-/** One streamed request: seconds from sending it to its first content token and to its end. */
-const streamOnce = async (url: string, body: Record<string, unknown>): Promise<{ ttft: number; total: number }> => {
+/** One client's request: its single user message, max_tokens and seed. */
+export interface ArrivalRequest {
+  readonly content: string
+  readonly maxTokens: number
+  readonly seed: number
+}
+
+/** One streamed answer: seconds to its first non-empty text and to its end, token counts the server reported, and whether it ended at EOS. */
+export interface StreamedAnswer {
+  readonly ttft: number
+  readonly total: number
+  readonly promptTokens: number
+  readonly completionTokens: number
+  readonly eos: boolean
+}
+
+/** Sends one request to a server, streamed, and times it; one function per server API. */
+export type ArrivalClient = (request: ArrivalRequest, plan: ArrivalPlan) => Promise<StreamedAnswer>
+
+/** A server under test: its name in the log and the results, and how to ask it. */
+export interface ArrivalSide {
+  readonly name: string
+  readonly client: ArrivalClient
+}
+
+/**
+ * POSTs `body` and reads the server-sent events of the answer, calling `onEvent` with each JSON
+ * `data:` payload; returns seconds from sending to the first event `hasText` accepts, and to the end.
+ * Use for any streaming completion API (OpenAI chunks, llama-server's /completion).
+ */
+export const streamEvents = async (url: string, body: unknown, hasText: (event: Record<string, unknown>) => boolean, onEvent: (event: Record<string, unknown>) => void): Promise<{ ttft: number; total: number }> => {
   const started = performance.now()
-  const response = await fetch(`${url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...body, stream: true }) })
-  if (response.status !== 200) throw new Error(`winnow serve answered ${response.status}: ${await response.text()}`)
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+  if (response.status !== 200) throw new Error(`${url} answered ${response.status}: ${await response.text()}`)
   let ttft: number | undefined
   let buffered = ""
   const decoder = new TextDecoder()
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    if (ttft !== undefined) continue
     buffered += decoder.decode(chunk, { stream: true })
     const lines = buffered.split("\n")
     buffered = lines.pop()!
-    const hasToken = lines.some((line) => {
-      if (!line.startsWith("data: {")) return false
-      const event = JSON.parse(line.slice(6)) as { choices?: Array<{ delta?: { content?: string } }> }
-      return (event.choices ?? []).some((c) => (c.delta?.content ?? "").length > 0)
-    })
-    if (hasToken) ttft = (performance.now() - started) / 1000
+    for (const line of lines) {
+      if (!line.startsWith("data: {")) continue
+      const event = JSON.parse(line.slice(6)) as Record<string, unknown>
+      if (ttft === undefined && hasText(event)) ttft = (performance.now() - started) / 1000
+      onEvent(event)
+    }
   }
   return { ttft: ttft ?? (performance.now() - started) / 1000, total: (performance.now() - started) / 1000 }
 }
 
-/**
- * Plays `plan` against a server: client i arrives at i × spread / clients seconds and streams one
- * chat completion (its own prompt, seed and max_tokens from the plan's cycle).
- */
-export const playArrivals = async (url: string, plan: ArrivalPlan, round: number): Promise<ArrivalFigures> => {
+interface ChatChunk {
+  choices?: Array<{ delta?: { content?: string }; finish_reason?: string | null }>
+  usage?: { prompt_tokens: number; completion_tokens: number } | null
+}
+
+/** A client of `winnow serve` (any OpenAI-compatible server): streamed chat completions with the usage at the end. */
+export const chatClient = (apiRoot: string, model: string): ArrivalClient => async (request, plan) => {
+  let usage = { prompt_tokens: 0, completion_tokens: 0 }
+  let eos = false
+  const body = {
+    model,
+    messages: [{ role: "user", content: request.content }],
+    max_tokens: request.maxTokens,
+    temperature: plan.temperature,
+    top_k: plan.topK,
+    seed: request.seed,
+    stream: true,
+    stream_options: { include_usage: true }
+  }
+  const times = await streamEvents(`${apiRoot}/chat/completions`, body, (e) => ((e as ChatChunk).choices ?? []).some((c) => (c.delta?.content ?? "").length > 0), (e) => {
+    const chunk = e as ChatChunk
+    if (chunk.usage) usage = chunk.usage
+    if ((chunk.choices ?? []).some((c) => c.finish_reason === "stop")) eos = true
+  })
+  return { ...times, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, eos }
+}
+
+/** Client i's request in `round`: its own slice of the bundled corpus (120–300 characters), max_tokens from the plan's cycle, its own seed. */
+export const arrivalRequest = (plan: ArrivalPlan, i: number, round: number): ArrivalRequest => {
   const corpus = readCorpus().replace(/\s+/g, " ")
+  return { content: corpus.slice(i * 300, i * 300 + 120 + (i % 4) * 60), maxTokens: plan.maxTokens[i % plan.maxTokens.length]!, seed: round * 1000 + i }
+}
+
+const figuresOf = (results: readonly StreamedAnswer[], started: number): ArrivalFigures => {
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
+  return {
+    meanTtft: sum(results.map((r) => r.ttft)) / results.length,
+    lastToken: (performance.now() - started) / 1000,
+    meanLatency: sum(results.map((r) => r.total)) / results.length,
+    secondsPerToken: sum(results.map((r) => r.total - r.ttft)) / Math.max(1, sum(results.map((r) => Math.max(0, r.completionTokens - 1)))),
+    promptTokens: sum(results.map((r) => r.promptTokens)),
+    completionTokens: sum(results.map((r) => r.completionTokens)),
+    eosStops: results.filter((r) => r.eos).length
+  }
+}
+
+/** Plays `plan` against a server: client i arrives at i × spread / clients seconds and streams its request. */
+export const playArrivals = async (client: ArrivalClient, plan: ArrivalPlan, round: number): Promise<ArrivalFigures> => {
   const started = performance.now()
   const results = await Promise.all(Array.from({ length: plan.clients }, async (_, i) => {
     await new Promise((resolve) => setTimeout(resolve, (i * plan.spreadSeconds * 1000) / plan.clients))
-    const content = corpus.slice(i * 300, i * 300 + 120 + (i % 4) * 60)
-    return streamOnce(url, { model: "bench", messages: [{ role: "user", content }], max_tokens: plan.maxTokens[i % plan.maxTokens.length], temperature: 0.8, top_k: 50, seed: round * 1000 + i })
+    return client(arrivalRequest(plan, i, round), plan)
   }))
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
-  return { meanTtft: mean(results.map((r) => r.ttft)), lastToken: (performance.now() - started) / 1000, meanLatency: mean(results.map((r) => r.total)) }
+  return figuresOf(results, started)
 }
 
 /**
- * Starts one `winnow serve` per batching mode over the same model and threads and plays the same
- * arrival plan against each, modes taking turns round by round (after a warm-up round); keeps each
- * mode's rounds.
+ * The plan's requests sent one after another, each alone on the server (no batching, no
+ * queueing): mean time to first token and mean latency of a request by itself, which splits a
+ * gap under load into per-request cost and scheduling. Returns the same figures as `playArrivals`.
  */
-export const compareArrivals = async (dir: string, threads: number, cores: number, modes: readonly ServeBatching[], plan: ArrivalPlan, rounds: number, log: (l: string) => void): Promise<Map<ServeBatching, ArrivalFigures[]>> => {
-  const servers = await Promise.all(modes.map((batching) => startServe({ modelDir: dir, name: "bench", host: "127.0.0.1", port: 0, pool: poolWithThreads(threads, undefined, cores), defaultMaxTokens: 256, batching })))
-  const figures = new Map<ServeBatching, ArrivalFigures[]>(modes.map((m) => [m, []]))
-  try {
-    for (let round = 0; round <= rounds; round++) {
-      for (const [s, server] of servers.entries()) {
-        const got = await playArrivals(server.url, plan, round)
-        if (round > 0) figures.get(modes[s]!)!.push(got)
-        log(`serve ${modes[s]} round ${round}${round === 0 ? " (warm-up)" : ""}: ${JSON.stringify(got)}`)
-      }
+export const playAlone = async (client: ArrivalClient, plan: ArrivalPlan, round: number): Promise<ArrivalFigures> => {
+  const started = performance.now()
+  const results: StreamedAnswer[] = []
+  for (let i = 0; i < plan.clients; i++) results.push(await client(arrivalRequest(plan, i, round), plan))
+  return figuresOf(results, started)
+}
+
+/**
+ * Plays the same arrival plan against every side, sides taking turns round by round (after a
+ * warm-up round, not kept), so slow spells of a shared machine hit all of them; keeps each side's
+ * rounds by name.
+ */
+export const compareArrivals = async (sides: readonly ArrivalSide[], plan: ArrivalPlan, rounds: number, log: (l: string) => void): Promise<Map<string, ArrivalFigures[]>> => {
+  const figures = new Map<string, ArrivalFigures[]>(sides.map((s) => [s.name, []]))
+  for (let round = 0; round <= rounds; round++) {
+    for (const side of sides) {
+      const got = await playArrivals(side.client, plan, round)
+      if (round > 0) figures.get(side.name)!.push(got)
+      log(`serve ${side.name} round ${round}${round === 0 ? " (warm-up)" : ""}: ${JSON.stringify(got)}`)
     }
+  }
+  return figures
+}
+
+/**
+ * Starts one `winnow serve` per batching mode over `dir` with `threads` inference threads and runs
+ * `body` with them as arrival sides named after their modes; closes them after.
+ */
+export const withWinnowServers = async <T>(dir: string, threads: number, cores: number, modes: readonly ServeBatching[], body: (sides: ArrivalSide[]) => Promise<T>): Promise<T> => {
+  const servers = await Promise.all(modes.map((batching) => startServe({ modelDir: dir, name: "bench", host: "127.0.0.1", port: 0, pool: poolWithThreads(threads, undefined, cores), defaultMaxTokens: 256, batching })))
+  try {
+    return await body(servers.map((server, s) => ({ name: modes[s]!, client: chatClient(server.url, "bench") })))
   } finally {
     await Promise.all(servers.map((s) => s.close()))
   }
-  return figures
 }
