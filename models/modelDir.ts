@@ -65,9 +65,10 @@ export const readModelDir = (
   const weightsPath = findWeights(path, choice?.variant)
   if (!weightsPath && choice) {
     const present = variantsIn(path)
+    const folders = present.some((v) => v.startsWith(GGUF_VARIANT_PREFIX)) ? `ONNX variants in ${join(path, "onnx")} or GGUF variants in ${join(path, "gguf")}` : `ONNX variants in ${join(path, "onnx")}`
     throw inputInvalid(source, choice.field, choice.variant, present.length > 0
-      ? `one of the variants in ${path}: ${present.map((v) => JSON.stringify(v)).join(", ")}`
-      : `the name of an ONNX file in ${join(path, "onnx")} (model_<variant>.onnx) or of a GGUF file in ${join(path, "gguf")} (gguf:<name>), but there are none`)
+      ? `one of the ${folders}: ${present.map((v) => JSON.stringify(v)).join(", ")}`
+      : `the name of an ONNX file in ${join(path, "onnx")} (model_<variant>.onnx) or gguf:<name> for a GGUF file in ${join(path, "gguf")}, but there are none`)
   }
   if (!weightsPath) throw inputInvalid(source, field, dir, `a model directory containing one of ${ONNX_CANDIDATES.join(", ")}`)
   const tokenizerConfig = readJson(join(path, "tokenizer_config.json"), field, source, false) ?? {}
