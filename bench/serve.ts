@@ -98,12 +98,12 @@ const llamaCppServe = async (threads: number, rounds: number, withStatic: boolea
     }
     const label = `winnow serve (continuous batching) vs ${peerName}, ${model}, T 1`
     const [ttft, ...timing] = timingLines(ours, peer, label)
-    const tpot = benchResult(`serve time per output token after the first (all requests pooled), ${label}, ${WORKLOAD}`, median(ours, "secondsPerToken"), median(peer, "secondsPerToken"), "s", true)
+    const tpot = benchResult(`serve time per output token after the first (all requests pooled), ${label}, ${WORKLOAD}`, median(ours, "secondsPerToken") * 1000, median(peer, "secondsPerToken") * 1000, "ms", true)
     const staticLines = withStatic ? timingLines(ours, figures.get("static")!, `continuous vs static batching, ${model}, T 1`) : []
     const [aloneOurs, alonePeer] = [alone.get("continuous")!, alone.get(peerName)!]
     const aloneLines = [
       benchResult(`serve mean time to first token of each request alone, winnow serve vs ${peerName}, ${model}`, aloneOurs.meanTtft, alonePeer.meanTtft, "s", true),
-      benchResult(`serve seconds per generated token after the first, each request alone, winnow serve vs ${peerName}, ${model}`, aloneOurs.secondsPerToken, alonePeer.secondsPerToken, "s", true)
+      benchResult(`serve time per output token after the first, each request alone, winnow serve vs ${peerName}, ${model}`, aloneOurs.secondsPerToken * 1000, alonePeer.secondsPerToken * 1000, "ms", true)
     ]
     report([...staticLines, ...aloneLines, ...timing, tpot], ttft!)
   } finally {

@@ -55,11 +55,18 @@ export interface ArrivalSide {
 /**
  * POSTs `body` and reads the server-sent events of the answer, calling `onEvent` with each JSON
  * `data:` payload; returns seconds from sending to the first event `hasText` accepts, and to the end.
- * Use for any streaming completion API (OpenAI chunks, llama-server's /completion).
+ * Use for any streaming completion API (OpenAI chunks, llama-server's /completion). A request
+ * whose kept-alive connection the server had already closed (the socket fails before any answer:
+ * seen with llama-server after a long idle spell) is sent again once, timed from the new send.
  */
 export const streamEvents = async (url: string, body: unknown, hasText: (event: Record<string, unknown>) => boolean, onEvent: (event: Record<string, unknown>) => void): Promise<{ ttft: number; total: number }> => {
-  const started = performance.now()
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+  const send = () => fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+  let started = performance.now()
+  const response = await send().catch((error: unknown) => {
+    if ((error as { cause?: { code?: string } }).cause?.code !== "UND_ERR_SOCKET") throw error
+    started = performance.now()
+    return send()
+  })
   if (response.status !== 200) throw new Error(`${url} answered ${response.status}: ${await response.text()}`)
   let ttft: number | undefined
   let buffered = ""
