@@ -1,7 +1,7 @@
 import { Schema } from "effect"
-import { DEFAULTS } from "../core/defaults.js"
+import { DEFAULTS, GGUF_VARIANT_PREFIX } from "../core/defaults.js"
 import type { InputIssue } from "../core/errors.js"
-import { GGUF_VARIANT_PREFIX, int, NonEmpty, Unit, withDefault } from "./specFields.js"
+import { int, NonEmpty, Unit, withDefault } from "./specFields.js"
 
 /**
  * `improve`: after each round's commit, a trainer turns the committed records into the next

@@ -26,9 +26,6 @@ export const OnnxVariant = Schema.String.pipe(Schema.check(Schema.isPattern(/^[A
   expected: "the name of an ONNX variant in the model's onnx/ folder, e.g. fp16, q4, q4f16, quantized"
 })))
 
-/** Prefix of a variant that names a GGUF file (`gguf:q4_k_m` → `gguf/model-q4_k_m.gguf` or `gguf/q4_k_m.gguf`), run by llama.cpp. */
-export const GGUF_VARIANT_PREFIX = "gguf:"
-
 /**
  * Which weights of a generator's model directory to load: an ONNX variant (see `OnnxVariant`), or
  * `gguf:<name>` for `gguf/model-<name>.gguf` (or `gguf/<name>.gguf`), run by llama.cpp with the

@@ -1,7 +1,6 @@
-import { closeSync, openSync, readSync } from "node:fs"
 import type { CampaignSpec } from "../campaign/spec.js"
 import { inputInvalid, InputInvalid, isWinnowError } from "../core/errors.js"
-import { readOwnedModelDir } from "../models/modelDir.js"
+import { isGgufFile, readOwnedModelDir } from "../models/modelDir.js"
 import { type GraphSignature, readGraphSignature, type ValueSignature } from "../models/onnxSignature.js"
 
 /** What a spec entry's model must be: a decoder the generation loop can run, or a sequence classifier. */
@@ -44,7 +43,7 @@ const checkModel = (path: string, owner: string, variant: string | undefined, ro
   const dir = readOwnedModelDir(path, owner, variant, source)
   const field = `${owner}.model`
   if (dir.format === "gguf") {
-    if (!hasGgufMagic(dir.weightsPath)) throw inputInvalid(source, `${owner}.variant`, variant, `a GGUF file (llama.cpp's format, starting with "GGUF"); ${dir.weightsPath} is not one`)
+    if (!isGgufFile(dir.weightsPath)) throw inputInvalid(source, `${owner}.variant`, variant, `a GGUF file (llama.cpp's format, starting with "GGUF"); ${dir.weightsPath} is not one`)
     return
   }
   let signature: GraphSignature
@@ -56,17 +55,6 @@ const checkModel = (path: string, owner: string, variant: string | undefined, ro
   }
   const problem = role === "decoder" ? notADecoder(signature) : notAClassifier(signature)
   if (problem !== undefined) throw new InputInvalid({ source, issues: [{ path: field, value: path, expected: `${problem.expected}; ${dir.weightsPath} ${problem.found}` }] })
-}
-
-/** Whether a file starts with GGUF's magic bytes. */
-const hasGgufMagic = (path: string): boolean => {
-  const fd = openSync(path, "r")
-  try {
-    const magic = Buffer.alloc(4)
-    return readSync(fd, magic, 0, 4, 0) === 4 && magic.toString("latin1") === "GGUF"
-  } finally {
-    closeSync(fd)
-  }
 }
 
 interface Problem {

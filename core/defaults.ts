@@ -156,6 +156,12 @@ export const DEFAULTS = {
   }
 } as const
 
+/**
+ * Prefix of a generator variant that names a GGUF file (`gguf:q4_k_m` → `gguf/model-q4_k_m.gguf`
+ * or `gguf/q4_k_m.gguf`), run by llama.cpp. Read by the spec (`campaign/`) and model loading (`models/`).
+ */
+export const GGUF_VARIANT_PREFIX = "gguf:"
+
 /** Limits that protect the cluster and the machine; the spec is rejected beyond them. */
 export const LIMITS = {
   maxSamplesPerPrompt: 256,

@@ -37,7 +37,7 @@ export const openGenerationBackend = async (dir: ModelDir, settings: SessionSett
       sequences: Math.min(256, budget.maxRows)
     })
     return {
-      kvBytesPerToken: engine.kvBytesPerToken,
+      kvBytesPerToken: engine.info.kvBytesPerToken,
       budget: { ...budget, maxKvTokens: engine.info.contextTokens, maxRows: engine.info.sequences },
       rowsCoupled: false,
       run: (request) => generateWithLlama(engine, request),

@@ -79,8 +79,6 @@ export interface GenerationHooks {
  * sampling. Use inside a worker thread (see `inferenceThread.ts`); one instance per loaded model.
  */
 export class LocalGenerator {
-  private readonly budget: BatchBudget
-
   private constructor(
     readonly dir: ModelDir,
     private readonly backend: GenerationBackend,
@@ -89,9 +87,7 @@ export class LocalGenerator {
     private readonly padId: number,
     /** The model's position limit from config.json, if it states one. */
     private readonly maxPositions: number | undefined = positionLimit(dir.config)
-  ) {
-    this.budget = backend.budget
-  }
+  ) {}
 
   /** Loads a model directory; throws `InputInvalid` or `ModelUnsupported` naming what is wrong. */
   static async load(path: string, settings: SessionSettings, variant?: string, budget: BatchBudget = DEFAULT_BATCH_BUDGET): Promise<LocalGenerator> {
@@ -154,8 +150,8 @@ export class LocalGenerator {
     })
     const longest = Math.max(...perPrompt.map((p) => p.max_new_tokens))
     const plan = this.rowsCoupled
-      ? encoded.flatMap((e, p) => planBatches([e.length], [seeds[p]!.length], perPrompt[p]!.max_new_tokens, this.budget).map((b) => b.map((g) => ({ ...g, prompt: p }))))
-      : planBatches(encoded.map((e) => e.length), seeds.map((s) => s.length), longest, this.budget)
+      ? encoded.flatMap((e, p) => planBatches([e.length], [seeds[p]!.length], perPrompt[p]!.max_new_tokens, this.backend.budget).map((b) => b.map((g) => ({ ...g, prompt: p }))))
+      : planBatches(encoded.map((e) => e.length), seeds.map((s) => s.length), longest, this.backend.budget)
     const results: SampleText[] = []
     for (const batch of plan) results.push(...(await this.generateChunk(batch, encoded, seeds, perPrompt, hooks)))
     return results.sort((a, b) => a.prompt - b.prompt || a.sample - b.sample)
@@ -188,7 +184,7 @@ export class LocalGenerator {
       let taken = rows
       const fits = (prompt: GenerationPrompt) => {
         const grown = taken + prompt.seeds.length
-        const fit = grown <= this.budget.maxRows && grown * (length + (prompt.params ?? params).max_new_tokens) <= this.budget.maxKvTokens
+        const fit = grown <= this.backend.budget.maxRows && grown * (length + (prompt.params ?? params).max_new_tokens) <= this.backend.budget.maxKvTokens
         if (fit) taken = grown
         return fit
       }

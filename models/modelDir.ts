@@ -1,6 +1,6 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { GGUF_VARIANT_PREFIX } from "../campaign/specFields.js"
+import { GGUF_VARIANT_PREFIX } from "../core/defaults.js"
 import { inputInvalid, ModelUnsupported } from "../core/errors.js"
 
 /** The ONNX files winnow looks for, in order of preference, when a directory holds several. */
@@ -105,6 +105,17 @@ export const findWeights = (dir: string, variant?: string): string | undefined =
     ? [`gguf/model-${gguf}.gguf`, `gguf/${gguf}.gguf`]
     : variant ? [`onnx/model_${variant}.onnx`, `onnx/${variant}.onnx`] : ONNX_CANDIDATES
   return candidates.map((c) => join(dir, c)).find((p) => existsSync(p))
+}
+
+/** Whether a file starts with GGUF's magic bytes (llama.cpp's format). Use to check a `gguf:` variant before a worker loads it. */
+export const isGgufFile = (path: string): boolean => {
+  const fd = openSync(path, "r")
+  try {
+    const magic = Buffer.alloc(4)
+    return readSync(fd, magic, 0, 4, 0) === 4 && magic.toString("latin1") === "GGUF"
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** The variant names a model directory offers: `model_fp16.onnx` → `fp16`, other `onnx/*.onnx` by their stem, `gguf/model-q8_0.gguf` → `gguf:q8_0`. */

@@ -12,6 +12,7 @@
 
 typedef struct {
   struct llama_model *model;
+  int64_t kv_bytes_per_token;
   struct llama_context *ctx;
   struct llama_batch batch;
   int32_t n_batch;
@@ -76,6 +77,11 @@ static bool path_call(napi_env env, napi_callback_info info, size_t count, napi_
   return true;
 }
 
+// F16 keys and values over every layer: what one cached token takes in the context's KV cache.
+static int64_t kv_bytes_per_token(const struct llama_model *model) {
+  return 2LL * 2LL * llama_model_n_layer(model) * (llama_model_n_embd(model) / llama_model_n_head(model)) * llama_model_n_head_kv(model);
+}
+
 // init(libDir): loads ggml's CPU backends from node-llama-cpp's binaries folder, once.
 static napi_value init_backend(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -102,7 +108,7 @@ static napi_value open_engine(napi_env env, napi_callback_info info) {
   if (!model) return throw_error(env, "llama.cpp could not load the GGUF file");
   int32_t threads = int_property(env, argv[1], "threads", 1);
   struct llama_context_params cp = llama_context_default_params();
-  int64_t per_token = 2LL * 2LL * llama_model_n_layer(model) * (llama_model_n_embd(model) / llama_model_n_head(model)) * llama_model_n_head_kv(model);
+  int64_t per_token = kv_bytes_per_token(model);
   int64_t by_bytes = per_token > 0 ? (int64_t)int_property(env, argv[1], "kvMegabytes", 512) * 1024 * 1024 / per_token : 4096;
   int64_t wanted = int_property(env, argv[1], "contextTokens", 4096);
   cp.n_ctx = (uint32_t)(wanted < by_bytes ? wanted : by_bytes);
@@ -120,6 +126,7 @@ static napi_value open_engine(napi_env env, napi_callback_info info) {
   }
   engine_t *engine = (engine_t *)calloc(1, sizeof(engine_t));
   engine->model = model;
+  engine->kv_bytes_per_token = per_token;
   engine->ctx = ctx;
   engine->n_batch = (int32_t)cp.n_batch;
   engine->n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(model));
@@ -129,7 +136,7 @@ static napi_value open_engine(napi_env env, napi_callback_info info) {
   return external;
 }
 
-// info(engine) -> {vocab, layers, embd, heads, kvHeads, trainContext, contextTokens, sequences}
+// info(engine) -> {vocab, layers, embd, heads, kvHeads, kvBytesPerToken, trainContext, contextTokens, sequences}
 static napi_value engine_info(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], out, v;
@@ -143,6 +150,7 @@ static napi_value engine_info(napi_env env, napi_callback_info info) {
     { "embd", llama_model_n_embd(engine->model) },
     { "heads", llama_model_n_head(engine->model) },
     { "kvHeads", llama_model_n_head_kv(engine->model) },
+    { "kvBytesPerToken", (int32_t)engine->kv_bytes_per_token },
     { "trainContext", llama_model_n_ctx_train(engine->model) },
     { "contextTokens", (int32_t)llama_n_ctx(engine->ctx) },
     { "sequences", (int32_t)llama_n_seq_max(engine->ctx) },

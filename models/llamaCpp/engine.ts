@@ -43,11 +43,6 @@ export class LlamaEngine {
     return new LlamaEngine(native, handle, native.info(handle), path)
   }
 
-  /** KV bytes one cached token takes (F16 keys and values over every layer). */
-  get kvBytesPerToken(): number {
-    return 2 * 2 * this.info.layers * (this.info.embd / this.info.heads) * this.info.kvHeads
-  }
-
   /** Sequences not in use. */
   get freeSequences(): number {
     return this.free.length

@@ -30,8 +30,7 @@ export const generateWithLlama = async (engine: LlamaEngine, request: Generation
       for (const { row } of candidates) if (!going.has(row)) release(row)
       if (alive.length === 0) break
       if (request.cancelled?.()) throw new InferenceFailed({ model: "(generation)", reason: "cancelled" })
-      const longest = Math.max(...alive.map((l) => l.row.position))
-      const arrivals = request.admit ? await request.admit({ rows: alive.length, length: longest }) : []
+      const arrivals = request.admit ? await request.admit({ rows: alive.length, length: Math.max(...alive.map((l) => l.row.position)) }) : []
       candidates = decodeStep(engine, alive, arrivals, request, tally, seqOf)
     }
   } finally {

@@ -12,6 +12,8 @@ export interface LlamaInfo {
   readonly embd: number
   readonly heads: number
   readonly kvHeads: number
+  /** F16 keys and values over every layer: bytes one cached token takes. */
+  readonly kvBytesPerToken: number
   readonly trainContext: number
   readonly contextTokens: number
   readonly sequences: number
