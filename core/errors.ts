@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { ERROR_POLICY, type WinnowErrorTag } from "./errorPolicy.js"
 
