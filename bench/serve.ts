@@ -3,7 +3,7 @@ import { join } from "node:path"
 import { readModelDir } from "../models/modelDir.js"
 import { TextTokenizer } from "../models/tokenizer.js"
 import { type BenchResult, benchResult, report } from "./result.js"
-import { ensureGguf } from "./generate/llamaCpp.js"
+import { ensureGguf, linkGgufVariants } from "./generate/llamaCpp.js"
 import { ensureLlamaCppTools } from "./generate/llamaCppBuild.js"
 import { benchModelDir, ropeModelDir } from "./generate/model.js"
 import { type ArrivalFigures, type ArrivalPlan, type ArrivalSide, arrivalRequest, compareArrivals, playAlone, withWinnowServers } from "./serve/arrivals.js"
@@ -37,18 +37,29 @@ const timingLines = (ours: readonly ArrivalFigures[], peer: readonly ArrivalFigu
  * token. Options: `--threads N` inference threads (default 1, as `winnow serve`), `--rounds N`,
  * `--llama-cpp` (also llama.cpp's server on the same weights, see `llamaCppServe`),
  * `--skip-static` (with `--llama-cpp`: leave the static-batching server out), `--large` (with
- * `--llama-cpp`: the 0.36 B Qwen2.5-shaped rotary model instead of the bench model's twin).
+ * `--llama-cpp`: the 0.36 B Qwen2.5-shaped rotary model instead of the bench model's twin),
+ * `--ours-gguf` (with `--llama-cpp`: winnow serve runs the same F32 GGUF file through its llama.cpp
+ * backend, variant `gguf:f32`, instead of the ONNX file).
  */
 export const main = async (args: string[]): Promise<void> => {
   const option = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback)
   const threads = option("--threads", 1)
   const rounds = option("--rounds", 3)
-  if (args.includes("--llama-cpp")) return llamaCppServe(threads, rounds, !args.includes("--skip-static"), args.includes("--large"))
+  if (args.includes("--llama-cpp")) return llamaCppServe({ threads, rounds, withStatic: !args.includes("--skip-static"), large: args.includes("--large"), oursGguf: args.includes("--ours-gguf") })
   const dir = benchModelDir()
   log(`model ${dir}; ${threads} inference thread(s) over ${availableParallelism()} cores; ${WORKLOAD}`)
   const figures = await withWinnowServers(dir, threads, availableParallelism(), ["continuous", "static"], (sides) => compareArrivals(sides, PLAN, rounds, log))
   const [ttft, ...rest] = timingLines(figures.get("continuous")!, figures.get("static")!, "continuous vs static batching")
   report(rest, ttft!)
+}
+
+/** What `serve --llama-cpp` compares: threads, rounds, whether static batching runs too, the model, and what ours runs. */
+interface LlamaCppServeOptions {
+  readonly threads: number
+  readonly rounds: number
+  readonly withStatic: boolean
+  readonly large: boolean
+  readonly oursGguf: boolean
 }
 
 /**
@@ -63,11 +74,13 @@ export const main = async (args: string[]): Promise<void> => {
  * Then each request alone, one after another, on winnow serve and llama-server (what a request
  * costs without company). The headline is mean time to first token against llama.cpp's server.
  */
-const llamaCppServe = async (threads: number, rounds: number, withStatic: boolean, large: boolean): Promise<void> => {
+const llamaCppServe = async ({ threads, rounds, withStatic, large, oursGguf }: LlamaCppServeOptions): Promise<void> => {
   const dir = ropeModelDir(large)
-  const model = large ? "F32 0.36B Qwen2.5-shape rotary model" : "F32 rotary twin"
+  const model = `${large ? "F32 0.36B Qwen2.5-shape rotary model" : "F32 rotary twin"}${oursGguf ? ", ours on the GGUF file through winnow's llama.cpp backend" : ""}`
   const tools = await ensureLlamaCppTools(log)
-  const gguf = (await ensureGguf(dir, tools, log)).f32
+  const ggufs = await ensureGguf(dir, tools, log)
+  const gguf = ggufs.f32
+  if (oursGguf) linkGgufVariants(dir, ggufs)
   const tokenizer = TextTokenizer.load(readModelDir(dir, "model", "bench"))
   const rendered = (content: string) => tokenizer.renderChat([{ role: "user", content }], true)
   const promptIds = (content: string) => tokenizer.encode(rendered(content))
@@ -90,7 +103,7 @@ const llamaCppServe = async (threads: number, rounds: number, withStatic: boolea
         log(`serve ${side.name}, each request alone: ${JSON.stringify(alone.get(side.name))}`)
       }
       return arrivals
-    })
+    }, oursGguf ? "gguf:f32" : undefined)
     const ours = figures.get("continuous")!
     const peer = figures.get(peerName)!
     for (const [name, runs] of figures) {

@@ -1,5 +1,5 @@
 import { type ChildProcessByStdio, execFile, spawn } from "node:child_process"
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs"
 import { basename, dirname, join } from "node:path"
 import { createInterface, type Interface } from "node:readline"
 import type { Readable, Writable } from "node:stream"
@@ -93,6 +93,17 @@ export const ensureGguf = async (modelDir: string, quantizer: { quantize: string
     renameSync(partial, files[q.key])
   }
   return { f32, ...files }
+}
+
+/** Links the converted GGUF files into the model directory's gguf/ folder, where `gguf:<type>` variants find them. */
+export const linkGgufVariants = (dir: string, ggufs: GgufFiles): void => {
+  mkdirSync(join(dir, "gguf"), { recursive: true })
+  for (const [type, file] of Object.entries(ggufs)) {
+    const link = join(dir, "gguf", `model-${type}.gguf`)
+    if (existsSync(link) && readlinkSync(link) === file) continue
+    rmSync(link, { force: true })
+    symlinkSync(file, link)
+  }
 }
 
 /** Writes `model_quantized`, `model_q8` and `model_q4` next to the model's ONNX file with ONNX Runtime's quantizers, once. */

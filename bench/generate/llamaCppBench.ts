@@ -1,10 +1,8 @@
-import { existsSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs"
-import { join } from "node:path"
 import { httpSeed } from "../../core/seeds.js"
 import { LocalGenerator } from "../../models/localGenerator.js"
 import { readModelDir, tokenIdList } from "../../models/modelDir.js"
 import { type BenchResult, benchResult } from "../result.js"
-import { ensureGguf, ensureNodeLlamaCpp, ensureQuantizedOnnx, type GgufFiles, LlamaCppPeer, type LlamaCppTimed } from "./llamaCpp.js"
+import { ensureGguf, ensureNodeLlamaCpp, ensureQuantizedOnnx, type GgufFiles, LlamaCppPeer, type LlamaCppTimed, linkGgufVariants } from "./llamaCpp.js"
 import { ensureLlamaCppTools } from "./llamaCppBuild.js"
 import { benchPrompts, ropeModelDir } from "./model.js"
 import { OrtPythonPeer } from "./ortPython.js"
@@ -99,17 +97,6 @@ export const llamaCppResults = async (options: LlamaCppOptions, log: (line: stri
   }
   if (options.ioBinding) results.push(...(await compareIoBinding(dir, model.weightsPath, options, fixedPrompt, eos, label, log)))
   return results
-}
-
-/** Links the converted GGUF files into the model directory's gguf/ folder, where `gguf:<type>` variants find them. */
-const linkGgufVariants = (dir: string, ggufs: GgufFiles): void => {
-  mkdirSync(join(dir, "gguf"), { recursive: true })
-  for (const [type, file] of Object.entries(ggufs)) {
-    const link = join(dir, "gguf", `model-${type}.gguf`)
-    if (existsSync(link) && readlinkSync(link) === file) continue
-    rmSync(link, { force: true })
-    symlinkSync(file, link)
-  }
 }
 
 const firstDifference = (a: readonly number[], b: readonly number[]): number => {

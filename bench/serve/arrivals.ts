@@ -172,10 +172,20 @@ export const compareArrivals = async (sides: readonly ArrivalSide[], plan: Arriv
 
 /**
  * Starts one `winnow serve` per batching mode over `dir` with `threads` inference threads and runs
- * `body` with them as arrival sides named after their modes; closes them after.
+ * `body` with them as arrival sides named after their modes; closes them after. `variant` picks
+ * the model's weights (`gguf:f32` runs them through winnow's llama.cpp backend).
  */
-export const withWinnowServers = async <T>(dir: string, threads: number, cores: number, modes: readonly ServeBatching[], body: (sides: ArrivalSide[]) => Promise<T>): Promise<T> => {
-  const servers = await Promise.all(modes.map((batching) => startServe({ modelDir: dir, name: "bench", host: "127.0.0.1", port: 0, pool: poolWithThreads(threads, undefined, cores), defaultMaxTokens: 256, batching })))
+export const withWinnowServers = async <T>(
+  dir: string,
+  threads: number,
+  cores: number,
+  modes: readonly ServeBatching[],
+  body: (sides: ArrivalSide[]) => Promise<T>,
+  variant?: string
+): Promise<T> => {
+  const servers = await Promise.all(
+    modes.map((batching) => startServe({ modelDir: dir, variant, name: "bench", host: "127.0.0.1", port: 0, pool: poolWithThreads(threads, undefined, cores), defaultMaxTokens: 256, batching }))
+  )
   try {
     return await body(servers.map((server, s) => ({ name: modes[s]!, client: chatClient(server.url, "bench") })))
   } finally {
