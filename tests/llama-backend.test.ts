@@ -3,7 +3,7 @@ import { join } from "node:path"
 import { beforeAll, describe, expect, inject, it } from "vitest"
 import { ensureLlamaCppConverter } from "../bench/generate/llamaCpp.js"
 import { LocalGenerator, type GenerationParams, type GenerationPrompt, type SampleText } from "../models/localGenerator.js"
-import { poolWithThreads } from "../models/inferencePool.js"
+import { poolWithThreads, ThreadPool } from "../models/inferencePool.js"
 import { quantizeGguf } from "../models/llamaCpp/native.js"
 import { startServe } from "../serve/server.js"
 import { runPython } from "../trainers/pythonEnv.js"
@@ -123,6 +123,31 @@ describe("a GGUF generator run by llama.cpp (winnow's llama.cpp backend)", () =>
       expect(health.generation?.joined, JSON.stringify(health)).toBeGreaterThan(0)
     } finally {
       await served.close()
+    }
+  }, 120_000)
+
+  it("hears joins and cancels between decode steps, though llama_decode blocks its thread: a prompt that joins a long generation is answered while it runs, then a cancel stops it", async () => {
+    const pool = new ThreadPool(poolWithThreads(1, undefined, 1))
+    try {
+      const long = { ...params, temperature: 1, max_new_tokens: 1000, ignore_eos: true }
+      const client = new AbortController()
+      let steps = 0
+      let answered!: (steps: number) => void
+      const joinAnswered = new Promise<number>((resolve) => (answered = resolve))
+      const call = pool.startJoinable(
+        { model: dir, variant: "gguf:q8_0", prompts: [prompts[0]!], params: long },
+        { onDone: (prompt) => prompt === 1 && answered(steps), onReturned: () => {} },
+        () => ++steps === 3 && call.join([{ index: 1, prompt: { ...prompts[1]!, params: { ...params, max_new_tokens: 2 } } }]),
+        client.signal
+      )
+      const first = await Promise.race([joinAnswered.then(() => "join answered"), call.result.then(() => "generation ended", () => "generation ended")])
+      expect(first, "the joining prompt must be decoded while the long generation runs, not returned at its end").toBe("join answered")
+      expect(await joinAnswered).toBeLessThan(100)
+      client.abort()
+      await expect(call.result).rejects.toMatchObject({ _tag: "InferenceFailed", reason: "cancelled" })
+      expect(steps, "cancelled long before its ~1000 steps").toBeLessThan(200)
+    } finally {
+      await pool.close()
     }
   }, 120_000)
 

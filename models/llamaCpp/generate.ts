@@ -9,7 +9,9 @@ import type { LlamaEngine, LlamaToken } from "./engine.js"
  * the prompt's last logits, then one llama_decode per step carries every running row's last token
  * and the prompts of groups admitted at that step (continuous batching). Sampling, seeding, stop
  * strings and statistics are the ONNX loop's (`rowSampling.ts`); a finished row's sequence is freed
- * at once.
+ * at once. llama_decode blocks, so the loop gives the event loop a turn after every step: that is
+ * when an inference thread receives the prompts that join and the cancels (ONNX Runtime's `run()`
+ * yields on its own).
  */
 export const generateWithLlama = async (engine: LlamaEngine, request: GenerationRequest): Promise<GeneratedSample[]> => {
   if (request.groups.length === 0) return []
@@ -29,6 +31,7 @@ export const generateWithLlama = async (engine: LlamaEngine, request: Generation
       const going = new Set(alive.map((l) => l.row))
       for (const { row } of candidates) if (!going.has(row)) release(row)
       if (alive.length === 0) break
+      await nextTurn()
       if (request.cancelled?.()) throw new InferenceFailed({ model: "(generation)", reason: "cancelled" })
       const arrivals = request.admit ? await request.admit({ rows: alive.length, length: Math.max(...alive.map((l) => l.row.position)) }) : []
       candidates = decodeStep(engine, alive, arrivals, request, tally, seqOf)
@@ -38,6 +41,9 @@ export const generateWithLlama = async (engine: LlamaEngine, request: Generation
   }
   return tally.sorted()
 }
+
+/** Resolves after the event loop has handled what is waiting (messages from the main thread among them). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /** One llama_decode: the running rows' last tokens, then the prompts of `groups` (each into all its samples' sequences). */
 const decodeStep = (engine: LlamaEngine, alive: readonly RowLogits[], groups: readonly PromptGroup[], request: GenerationRequest, tally: GroupTally, seqOf: Map<Row, number>): RowLogits[] => {
