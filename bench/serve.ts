@@ -38,14 +38,21 @@ const timingLines = (ours: readonly ArrivalFigures[], peer: readonly ArrivalFigu
  * `--llama-cpp` (also llama.cpp's server on the same weights, see `llamaCppServe`),
  * `--skip-static` (with `--llama-cpp`: leave the static-batching server out), `--large` (with
  * `--llama-cpp`: the 0.36 B Qwen2.5-shaped rotary model instead of the bench model's twin),
- * `--ours-gguf` (with `--llama-cpp`: winnow serve runs the same F32 GGUF file through its llama.cpp
- * backend, variant `gguf:f32`, instead of the ONNX file).
+ * `--ours-gguf` (with `--llama-cpp`: winnow serve runs the same GGUF file through its llama.cpp
+ * backend, variant `gguf:<type>`, instead of the ONNX file), `--gguf f32|q8_0|q4_0|q4_k_m` (with
+ * `--ours-gguf`: the file both servers load; default f32).
  */
 export const main = async (args: string[]): Promise<void> => {
   const option = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback)
   const threads = option("--threads", 1)
   const rounds = option("--rounds", 3)
-  if (args.includes("--llama-cpp")) return llamaCppServe({ threads, rounds, withStatic: !args.includes("--skip-static"), large: args.includes("--large"), oursGguf: args.includes("--ours-gguf") })
+  if (args.includes("--llama-cpp")) {
+    const oursGguf = args.includes("--ours-gguf")
+    const type = args.includes("--gguf") ? args[args.indexOf("--gguf") + 1] : "f32"
+    if (!GGUF_TYPES.includes(type as GgufType)) throw new Error(`--gguf: got ${type}, expected one of ${GGUF_TYPES.join(", ")}`)
+    if (type !== "f32" && !oursGguf) throw new Error(`--gguf ${type}: needs --ours-gguf (winnow serve's ONNX file is float32; only a GGUF file gives both servers the same weights)`)
+    return llamaCppServe({ threads, rounds, withStatic: !args.includes("--skip-static"), large: args.includes("--large"), oursGguf, type: type as GgufType })
+  }
   const dir = benchModelDir()
   log(`model ${dir}; ${threads} inference thread(s) over ${availableParallelism()} cores; ${WORKLOAD}`)
   const figures = await withWinnowServers(dir, threads, availableParallelism(), ["continuous", "static"], (sides) => compareArrivals(sides, PLAN, rounds, log))
@@ -60,7 +67,11 @@ interface LlamaCppServeOptions {
   readonly withStatic: boolean
   readonly large: boolean
   readonly oursGguf: boolean
+  readonly type: GgufType
 }
+
+const GGUF_TYPES = ["f32", "q8_0", "q4_0", "q4_k_m"] as const
+type GgufType = (typeof GGUF_TYPES)[number]
 
 /**
  * `npm run bench -- serve --llama-cpp`: the same 32 arriving clients against `winnow serve`
@@ -74,12 +85,12 @@ interface LlamaCppServeOptions {
  * Then each request alone, one after another, on winnow serve and llama-server (what a request
  * costs without company). The headline is mean time to first token against llama.cpp's server.
  */
-const llamaCppServe = async ({ threads, rounds, withStatic, large, oursGguf }: LlamaCppServeOptions): Promise<void> => {
+const llamaCppServe = async ({ threads, rounds, withStatic, large, oursGguf, type }: LlamaCppServeOptions): Promise<void> => {
   const dir = ropeModelDir(large)
-  const model = `${large ? "F32 0.36B Qwen2.5-shape rotary model" : "F32 rotary twin"}${oursGguf ? ", ours on the GGUF file through winnow's llama.cpp backend" : ""}`
+  const model = `${type.toUpperCase()} ${large ? "0.36B Qwen2.5-shape rotary model" : "rotary twin"}${oursGguf ? ", ours on the GGUF file through winnow's llama.cpp backend" : ""}`
   const tools = await ensureLlamaCppTools(log)
   const ggufs = await ensureGguf(dir, tools, log)
-  const gguf = ggufs.f32
+  const gguf = ggufs[type]
   if (oursGguf) linkGgufVariants(dir, ggufs)
   const tokenizer = TextTokenizer.load(readModelDir(dir, "model", "bench"))
   const rendered = (content: string) => tokenizer.renderChat([{ role: "user", content }], true)
@@ -103,7 +114,7 @@ const llamaCppServe = async ({ threads, rounds, withStatic, large, oursGguf }: L
         log(`serve ${side.name}, each request alone: ${JSON.stringify(alone.get(side.name))}`)
       }
       return arrivals
-    }, oursGguf ? "gguf:f32" : undefined)
+    }, oursGguf ? `gguf:${type}` : undefined)
     const ours = figures.get("continuous")!
     const peer = figures.get(peerName)!
     for (const [name, runs] of figures) {
