@@ -3,7 +3,7 @@ import { join } from "node:path"
 import { readModelDir } from "../models/modelDir.js"
 import { TextTokenizer } from "../models/tokenizer.js"
 import { type BenchResult, benchResult, report } from "./result.js"
-import { ensureGguf, linkGgufVariants } from "./generate/llamaCpp.js"
+import { ensureGguf, GGUF_TYPES, type GgufFiles, linkGgufVariants } from "./generate/llamaCpp.js"
 import { ensureLlamaCppTools } from "./generate/llamaCppBuild.js"
 import { benchModelDir, ropeModelDir } from "./generate/model.js"
 import { type ArrivalFigures, type ArrivalPlan, type ArrivalSide, arrivalRequest, compareArrivals, playAlone, withWinnowServers } from "./serve/arrivals.js"
@@ -70,15 +70,15 @@ interface LlamaCppServeOptions {
   readonly type: GgufType
 }
 
-const GGUF_TYPES = ["f32", "q8_0", "q4_0", "q4_k_m"] as const
-type GgufType = (typeof GGUF_TYPES)[number]
+type GgufType = keyof GgufFiles
 
 /**
  * `npm run bench -- serve --llama-cpp`: the same 32 arriving clients against `winnow serve`
  * (continuous batching, and static unless `withStatic` is false) and llama.cpp's `llama-server`
- * (built from the sources of node-llama-cpp's release, `ensureLlamaCppTools`) on the F32 GGUF of
- * the same model: the bench model's rotary twin, which both servers load (the bench model itself
- * has no GGUF equivalent). llama-server gets one slot per client, continuous batching and the same
+ * (built from the sources of node-llama-cpp's release, `ensureLlamaCppTools`) on a GGUF file of
+ * the same model (F32 unless `type` says otherwise): the bench model's rotary twin, whose ONNX file
+ * winnow serve loads, or with `oursGguf` the same GGUF file (the bench model itself has no GGUF
+ * equivalent). llama-server gets one slot per client, continuous batching and the same
  * threads (`-t`, `-tb`); it is sent the very token ids winnow serve makes of each chat message
  * (checked against its own tokenizer once), and both report the prompt and generated tokens they
  * saw, which the log compares. Sampling T 1, top-k 50 on both; rows end at EOS or max_tokens.

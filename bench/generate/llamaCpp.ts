@@ -59,6 +59,9 @@ const QUANTIZED = [
   { key: "q4_k_m", type: "Q4_K_M", pure: false }
 ] as const
 
+/** Every GGUF file type `ensureGguf` makes, by its key in `GgufFiles`. */
+export const GGUF_TYPES: ReadonlyArray<keyof GgufFiles> = ["f32", ...QUANTIZED.map((q) => q.key)]
+
 /**
  * The GGUF files of `modelDir` (a rotary bench model), made once: F32 by llama.cpp's converter
  * (`to_gguf.py`, in the bundled trainer's environment, which has the torch, transformers,
