@@ -48,10 +48,11 @@ export const main = async (args: string[]): Promise<void> => {
   const rounds = option("--rounds", 3)
   if (args.includes("--llama-cpp")) {
     const oursGguf = args.includes("--ours-gguf")
-    const type = args.includes("--gguf") ? args[args.indexOf("--gguf") + 1] : "f32"
-    if (!GGUF_TYPES.includes(type as GgufType)) throw new Error(`--gguf: got ${type}, expected one of ${GGUF_TYPES.join(", ")}`)
+    const wanted = args.includes("--gguf") ? args[args.indexOf("--gguf") + 1] : "f32"
+    const type = GGUF_TYPES.find((t) => t === wanted)
+    if (!type) throw new Error(`--gguf: got ${wanted}, expected one of ${GGUF_TYPES.join(", ")}`)
     if (type !== "f32" && !oursGguf) throw new Error(`--gguf ${type}: needs --ours-gguf (winnow serve's ONNX file is float32; only a GGUF file gives both servers the same weights)`)
-    return llamaCppServe({ threads, rounds, withStatic: !args.includes("--skip-static"), large: args.includes("--large"), oursGguf, type: type as GgufType })
+    return llamaCppServe({ threads, rounds, withStatic: !args.includes("--skip-static"), large: args.includes("--large"), oursGguf, type })
   }
   const dir = benchModelDir()
   log(`model ${dir}; ${threads} inference thread(s) over ${availableParallelism()} cores; ${WORKLOAD}`)
@@ -67,10 +68,8 @@ interface LlamaCppServeOptions {
   readonly withStatic: boolean
   readonly large: boolean
   readonly oursGguf: boolean
-  readonly type: GgufType
+  readonly type: keyof GgufFiles
 }
-
-type GgufType = keyof GgufFiles
 
 /**
  * `npm run bench -- serve --llama-cpp`: the same 32 arriving clients against `winnow serve`

@@ -1,4 +1,5 @@
 import { InferenceFailed } from "../../core/errors.js"
+import { nextEventLoopTurn } from "../../core/eventLoop.js"
 import type { GeneratedSample, GenerationRequest, PromptGroup } from "../generate.js"
 import { GroupTally, type Row, type RowLogits, sampleStep } from "../rowSampling.js"
 import type { LlamaEngine, LlamaToken } from "./engine.js"
@@ -31,7 +32,7 @@ export const generateWithLlama = async (engine: LlamaEngine, request: Generation
       const going = new Set(alive.map((l) => l.row))
       for (const { row } of candidates) if (!going.has(row)) release(row)
       if (alive.length === 0) break
-      await nextTurn()
+      await nextEventLoopTurn()
       if (request.cancelled?.()) throw new InferenceFailed({ model: "(generation)", reason: "cancelled" })
       const arrivals = request.admit ? await request.admit({ rows: alive.length, length: Math.max(...alive.map((l) => l.row.position)) }) : []
       candidates = decodeStep(engine, alive, arrivals, request, tally, seqOf)
@@ -41,9 +42,6 @@ export const generateWithLlama = async (engine: LlamaEngine, request: Generation
   }
   return tally.sorted()
 }
-
-/** Resolves after the event loop has handled what is waiting (messages from the main thread among them). */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /** One llama_decode: the running rows' last tokens, then the prompts of `groups` (each into all its samples' sequences). */
 const decodeStep = (engine: LlamaEngine, alive: readonly RowLogits[], groups: readonly PromptGroup[], request: GenerationRequest, tally: GroupTally, seqOf: Map<Row, number>): RowLogits[] => {
